@@ -1,0 +1,57 @@
+import { z } from 'zod';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Integer from an environment string, with bounds. */
+export function intVar(def: number, min: number, max: number, description: string) {
+  return z.coerce.number().int().min(min).max(max).default(def).describe(description);
+}
+
+/** Boolean from `true`/`false`/`1`/`0`/`yes`/`no`. */
+export function boolVar(def: boolean, description: string) {
+  return z
+    .stringbool()
+    .default(def)
+    .describe(description);
+}
+
+/** URL with one of the given schemes. */
+export function urlVar(def: string, schemes: string[], description: string) {
+  return z
+    .string()
+    .url()
+    .refine((v) => schemes.some((s) => v.startsWith(`${s}://`)), {
+      message: `must start with ${schemes.map((s) => `${s}://`).join(' or ')}`,
+    })
+    .default(def)
+    .describe(description);
+}
+
+export const logConfig = {
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info').describe('pino log level'),
+};
+
+export const postgresConfig = {
+  DATABASE_URL: urlVar(
+    'postgres://root@127.0.0.1:5432/reten',
+    ['postgres', 'postgresql'],
+    'PostgreSQL connection URL (the database is created by `migrate` when missing)',
+  ),
+  DATABASE_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier')
+    .default('public')
+    .describe('PostgreSQL schema holding Reten tables'),
+  DATABASE_POOL_SIZE: intVar(20, 1, 500, 'Connections in the pool of each process'),
+  DATABASE_STATEMENT_TIMEOUT_MS: intVar(10_000, 100, 600_000, 'statement_timeout of pooled connections'),
+};
+
+export const rabbitConfig = {
+  RABBITMQ_URL: urlVar('amqp://guest:guest@127.0.0.1:5672', ['amqp', 'amqps'], 'RabbitMQ URL (vhost as path)'),
+  RABBITMQ_HEARTBEAT_SECONDS: intVar(10, 0, 600, 'AMQP heartbeat; a dead broker is noticed after about twice this'),
+};
+
+export const httpConfig = {
+  HOST: z.string().default('0.0.0.0').describe('Address the HTTP server binds'),
+  SHUTDOWN_DRAIN_TIMEOUT_MS: intVar(10_000, 0, 600_000, 'How long SIGTERM waits for in-flight work before closing'),
+};

@@ -1,0 +1,3 @@
+export { ConfigError, OWN_PREFIX, configTable, loadConfig } from './load-config';
+export type { ConfigShape } from './load-config';
+export { boolVar, httpConfig, intVar, logConfig, postgresConfig, rabbitConfig, urlVar } from './common';

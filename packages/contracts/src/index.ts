@@ -1,0 +1,42 @@
+export {
+  ERROR_CODES,
+  ERROR_STATUS,
+  ErrorDetailSchema,
+  ErrorEnvelopeSchema,
+  RetenError,
+  isRetenError,
+} from './errors';
+export type { ErrorCode, ErrorDetail, ErrorEnvelope } from './errors';
+export {
+  EVENT_TYPE_PATTERN,
+  EventTypeFilterSchema,
+  EventTypeNameSchema,
+  matchesTypeFilter,
+  typeFilterToLike,
+} from './event-type';
+export { EventEnvelopeSchema, EventIdSchema, JsonValueSchema } from './envelope';
+export type { EventEnvelope } from './envelope';
+export {
+  CreateEventRequestSchema,
+  EventDetailSchema,
+  EventListSchema,
+  IngestAcceptedSchema,
+  ListEventsQuerySchema,
+  MAX_LIST_LIMIT,
+  UpdateEventRequestSchema,
+} from './api';
+export type {
+  CreateEventRequest,
+  EventDetail,
+  EventList,
+  IngestAccepted,
+  ListEventsQuery,
+  UpdateEventRequest,
+} from './api';
+export { CORE_TOPOLOGY, EVENTS_EXCHANGE, MESSAGE_HEADERS } from './broker-names';
+export type {
+  BindingDeclaration,
+  ExchangeDeclaration,
+  QueueDeclaration,
+  Topology,
+} from './broker-names';

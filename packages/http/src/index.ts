@@ -1,0 +1,8 @@
+export { errorHandler, notFoundHandler, sendError } from './errors';
+export { jsonBody, requireJsonBody } from './body';
+export { issuesToDetails, parseOrThrow } from './validate';
+export { requestMetrics } from './request-metrics';
+export { opsRouter } from './ops-routes';
+export type { OpsOptions } from './ops-routes';
+export { listen } from './server';
+export type { RunningServer } from './server';

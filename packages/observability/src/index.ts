@@ -1,0 +1,7 @@
+export { REDACTED_PATHS, createLogger, redactUrl } from './logger';
+export type { Logger, LoggerOptions } from './logger';
+export { Counter, Gauge, Histogram, Registry, createMetricsRegistry } from './metrics';
+export { Lifecycle } from './lifecycle';
+export type { LifecycleState } from './lifecycle';
+export { checkReadiness } from './health';
+export type { ReadinessCheck, ReadinessReport } from './health';

@@ -1,0 +1,52 @@
+/** A new event (or revision) to insert. `dataJson` is the JSON text of `data`. */
+export interface NewEventRow {
+  tenantId: string;
+  eventId: string;
+  revision: number;
+  eventType: string;
+  occurredAt: Date;
+  dataJson: string;
+}
+
+/** A stored revision as the API reads it. */
+export interface StoredEvent {
+  seq: string;
+  tenantId: string;
+  eventId: string;
+  revision: number;
+  eventType: string;
+  occurredAt: Date;
+  data: unknown;
+  receivedAt: Date;
+  publishedAt: Date | null;
+}
+
+/** An unpublished revision as the relay reads it: `dataJson` stays text, never reparsed. */
+export interface OutboxRow {
+  seq: string;
+  tenantId: string;
+  eventId: string;
+  revision: number;
+  eventType: string;
+  occurredAt: Date;
+  dataJson: string;
+  receivedAt: Date;
+}
+
+/** Completes an Idempotency-Key record in the same transaction as the insert. */
+export interface IdempotencyCompletion {
+  tenantId: string;
+  key: string;
+  status: number;
+  bodyJson: string;
+}
+
+export interface EventListFilter {
+  tenantId: string;
+  typeExact?: string;
+  typeLike?: string;
+  since?: Date;
+  until?: Date;
+  beforeEventId?: string;
+  limit: number;
+}

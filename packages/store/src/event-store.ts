@@ -1,0 +1,226 @@
+import type { Pool, PoolClient } from 'pg';
+import type {
+  EventListFilter,
+  IdempotencyCompletion,
+  NewEventRow,
+  OutboxRow,
+  StoredEvent,
+} from './event-rows';
+
+interface EventRecord {
+  seq: string;
+  tenant_id: string;
+  event_id: string;
+  revision: number;
+  event_type: string;
+  occurred_at: Date;
+  data: unknown;
+  received_at: Date;
+  published_at: Date | null;
+}
+
+const EVENT_COLUMNS =
+  'seq, tenant_id, event_id, revision, event_type, occurred_at, data, received_at, published_at';
+
+function toStored(r: EventRecord): StoredEvent {
+  return {
+    seq: r.seq,
+    tenantId: r.tenant_id,
+    eventId: r.event_id,
+    revision: r.revision,
+    eventType: r.event_type,
+    occurredAt: r.occurred_at,
+    data: r.data,
+    receivedAt: r.received_at,
+    publishedAt: r.published_at,
+  };
+}
+
+/** The NOTIFY channel the relay listens on, one per schema. */
+export function outboxChannel(schema: string): string {
+  return `reten_outbox_${schema}`;
+}
+
+async function inTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+/** Reads and writes the `events` log. Every read is scoped to a tenant. */
+export class EventStore {
+  private readonly channel: string;
+
+  constructor(
+    private readonly pool: Pool,
+    schema: string,
+  ) {
+    this.channel = outboxChannel(schema);
+  }
+
+  /**
+   * Inserts a batch of new events and completes their Idempotency-Key records in one
+   * transaction, then wakes the relay. Returns the rows' `seq` in input order.
+   */
+  async insertBatch(rows: NewEventRow[], completions: IdempotencyCompletion[]): Promise<string[]> {
+    return inTransaction(this.pool, async (client) => {
+      const inserted = await client.query<{ seq: string }>(
+        `INSERT INTO events (tenant_id, event_id, revision, event_type, occurred_at, data)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::timestamptz[], $6::jsonb[])
+         RETURNING seq`,
+        [
+          rows.map((r) => r.tenantId),
+          rows.map((r) => r.eventId),
+          rows.map((r) => r.revision),
+          rows.map((r) => r.eventType),
+          rows.map((r) => r.occurredAt.toISOString()),
+          rows.map((r) => r.dataJson),
+        ],
+      );
+      if (completions.length > 0) {
+        await client.query(
+          `UPDATE idempotency_keys k
+              SET state = 'completed', response_status = c.status, response_body = c.body
+             FROM unnest($1::text[], $2::text[], $3::int[], $4::jsonb[]) AS c(tenant_id, key, status, body)
+            WHERE k.tenant_id = c.tenant_id AND k.idempotency_key = c.key`,
+          [
+            completions.map((c) => c.tenantId),
+            completions.map((c) => c.key),
+            completions.map((c) => c.status),
+            completions.map((c) => c.bodyJson),
+          ],
+        );
+      }
+      await client.query('SELECT pg_notify($1, $2)', [this.channel, '']);
+      return inserted.rows.map((r) => r.seq);
+    });
+  }
+
+  /** The current revision of an event, or undefined. */
+  async getCurrent(tenantId: string, eventId: string): Promise<StoredEvent | undefined> {
+    const res = await this.pool.query<EventRecord>(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE tenant_id = $1 AND event_id = $2 AND is_current`,
+      [tenantId, eventId],
+    );
+    const row = res.rows[0];
+    return row ? toStored(row) : undefined;
+  }
+
+  /** Current revisions, newest first, `limit` at most. */
+  async list(filter: EventListFilter): Promise<StoredEvent[]> {
+    const res = await this.pool.query<EventRecord>(
+      `SELECT ${EVENT_COLUMNS} FROM events
+        WHERE tenant_id = $1 AND is_current
+          AND ($2::text IS NULL OR event_type = $2)
+          AND ($3::text IS NULL OR event_type LIKE $3)
+          AND ($4::timestamptz IS NULL OR occurred_at >= $4)
+          AND ($5::timestamptz IS NULL OR occurred_at < $5)
+          AND ($6::text IS NULL OR event_id < $6)
+        ORDER BY event_id DESC
+        LIMIT $7`,
+      [
+        filter.tenantId,
+        filter.typeExact ?? null,
+        filter.typeLike ?? null,
+        filter.since?.toISOString() ?? null,
+        filter.until?.toISOString() ?? null,
+        filter.beforeEventId ?? null,
+        filter.limit,
+      ],
+    );
+    return res.rows.map(toStored);
+  }
+
+  /**
+   * Stores a new revision of an existing event. `expectedRevision` (from If-Match) must equal
+   * the current revision. Returns the new revision, 'not_found' or 'conflict'.
+   */
+  async insertRevision(
+    tenantId: string,
+    eventId: string,
+    expectedRevision: number | undefined,
+    change: { dataJson: string; occurredAt?: Date },
+  ): Promise<StoredEvent | 'not_found' | { conflict: number }> {
+    return inTransaction(this.pool, async (client) => {
+      const current = await client.query<EventRecord>(
+        `SELECT ${EVENT_COLUMNS} FROM events
+          WHERE tenant_id = $1 AND event_id = $2 AND is_current FOR UPDATE`,
+        [tenantId, eventId],
+      );
+      const row = current.rows[0];
+      if (!row) return 'not_found';
+      if (expectedRevision !== undefined && expectedRevision !== row.revision) {
+        return { conflict: row.revision };
+      }
+      await client.query('UPDATE events SET is_current = false WHERE seq = $1', [row.seq]);
+      const inserted = await client.query<EventRecord>(
+        `INSERT INTO events (tenant_id, event_id, revision, event_type, occurred_at, data)
+         VALUES ($1, $2, $3, $4, $5, $6::jsonb)
+         RETURNING ${EVENT_COLUMNS}`,
+        [
+          tenantId,
+          eventId,
+          row.revision + 1,
+          row.event_type,
+          (change.occurredAt ?? row.occurred_at).toISOString(),
+          change.dataJson,
+        ],
+      );
+      await client.query('SELECT pg_notify($1, $2)', [this.channel, '']);
+      const stored = inserted.rows[0];
+      if (!stored) throw new Error('insert returned no row');
+      return toStored(stored);
+    });
+  }
+
+  /** Unpublished revisions in commit-safe order (see the events table comment). */
+  async unpublished(limit: number): Promise<OutboxRow[]> {
+    const res = await this.pool.query<{
+      seq: string;
+      tenant_id: string;
+      event_id: string;
+      revision: number;
+      event_type: string;
+      occurred_at: Date;
+      data: string;
+      received_at: Date;
+    }>(
+      `SELECT seq, tenant_id, event_id, revision, event_type, occurred_at, data::text AS data, received_at
+         FROM events WHERE published_at IS NULL ORDER BY seq LIMIT $1`,
+      [limit],
+    );
+    return res.rows.map((r) => ({
+      seq: r.seq,
+      tenantId: r.tenant_id,
+      eventId: r.event_id,
+      revision: r.revision,
+      eventType: r.event_type,
+      occurredAt: r.occurred_at,
+      dataJson: r.data,
+      receivedAt: r.received_at,
+    }));
+  }
+
+  /** Marks revisions as published (after the broker confirmed them). */
+  async markPublished(seqs: string[]): Promise<void> {
+    if (seqs.length === 0) return;
+    await this.pool.query('UPDATE events SET published_at = now() WHERE seq = ANY($1::bigint[])', [seqs]);
+  }
+
+  /** How many revisions wait for the relay. */
+  async backlog(): Promise<number> {
+    const res = await this.pool.query<{ n: string }>(
+      'SELECT count(*)::bigint AS n FROM events WHERE published_at IS NULL',
+    );
+    return Number(res.rows[0]?.n ?? 0);
+  }
+}

@@ -1,0 +1,29 @@
+import { Pool } from 'pg';
+import type { PoolConfig } from 'pg';
+
+export interface PoolOptions {
+  databaseUrl: string;
+  schema: string;
+  max: number;
+  statementTimeoutMs: number;
+  applicationName: string;
+}
+
+/** Client settings shared by the pool and dedicated connections (LISTEN, advisory locks). */
+export function clientConfig(options: PoolOptions): PoolConfig {
+  return {
+    connectionString: options.databaseUrl,
+    // schema is validated as a plain identifier by the config schema
+    options: `-c search_path="${options.schema}" -c statement_timeout=${options.statementTimeoutMs}`,
+    application_name: options.applicationName,
+    connectionTimeoutMillis: 5_000,
+    keepAlive: true,
+  };
+}
+
+/** A pg pool whose connections use the Reten schema. */
+export function createPool(options: PoolOptions): Pool {
+  return new Pool({ ...clientConfig(options), max: options.max, idleTimeoutMillis: 30_000 });
+}
+
+export type { Pool, PoolClient } from 'pg';

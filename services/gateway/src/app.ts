@@ -1,0 +1,39 @@
+import express from 'express';
+import type { Express } from 'express';
+import { errorHandler, jsonBody, notFoundHandler, opsRouter, requestMetrics } from '@reten/http';
+import type { Lifecycle, Logger, ReadinessCheck, Registry } from '@reten/observability';
+import type { EventStore } from '@reten/store';
+import type { Ingestor } from './ingest/ingestor';
+import { evciRouter } from './routes/evci';
+import { eventsRouter } from './routes/events';
+
+export interface AppDeps {
+  ingestor: Ingestor;
+  store: EventStore;
+  registry: Registry;
+  lifecycle: Lifecycle;
+  readiness: ReadinessCheck[];
+  openApiDocument: unknown;
+  bodyLimitBytes: number;
+  log: Logger;
+}
+
+/** The gateway's express app: ops routes, EVCI, REST events, the error envelope everywhere. */
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+  app.use(requestMetrics(deps.registry));
+  app.use(opsRouter({ registry: deps.registry, lifecycle: deps.lifecycle, checks: deps.readiness }));
+  const openApiJson = JSON.stringify(deps.openApiDocument);
+  app.get('/openapi.json', (_req, res) => {
+    res.type('application/json').send(openApiJson);
+  });
+  app.use(jsonBody(deps.bodyLimitBytes));
+  app.use(evciRouter(deps.ingestor));
+  app.use(eventsRouter(deps.ingestor, deps.store));
+  app.use(notFoundHandler);
+  app.use(errorHandler(deps.log));
+  return app;
+}

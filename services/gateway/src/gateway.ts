@@ -1,0 +1,156 @@
+import { CORE_TOPOLOGY } from '@reten/contracts';
+import { BrokerConnection, ConfirmPublisher, declareTopology } from '@reten/broker';
+import { listen } from '@reten/http';
+import type { RunningServer } from '@reten/http';
+import { Lifecycle, createMetricsRegistry } from '@reten/observability';
+import type { Logger, Registry } from '@reten/observability';
+import { EventStore, IdempotencyStore, clientConfig, createPool, outboxChannel, runMigrations } from '@reten/store';
+import type { Pool } from '@reten/store';
+import { createApp } from './app';
+import type { GatewayConfig } from './config';
+import { EventWriter } from './ingest/event-writer';
+import { Ingestor } from './ingest/ingestor';
+import { createGatewayMetrics, registerBacklogGauge } from './metrics';
+import type { GatewayMetrics } from './metrics';
+import { buildOpenApiDocument } from './openapi';
+import { LeaderLock } from './relay/leader-lock';
+import { OutboxRelay } from './relay/outbox-relay';
+import { version } from './version';
+
+const IDEMPOTENCY_SWEEP_MS = 10 * 60_000;
+
+/** The gateway's object graph: built from config, started and stopped as one. */
+export class Gateway {
+  readonly lifecycle = new Lifecycle();
+  readonly registry: Registry;
+  readonly pool: Pool;
+  readonly store: EventStore;
+  private readonly broker: BrokerConnection;
+  private readonly writer: EventWriter;
+  private readonly relay: OutboxRelay;
+  private readonly idempotency: IdempotencyStore;
+  private readonly metrics: GatewayMetrics;
+  private server: RunningServer | undefined;
+  private sweeper: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly config: GatewayConfig,
+    private readonly log: Logger,
+  ) {
+    this.registry = createMetricsRegistry('gateway');
+    const metrics = createGatewayMetrics(this.registry);
+    this.metrics = metrics;
+    const poolOptions = {
+      databaseUrl: config.DATABASE_URL,
+      schema: config.DATABASE_SCHEMA,
+      max: config.DATABASE_POOL_SIZE,
+      statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
+      applicationName: 'reten-gateway',
+    };
+    this.pool = createPool(poolOptions);
+    this.pool.on('error', (err) => log.warn({ err: err.message }, 'idle database client error'));
+    this.store = new EventStore(this.pool, config.DATABASE_SCHEMA);
+    registerBacklogGauge(this.registry, () => this.store.backlog());
+    const publisher = new ConfirmPublisher(log);
+    this.broker = new BrokerConnection({
+      url: config.RABBITMQ_URL,
+      log,
+      heartbeatSeconds: config.RABBITMQ_HEARTBEAT_SECONDS,
+      connectionName: `reten-gateway-${process.pid}`,
+      setup: async (model) => {
+        const channel = await publisher.attach(model);
+        await declareTopology(channel, CORE_TOPOLOGY);
+      },
+    });
+    const lock = new LeaderLock(
+      { ...clientConfig({ ...poolOptions, applicationName: 'reten-relay' }) },
+      `reten.relay.${config.DATABASE_SCHEMA}`,
+      outboxChannel(config.DATABASE_SCHEMA),
+      log,
+    );
+    this.relay = new OutboxRelay(
+      this.store,
+      publisher,
+      lock,
+      {
+        batchSize: config.RELAY_BATCH_SIZE,
+        pollIntervalMs: config.RELAY_POLL_INTERVAL_MS,
+        lockRetryMs: config.RELAY_LOCK_RETRY_MS,
+        confirmTimeoutMs: config.RELAY_CONFIRM_TIMEOUT_MS,
+        retryDelayMs: config.RELAY_RETRY_DELAY_MS,
+      },
+      metrics,
+      log,
+    );
+    this.broker.on('connect', () => this.relay.wake());
+    this.writer = new EventWriter(
+      this.store,
+      { maxBatch: config.INGEST_MAX_BATCH, maxConcurrentFlushes: config.INGEST_MAX_CONCURRENT_FLUSHES },
+      metrics,
+      log,
+    );
+    this.idempotency = new IdempotencyStore(
+      this.pool,
+      config.IDEMPOTENCY_KEY_TTL_SECONDS,
+      config.IDEMPOTENCY_LOCK_TIMEOUT_SECONDS,
+    );
+  }
+
+  get port(): number {
+    return this.server?.port ?? this.config.PORT;
+  }
+
+  get relayActive(): boolean {
+    return this.relay.active;
+  }
+
+  async start(): Promise<void> {
+    const { config, log } = this;
+    if (config.MIGRATE_ON_START) {
+      await runMigrations({ databaseUrl: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, log });
+    }
+    await this.broker.start();
+    this.relay.start();
+    const app = createApp({
+      ingestor: new Ingestor(this.writer, this.idempotency, this.metrics),
+      store: this.store,
+      registry: this.registry,
+      lifecycle: this.lifecycle,
+      readiness: [
+        { name: 'postgres', check: async () => void (await this.pool.query('SELECT 1')) },
+        {
+          name: 'rabbitmq',
+          required: config.READY_REQUIRES_BROKER,
+          check: async () => {
+            if (!this.broker.connected) throw new Error('not connected');
+          },
+        },
+      ],
+      openApiDocument: buildOpenApiDocument(version),
+      bodyLimitBytes: config.BODY_LIMIT_BYTES,
+      log,
+    });
+    this.server = await listen(app, config.PORT, config.HOST);
+    this.sweeper = setInterval(() => {
+      this.idempotency
+        .sweepExpired()
+        .then((n) => n > 0 && log.info({ deleted: n }, 'expired idempotency keys deleted'))
+        .catch((err: unknown) => log.warn({ err }, 'idempotency sweep failed'));
+    }, IDEMPOTENCY_SWEEP_MS);
+    this.sweeper.unref();
+    this.lifecycle.transition('running');
+    log.info({ port: this.server.port }, 'gateway listening');
+  }
+
+  /** Graceful stop: unready, finish requests and pending commits, stop the relay, close clients. */
+  async stop(): Promise<void> {
+    this.lifecycle.transition('draining');
+    clearInterval(this.sweeper);
+    await this.server?.close(this.config.SHUTDOWN_DRAIN_TIMEOUT_MS);
+    await this.writer.drain();
+    await this.relay.stop();
+    await this.broker.stop();
+    await this.pool.end();
+    this.lifecycle.transition('stopped');
+  }
+}

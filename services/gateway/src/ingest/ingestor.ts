@@ -1,0 +1,81 @@
+import { RetenError } from '@reten/contracts';
+import type { EventEnvelope } from '@reten/contracts';
+import { newEventId } from '@reten/store';
+import type { IdempotencyStore } from '@reten/store';
+import type { EventWriter } from './event-writer';
+import type { GatewayMetrics } from '../metrics';
+
+export interface IngestRequest {
+  api: 'evci' | 'rest';
+  tenantId: string;
+  eventType: string;
+  data: unknown;
+  occurredAt: Date | undefined;
+  idempotency: { key: string; fingerprint: string } | undefined;
+  /** The body answered with 202, built from the stored envelope. */
+  render: (envelope: EventEnvelope) => unknown;
+}
+
+export interface IngestResult {
+  status: number;
+  body: unknown;
+  replayed: boolean;
+}
+
+/** Accepts one event: Idempotency-Key handling, then a durable group-committed insert. */
+export class Ingestor {
+  constructor(
+    private readonly writer: EventWriter,
+    private readonly idempotency: IdempotencyStore,
+    private readonly metrics: GatewayMetrics,
+  ) {}
+
+  async accept(req: IngestRequest): Promise<IngestResult> {
+    const dataJson = JSON.stringify(req.data);
+    if (dataJson.includes('\\u0000')) {
+      // PostgreSQL's jsonb cannot hold U+0000
+      throw new RetenError('validation_failed', 'Strings in the event data must not contain U+0000', [
+        { path: 'body', message: 'contains the character U+0000' },
+      ]);
+    }
+    const idem = req.idempotency;
+    if (idem) {
+      const claim = await this.idempotency.claim(req.tenantId, idem.key, idem.fingerprint);
+      if (claim.kind === 'replay') return { status: claim.status, body: claim.body, replayed: true };
+      if (claim.kind === 'reused') {
+        throw new RetenError(
+          'idempotency_key_reused',
+          'This Idempotency-Key was already used with a different request body',
+        );
+      }
+      if (claim.kind === 'in_progress') {
+        throw new RetenError(
+          'idempotency_key_in_progress',
+          'A request with this Idempotency-Key is still being processed; retry later',
+        );
+      }
+    }
+    const now = new Date();
+    const eventId = newEventId(now.getTime());
+    const occurredAt = req.occurredAt ?? now;
+    const envelope: EventEnvelope = {
+      event_id: eventId,
+      event_type: req.eventType,
+      timestamp: occurredAt.toISOString(),
+      revision: 1,
+      data: req.data,
+    };
+    const body = req.render(envelope);
+    try {
+      await this.writer.write(
+        { tenantId: req.tenantId, eventId, revision: 1, eventType: req.eventType, occurredAt, dataJson },
+        idem ? { tenantId: req.tenantId, key: idem.key, status: 202, bodyJson: JSON.stringify(body) } : undefined,
+      );
+    } catch (err) {
+      if (idem) await this.idempotency.release(req.tenantId, idem.key).catch(() => undefined);
+      throw err;
+    }
+    this.metrics.eventsAccepted.inc({ api: req.api });
+    return { status: 202, body, replayed: false };
+  }
+}

@@ -1,0 +1,59 @@
+import { Counter, Gauge, Histogram } from '@reten/observability';
+import type { Registry } from '@reten/observability';
+
+/** The gateway's own series (request durations are recorded by @reten/http). */
+export function createGatewayMetrics(registry: Registry) {
+  return {
+    eventsAccepted: new Counter({
+      name: 'reten_events_accepted_total',
+      help: 'Events (and revisions) committed and answered 2xx, by API',
+      labelNames: ['api'] as const,
+      registers: [registry],
+    }),
+    ingestBatchSize: new Histogram({
+      name: 'reten_ingest_batch_size',
+      help: 'Events per group-commit transaction',
+      buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000],
+      registers: [registry],
+    }),
+    eventsPublished: new Counter({
+      name: 'reten_relay_published_total',
+      help: 'Event revisions published to RabbitMQ and confirmed',
+      registers: [registry],
+    }),
+    relayPublishLatency: new Histogram({
+      name: 'reten_relay_publish_latency_seconds',
+      help: 'Time from commit of an event to its publisher confirm',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers: [registry],
+    }),
+    relayErrors: new Counter({
+      name: 'reten_relay_errors_total',
+      help: 'Failed relay rounds (they are retried)',
+      registers: [registry],
+    }),
+    relayActive: new Gauge({
+      name: 'reten_relay_active',
+      help: '1 when this process holds the relay lock and publishes',
+      registers: [registry],
+    }),
+  };
+}
+
+export type GatewayMetrics = ReturnType<typeof createGatewayMetrics>;
+
+/** `reten_outbox_backlog`: read from PostgreSQL at scrape time. */
+export function registerBacklogGauge(registry: Registry, read: () => Promise<number>): void {
+  new Gauge({
+    name: 'reten_outbox_backlog',
+    help: 'Committed event revisions not yet published to RabbitMQ',
+    registers: [registry],
+    async collect() {
+      try {
+        this.set(await read());
+      } catch {
+        // leave the last value; /readyz reports the database problem
+      }
+    },
+  });
+}

@@ -1,0 +1,73 @@
+import { EventEmitter } from 'node:events';
+import { Client } from 'pg';
+import type { ClientConfig } from 'pg';
+import type { Logger } from '@reten/observability';
+
+/**
+ * A session-level PostgreSQL advisory lock on a dedicated connection. Whoever holds it is the
+ * one active relay; if its process dies the server drops the session and the lock with it,
+ * and a standby's next try succeeds. The same connection LISTENs for outbox notifications.
+ */
+export class LeaderLock extends EventEmitter {
+  private client: Client | undefined;
+  private held = false;
+
+  constructor(
+    private readonly clientConfig: ClientConfig,
+    private readonly lockName: string,
+    private readonly channel: string,
+    private readonly log: Logger,
+  ) {
+    super();
+  }
+
+  get isHeld(): boolean {
+    return this.held;
+  }
+
+  /** One attempt to take the lock; true when this process now holds it. */
+  async tryAcquire(): Promise<boolean> {
+    if (this.held) return true;
+    if (!this.client) {
+      const client = new Client(this.clientConfig);
+      client.on('error', (err) => this.lost(err));
+      client.on('end', () => this.lost(new Error('lock connection ended')));
+      client.on('notification', () => this.emit('notify'));
+      await client.connect();
+      this.client = client;
+    }
+    const res = await this.client.query<{ locked: boolean }>(
+      'SELECT pg_try_advisory_lock(hashtext($1)) AS locked',
+      [this.lockName],
+    );
+    if (res.rows[0]?.locked !== true) return false;
+    await this.client.query(`LISTEN "${this.channel}"`);
+    this.held = true;
+    return true;
+  }
+
+  private lost(err: Error): void {
+    const wasHeld = this.held;
+    this.held = false;
+    const client = this.client;
+    this.client = undefined;
+    client?.removeAllListeners('end');
+    void client?.end().catch(() => undefined);
+    if (wasHeld) {
+      this.log.warn({ err: err.message }, 'relay lock lost');
+      this.emit('lost');
+    }
+  }
+
+  /** Releases the lock and closes the connection. */
+  async release(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    this.held = false;
+    if (!client) return;
+    client.removeAllListeners('end');
+    client.on('error', () => undefined);
+    await client.query('SELECT pg_advisory_unlock_all()').catch(() => undefined);
+    await client.end().catch(() => undefined);
+  }
+}

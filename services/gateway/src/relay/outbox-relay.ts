@@ -1,0 +1,136 @@
+import { EVENTS_EXCHANGE, MESSAGE_HEADERS } from '@reten/contracts';
+import type { ConfirmPublisher, OutgoingMessage } from '@reten/broker';
+import type { EventStore, OutboxRow } from '@reten/store';
+import type { Logger } from '@reten/observability';
+import type { GatewayMetrics } from '../metrics';
+import type { LeaderLock } from './leader-lock';
+import { WakeSignal } from './wake-signal';
+
+export interface RelayOptions {
+  batchSize: number;
+  pollIntervalMs: number;
+  lockRetryMs: number;
+  confirmTimeoutMs: number;
+  retryDelayMs: number;
+}
+
+/** The envelope JSON, built around the stored data text so the data is never reparsed. */
+export function envelopeJson(row: OutboxRow): string {
+  return (
+    `{"event_id":${JSON.stringify(row.eventId)},"event_type":${JSON.stringify(row.eventType)},` +
+    `"timestamp":${JSON.stringify(row.occurredAt.toISOString())},"revision":${row.revision},` +
+    `"data":${row.dataJson}}`
+  );
+}
+
+function toMessage(row: OutboxRow): OutgoingMessage {
+  return {
+    exchange: EVENTS_EXCHANGE,
+    routingKey: row.eventType,
+    content: Buffer.from(envelopeJson(row)),
+    options: {
+      persistent: true,
+      contentType: 'application/json',
+      messageId: `${row.eventId}:${row.revision}`,
+      type: row.eventType,
+      timestamp: Math.floor(row.receivedAt.getTime() / 1000),
+      headers: {
+        [MESSAGE_HEADERS.tenant]: row.tenantId,
+        [MESSAGE_HEADERS.revision]: row.revision,
+        [MESSAGE_HEADERS.seq]: row.seq,
+      },
+    },
+  };
+}
+
+/**
+ * Publishes committed, unpublished events to `reten.events` in `seq` order.
+ * Invariant: only the holder of the leader lock publishes, so publish order = seq order.
+ * A batch is marked published only after every message of it was confirmed; a crash in
+ * between republishes it (consumers dedupe on event id and revision).
+ */
+export class OutboxRelay {
+  private readonly wakeSignal = new WakeSignal();
+  private stopping = false;
+  private loop: Promise<void> | undefined;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly publisher: ConfirmPublisher,
+    private readonly lock: LeaderLock,
+    private readonly options: RelayOptions,
+    private readonly metrics: GatewayMetrics,
+    private readonly log: Logger,
+  ) {
+    lock.on('notify', () => this.wakeSignal.wake());
+    lock.on('lost', () => this.wakeSignal.wake());
+  }
+
+  /** Wakes the relay now (new events committed, broker reconnected). */
+  wake(): void {
+    this.wakeSignal.wake();
+  }
+
+  get active(): boolean {
+    return this.lock.isHeld;
+  }
+
+  start(): void {
+    this.loop = this.run();
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopping) {
+      try {
+        if (!(await this.lock.tryAcquire())) {
+          this.metrics.relayActive.set(0);
+          await this.wakeSignal.wait(this.options.lockRetryMs);
+          continue;
+        }
+        this.metrics.relayActive.set(1);
+        await this.publishWhileLeader();
+      } catch (err) {
+        this.metrics.relayErrors.inc();
+        this.log.warn({ err }, 'relay round failed');
+        await this.wakeSignal.wait(this.options.retryDelayMs);
+      }
+    }
+    this.metrics.relayActive.set(0);
+  }
+
+  private async publishWhileLeader(): Promise<void> {
+    this.log.info('relay active');
+    while (!this.stopping && this.lock.isHeld) {
+      if (!this.publisher.ready) {
+        await this.wakeSignal.wait(this.options.retryDelayMs);
+        continue;
+      }
+      const rows = await this.store.unpublished(this.options.batchSize);
+      if (rows.length === 0) {
+        await this.wakeSignal.wait(this.options.pollIntervalMs);
+        continue;
+      }
+      try {
+        await this.publisher.publishBatch(rows.map(toMessage), this.options.confirmTimeoutMs);
+      } catch (err) {
+        this.metrics.relayErrors.inc();
+        this.log.warn({ err: (err as Error).message, events: rows.length }, 'publish failed, will retry');
+        await this.wakeSignal.wait(this.options.retryDelayMs);
+        continue;
+      }
+      if (!this.lock.isHeld) return; // lost leadership mid-batch: the next leader republishes
+      await this.store.markPublished(rows.map((r) => r.seq));
+      const now = Date.now();
+      for (const r of rows) this.metrics.relayPublishLatency.observe((now - r.receivedAt.getTime()) / 1000);
+      this.metrics.eventsPublished.inc(rows.length);
+    }
+  }
+
+  /** Stops publishing, waits for the current round, releases the lock. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wakeSignal.wake();
+    await this.loop;
+    await this.lock.release();
+  }
+}

@@ -1,0 +1,142 @@
+import { Router } from 'express';
+import type { Response } from 'express';
+import { z } from 'zod';
+import {
+  CreateEventRequestSchema,
+  EventIdSchema,
+  ListEventsQuerySchema,
+  RetenError,
+  UpdateEventRequestSchema,
+  typeFilterToLike,
+} from '@reten/contracts';
+import type { EventDetail, EventEnvelope, EventList } from '@reten/contracts';
+import { parseOrThrow, requireJsonBody } from '@reten/http';
+import type { EventStore, StoredEvent } from '@reten/store';
+import type { Ingestor } from '../ingest/ingestor';
+import { idempotencyKeyOf, requestFingerprint } from '../ingest/idempotency-key';
+import { tenantOf } from '../tenant';
+import { sendIngestResult } from './send-ingest-result';
+import { decodeCursor, encodeCursor } from './cursor';
+
+export const EventIdParamsSchema = z.object({ id: EventIdSchema });
+
+function toEnvelope(e: StoredEvent): EventEnvelope {
+  return {
+    event_id: e.eventId,
+    event_type: e.eventType,
+    timestamp: e.occurredAt.toISOString(),
+    revision: e.revision,
+    data: e.data,
+  };
+}
+
+function toDetail(e: StoredEvent): EventDetail {
+  return {
+    ...toEnvelope(e),
+    received_at: e.receivedAt.toISOString(),
+    published_at: e.publishedAt ? e.publishedAt.toISOString() : null,
+  };
+}
+
+function notFound(id: string): RetenError {
+  return new RetenError('not_found', `No event with id ${id}`);
+}
+
+function eventIdOrNotFound(params: unknown): string {
+  const parsed = EventIdParamsSchema.safeParse(params);
+  if (!parsed.success) throw notFound(String((params as { id?: unknown }).id));
+  return parsed.data.id;
+}
+
+/** `If-Match: "3"` (or `W/"3"`, or `3`) → 3. */
+function parseIfMatch(header: string | undefined): number | undefined {
+  if (header === undefined) return undefined;
+  const m = /^(?:W\/)?"?(\d{1,9})"?$/.exec(header.trim());
+  if (!m?.[1]) {
+    throw new RetenError('validation_failed', 'Invalid If-Match header', [
+      { path: 'headers.if-match', message: 'must be the revision as an entity tag, e.g. "3"' },
+    ]);
+  }
+  return Number(m[1]);
+}
+
+function sendWithEtag(res: Response, status: number, e: StoredEvent, body: unknown): void {
+  res.setHeader('ETag', `"${e.revision}"`);
+  res.status(status).json(body);
+}
+
+/** REST events API under `/api/v1/events`. */
+export function eventsRouter(ingestor: Ingestor, store: EventStore): Router {
+  const router = Router();
+
+  router.post('/api/v1/events', requireJsonBody, async (req, res) => {
+    const body = parseOrThrow(CreateEventRequestSchema, req.body, 'body');
+    const key = idempotencyKeyOf(req);
+    const result = await ingestor.accept({
+      api: 'rest',
+      tenantId: tenantOf(req),
+      eventType: body.event_type,
+      data: body.data,
+      occurredAt: body.timestamp ? new Date(body.timestamp) : undefined,
+      idempotency: key ? { key, fingerprint: requestFingerprint(req) } : undefined,
+      render: (envelope) => envelope,
+    });
+    sendIngestResult(res, result);
+  });
+
+  router.get('/api/v1/events', async (req, res) => {
+    const query = parseOrThrow(ListEventsQuerySchema, req.query, 'query');
+    const before = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    const wildcard = query.type?.includes('*') ?? false;
+    const rows = await store.list({
+      tenantId: tenantOf(req),
+      ...(query.type && !wildcard ? { typeExact: query.type } : {}),
+      ...(query.type && wildcard ? { typeLike: typeFilterToLike(query.type) } : {}),
+      ...(query.since ? { since: new Date(query.since) } : {}),
+      ...(query.until ? { until: new Date(query.until) } : {}),
+      ...(before ? { beforeEventId: before } : {}),
+      limit: query.limit + 1,
+    });
+    const page = rows.slice(0, query.limit);
+    const last = page[page.length - 1];
+    const body: EventList = {
+      data: page.map(toEnvelope),
+      next_cursor: rows.length > query.limit && last ? encodeCursor(last.eventId) : null,
+    };
+    res.json(body);
+  });
+
+  router.get('/api/v1/events/:id', async (req, res) => {
+    const id = eventIdOrNotFound(req.params);
+    const event = await store.getCurrent(tenantOf(req), id);
+    if (!event) throw notFound(id);
+    sendWithEtag(res, 200, event, toDetail(event));
+  });
+
+  router.put('/api/v1/events/:id', requireJsonBody, async (req, res) => {
+    const id = eventIdOrNotFound(req.params);
+    const body = parseOrThrow(UpdateEventRequestSchema, req.body, 'body');
+    const expected = parseIfMatch(req.get('if-match'));
+    const dataJson = JSON.stringify(body.data);
+    if (dataJson.includes('\\u0000')) {
+      throw new RetenError('validation_failed', 'Strings in the event data must not contain U+0000', [
+        { path: 'body.data', message: 'contains the character U+0000' },
+      ]);
+    }
+    const result = await store.insertRevision(tenantOf(req), id, expected, {
+      dataJson,
+      ...(body.timestamp ? { occurredAt: new Date(body.timestamp) } : {}),
+    });
+    if (result === 'not_found') throw notFound(id);
+    if ('conflict' in result) {
+      res.setHeader('ETag', `"${result.conflict}"`);
+      throw new RetenError(
+        'precondition_failed',
+        `If-Match does not match: the current revision is ${result.conflict}`,
+      );
+    }
+    sendWithEtag(res, 200, result, toDetail(result));
+  });
+
+  return router;
+}
