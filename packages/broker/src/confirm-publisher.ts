@@ -34,7 +34,9 @@ export class ConfirmPublisher {
 
   private async open(model: ChannelModel): Promise<ConfirmChannel> {
     const channel = await model.createConfirmChannel();
-    channel.on('error', (err: Error) => this.log.warn({ err: err.message }, 'publish channel error'));
+    channel.on('error', (err: Error) =>
+      this.log.warn({ err: err.message }, 'publish channel error'),
+    );
     channel.on('close', () => {
       if (this.channel === channel) this.channel = undefined;
     });
@@ -62,7 +64,10 @@ export class ConfirmPublisher {
       await Promise.race([
         channel.waitForConfirms(),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new PublishError(`no confirm within ${timeoutMs} ms`)), timeoutMs);
+          timer = setTimeout(
+            () => reject(new PublishError(`no confirm within ${timeoutMs} ms`)),
+            timeoutMs,
+          );
         }),
       ]);
     } catch (err) {
@@ -71,7 +76,9 @@ export class ConfirmPublisher {
         this.channel = undefined;
         await channel.close().catch(() => undefined);
       }
-      throw err instanceof PublishError ? err : new PublishError('publish not confirmed', { cause: err });
+      throw err instanceof PublishError
+        ? err
+        : new PublishError('publish not confirmed', { cause: err });
     } finally {
       clearTimeout(timer);
     }

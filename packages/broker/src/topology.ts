@@ -2,7 +2,10 @@ import type { Channel, ConfirmChannel } from 'amqplib';
 import type { Topology } from '@reten/contracts';
 
 /** Declares exchanges, queues and bindings; idempotent, rerun after every reconnect. */
-export async function declareTopology(channel: Channel | ConfirmChannel, topology: Topology): Promise<void> {
+export async function declareTopology(
+  channel: Channel | ConfirmChannel,
+  topology: Topology,
+): Promise<void> {
   for (const exchange of topology.exchanges) {
     await channel.assertExchange(exchange.name, exchange.type, { durable: exchange.durable });
   }

@@ -9,10 +9,7 @@ export function intVar(def: number, min: number, max: number, description: strin
 
 /** Boolean from `true`/`false`/`1`/`0`/`yes`/`no`. */
 export function boolVar(def: boolean, description: string) {
-  return z
-    .stringbool()
-    .default(def)
-    .describe(description);
+  return z.stringbool().default(def).describe(description);
 }
 
 /** URL with one of the given schemes. */
@@ -43,15 +40,34 @@ export const postgresConfig = {
     .default('public')
     .describe('PostgreSQL schema holding Reten tables'),
   DATABASE_POOL_SIZE: intVar(20, 1, 500, 'Connections in the pool of each process'),
-  DATABASE_STATEMENT_TIMEOUT_MS: intVar(10_000, 100, 600_000, 'statement_timeout of pooled connections'),
+  DATABASE_STATEMENT_TIMEOUT_MS: intVar(
+    10_000,
+    100,
+    600_000,
+    'statement_timeout of pooled connections',
+  ),
 };
 
 export const rabbitConfig = {
-  RABBITMQ_URL: urlVar('amqp://guest:guest@127.0.0.1:5672', ['amqp', 'amqps'], 'RabbitMQ URL (vhost as path)'),
-  RABBITMQ_HEARTBEAT_SECONDS: intVar(10, 0, 600, 'AMQP heartbeat; a dead broker is noticed after about twice this'),
+  RABBITMQ_URL: urlVar(
+    'amqp://guest:guest@127.0.0.1:5672',
+    ['amqp', 'amqps'],
+    'RabbitMQ URL (vhost as path)',
+  ),
+  RABBITMQ_HEARTBEAT_SECONDS: intVar(
+    10,
+    0,
+    600,
+    'AMQP heartbeat; a dead broker is noticed after about twice this',
+  ),
 };
 
 export const httpConfig = {
   HOST: z.string().default('0.0.0.0').describe('Address the HTTP server binds'),
-  SHUTDOWN_DRAIN_TIMEOUT_MS: intVar(10_000, 0, 600_000, 'How long SIGTERM waits for in-flight work before closing'),
+  SHUTDOWN_DRAIN_TIMEOUT_MS: intVar(
+    10_000,
+    0,
+    600_000,
+    'How long SIGTERM waits for in-flight work before closing',
+  ),
 };

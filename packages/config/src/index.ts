@@ -1,3 +1,11 @@
 export { ConfigError, OWN_PREFIX, configTable, loadConfig } from './load-config';
 export type { ConfigShape } from './load-config';
-export { boolVar, httpConfig, intVar, logConfig, postgresConfig, rabbitConfig, urlVar } from './common';
+export {
+  boolVar,
+  httpConfig,
+  intVar,
+  logConfig,
+  postgresConfig,
+  rabbitConfig,
+  urlVar,
+} from './common';

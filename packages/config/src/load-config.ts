@@ -57,7 +57,7 @@ export function configTable(shape: ConfigShape): string {
   };
   const rows = Object.keys(shape).map((key) => {
     const prop = json.properties?.[key] ?? {};
-    const def = prop.default === undefined ? '(required)' : `\`${String(prop.default)}\``;
+    const def = prop.default === undefined ? '(required)' : `\`${JSON.stringify(prop.default)}\``;
     return `| \`${key}\` | ${def} | ${(prop.description ?? '').replace(/\|/g, '\\|')} |`;
   });
   return ['| variable | default | description |', '| --- | --- | --- |', ...rows].join('\n');

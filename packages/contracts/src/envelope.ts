@@ -8,7 +8,9 @@ export const EventIdSchema = z
   .meta({ example: 'evt_01J8Z3V6ZV4X3M2N9Q8R7S6T5U' });
 
 /** Any JSON value. */
-export const JsonValueSchema: z.ZodType<unknown> = z.unknown().meta({ description: 'Any JSON value' });
+export const JsonValueSchema: z.ZodType<unknown> = z
+  .unknown()
+  .meta({ description: 'Any JSON value' });
 
 /** What webhooks receive, what streams send and what the REST API returns. */
 export const EventEnvelopeSchema = z

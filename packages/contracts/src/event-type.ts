@@ -5,10 +5,7 @@ export const EVENT_TYPE_PATTERN = /^[A-Za-z0-9.:_-]{1,128}$/;
 
 export const EventTypeNameSchema = z
   .string()
-  .regex(
-    EVENT_TYPE_PATTERN,
-    'must be 1 to 128 characters of letters, digits, ".", ":", "_" or "-"',
-  )
+  .regex(EVENT_TYPE_PATTERN, 'must be 1 to 128 characters of letters, digits, ".", ":", "_" or "-"')
   .meta({ example: 'order.created' });
 
 /** An exact event type or a pattern in which `*` stands for any run of characters (`order.*`). */

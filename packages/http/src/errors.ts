@@ -46,8 +46,7 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
       sendError(res, err);
       return;
     }
-    const parserError =
-      typeof err === 'object' && err !== null ? fromBodyParser(err as BodyParserError) : undefined;
+    const parserError = typeof err === 'object' && err !== null ? fromBodyParser(err) : undefined;
     if (parserError) {
       sendError(res, parserError);
       return;

@@ -10,7 +10,11 @@ export interface RunningServer {
 }
 
 /** Starts an HTTP server and resolves once it listens. */
-export async function listen(handler: RequestListener, port: number, host: string): Promise<RunningServer> {
+export async function listen(
+  handler: RequestListener,
+  port: number,
+  host: string,
+): Promise<RunningServer> {
   const server = createServer(handler);
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;

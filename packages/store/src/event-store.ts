@@ -213,7 +213,9 @@ export class EventStore {
   /** Marks revisions as published (after the broker confirmed them). */
   async markPublished(seqs: string[]): Promise<void> {
     if (seqs.length === 0) return;
-    await this.pool.query('UPDATE events SET published_at = now() WHERE seq = ANY($1::bigint[])', [seqs]);
+    await this.pool.query('UPDATE events SET published_at = now() WHERE seq = ANY($1::bigint[])', [
+      seqs,
+    ]);
   }
 
   /** How many revisions wait for the relay. */

@@ -16,9 +16,7 @@ const DATABASE_MISSING = '3D000';
 const DATABASE_EXISTS = '42P04';
 
 function pgCode(err: unknown): string | undefined {
-  return typeof err === 'object' && err !== null && 'code' in err
-    ? String((err as { code: unknown }).code)
-    : undefined;
+  return typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : undefined;
 }
 
 /** Creates the database named in the URL when it does not exist yet. */
@@ -73,7 +71,9 @@ export async function runMigrations(options: MigrateOptions): Promise<string[]> 
     options.log.info({ schema: options.schema, applied: names }, 'migrations done');
     return names;
   } finally {
-    await client.query('SELECT pg_advisory_unlock(hashtext($1))', ['reten.migrate']).catch(() => undefined);
+    await client
+      .query('SELECT pg_advisory_unlock(hashtext($1))', ['reten.migrate'])
+      .catch(() => undefined);
     await client.end();
   }
 }

@@ -25,7 +25,9 @@ export function createApp(deps: AppDeps): Express {
   app.set('etag', false);
   app.set('query parser', 'simple');
   app.use(requestMetrics(deps.registry));
-  app.use(opsRouter({ registry: deps.registry, lifecycle: deps.lifecycle, checks: deps.readiness }));
+  app.use(
+    opsRouter({ registry: deps.registry, lifecycle: deps.lifecycle, checks: deps.readiness }),
+  );
   const openApiJson = JSON.stringify(deps.openApiDocument);
   app.get('/openapi.json', (_req, res) => {
     res.type('application/json').send(openApiJson);

@@ -1,4 +1,12 @@
-import { boolVar, httpConfig, intVar, loadConfig, logConfig, postgresConfig, rabbitConfig } from '@reten/config';
+import {
+  boolVar,
+  httpConfig,
+  intVar,
+  loadConfig,
+  logConfig,
+  postgresConfig,
+  rabbitConfig,
+} from '@reten/config';
 
 /** Every variable the gateway reads, with its default and meaning. */
 export const gatewayConfigShape = {
@@ -7,17 +15,52 @@ export const gatewayConfigShape = {
   ...logConfig,
   ...postgresConfig,
   ...rabbitConfig,
-  BODY_LIMIT_BYTES: intVar(1_048_576, 1024, 64 * 1_048_576, 'Largest accepted request body; larger ones get 413'),
+  BODY_LIMIT_BYTES: intVar(
+    1_048_576,
+    1024,
+    64 * 1_048_576,
+    'Largest accepted request body; larger ones get 413',
+  ),
   MIGRATE_ON_START: boolVar(true, 'Apply pending migrations at start (safe with many replicas)'),
   INGEST_MAX_BATCH: intVar(500, 1, 10_000, 'Most events committed in one group-commit transaction'),
-  INGEST_MAX_CONCURRENT_FLUSHES: intVar(2, 1, 64, 'Group-commit transactions in flight at once per process'),
-  RELAY_BATCH_SIZE: intVar(500, 1, 10_000, 'Most events the outbox relay publishes per confirm round'),
+  INGEST_MAX_CONCURRENT_FLUSHES: intVar(
+    2,
+    1,
+    64,
+    'Group-commit transactions in flight at once per process',
+  ),
+  RELAY_BATCH_SIZE: intVar(
+    500,
+    1,
+    10_000,
+    'Most events the outbox relay publishes per confirm round',
+  ),
   RELAY_POLL_INTERVAL_MS: intVar(1000, 10, 60_000, 'Relay polling fallback when no NOTIFY arrives'),
-  RELAY_LOCK_RETRY_MS: intVar(1000, 50, 60_000, 'How often a standby relay tries to become the active one'),
-  RELAY_CONFIRM_TIMEOUT_MS: intVar(10_000, 100, 600_000, 'How long the relay waits for publisher confirms'),
+  RELAY_LOCK_RETRY_MS: intVar(
+    1000,
+    50,
+    60_000,
+    'How often a standby relay tries to become the active one',
+  ),
+  RELAY_CONFIRM_TIMEOUT_MS: intVar(
+    10_000,
+    100,
+    600_000,
+    'How long the relay waits for publisher confirms',
+  ),
   RELAY_RETRY_DELAY_MS: intVar(500, 10, 60_000, 'Pause before the relay retries a failed publish'),
-  IDEMPOTENCY_KEY_TTL_SECONDS: intVar(86_400, 60, 30 * 86_400, 'How long an Idempotency-Key is remembered'),
-  IDEMPOTENCY_LOCK_TIMEOUT_SECONDS: intVar(60, 1, 3600, 'After this, an unfinished Idempotency-Key request counts as dead'),
+  IDEMPOTENCY_KEY_TTL_SECONDS: intVar(
+    86_400,
+    60,
+    30 * 86_400,
+    'How long an Idempotency-Key is remembered',
+  ),
+  IDEMPOTENCY_LOCK_TIMEOUT_SECONDS: intVar(
+    60,
+    1,
+    3600,
+    'After this, an unfinished Idempotency-Key request counts as dead',
+  ),
   READY_REQUIRES_BROKER: boolVar(
     true,
     '`/readyz` fails while RabbitMQ is unreachable (ingest itself keeps answering 202 either way)',

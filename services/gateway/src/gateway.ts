@@ -4,7 +4,14 @@ import { listen } from '@reten/http';
 import type { RunningServer } from '@reten/http';
 import { Lifecycle, createMetricsRegistry } from '@reten/observability';
 import type { Logger, Registry } from '@reten/observability';
-import { EventStore, IdempotencyStore, clientConfig, createPool, outboxChannel, runMigrations } from '@reten/store';
+import {
+  EventStore,
+  IdempotencyStore,
+  clientConfig,
+  createPool,
+  outboxChannel,
+  runMigrations,
+} from '@reten/store';
 import type { Pool } from '@reten/store';
 import { createApp } from './app';
 import type { GatewayConfig } from './config';
@@ -85,7 +92,10 @@ export class Gateway {
     this.broker.on('connect', () => this.relay.wake());
     this.writer = new EventWriter(
       this.store,
-      { maxBatch: config.INGEST_MAX_BATCH, maxConcurrentFlushes: config.INGEST_MAX_CONCURRENT_FLUSHES },
+      {
+        maxBatch: config.INGEST_MAX_BATCH,
+        maxConcurrentFlushes: config.INGEST_MAX_CONCURRENT_FLUSHES,
+      },
       metrics,
       log,
     );
@@ -107,7 +117,11 @@ export class Gateway {
   async start(): Promise<void> {
     const { config, log } = this;
     if (config.MIGRATE_ON_START) {
-      await runMigrations({ databaseUrl: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, log });
+      await runMigrations({
+        databaseUrl: config.DATABASE_URL,
+        schema: config.DATABASE_SCHEMA,
+        log,
+      });
     }
     await this.broker.start();
     this.relay.start();
@@ -121,9 +135,8 @@ export class Gateway {
         {
           name: 'rabbitmq',
           required: config.READY_REQUIRES_BROKER,
-          check: async () => {
-            if (!this.broker.connected) throw new Error('not connected');
-          },
+          check: () =>
+            this.broker.connected ? Promise.resolve() : Promise.reject(new Error('not connected')),
         },
       ],
       openApiDocument: buildOpenApiDocument(version),

@@ -69,7 +69,10 @@ export function buildOpenApiDocument(version: string): oas31.OpenAPIObject {
         post: {
           operationId: 'createEvent',
           requestParams: { header: idempotencyHeader },
-          requestBody: { required: true, content: { 'application/json': { schema: CreateEventRequestSchema } } },
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: CreateEventRequestSchema } },
+          },
           responses: {
             '202': {
               description: 'Stored durably',
@@ -83,7 +86,10 @@ export function buildOpenApiDocument(version: string): oas31.OpenAPIObject {
           summary: 'Current revisions, newest first, with cursor pagination',
           requestParams: { query: ListEventsQuerySchema },
           responses: {
-            '200': { description: 'A page of events', content: { 'application/json': { schema: EventListSchema } } },
+            '200': {
+              description: 'A page of events',
+              content: { 'application/json': { schema: EventListSchema } },
+            },
             '422': errorResponse('`validation_failed`'),
           },
         },
@@ -93,7 +99,10 @@ export function buildOpenApiDocument(version: string): oas31.OpenAPIObject {
           operationId: 'getEvent',
           requestParams: { path: EventIdParamsSchema },
           responses: {
-            '200': { description: 'The current revision', content: { 'application/json': { schema: EventDetailSchema } } },
+            '200': {
+              description: 'The current revision',
+              content: { 'application/json': { schema: EventDetailSchema } },
+            },
             '404': errorResponse('`not_found`'),
           },
         },
@@ -102,25 +111,43 @@ export function buildOpenApiDocument(version: string): oas31.OpenAPIObject {
           summary: 'Stores a new revision (revision + 1), published again',
           requestParams: {
             path: EventIdParamsSchema,
-            header: z.object({ 'if-match': z.string().optional().describe('Expected current revision, e.g. "1"') }),
+            header: z.object({
+              'if-match': z.string().optional().describe('Expected current revision, e.g. "1"'),
+            }),
           },
-          requestBody: { required: true, content: { 'application/json': { schema: UpdateEventRequestSchema } } },
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: UpdateEventRequestSchema } },
+          },
           responses: {
-            '200': { description: 'The new revision', content: { 'application/json': { schema: EventDetailSchema } } },
+            '200': {
+              description: 'The new revision',
+              content: { 'application/json': { schema: EventDetailSchema } },
+            },
             '404': errorResponse('`not_found`'),
             '412': errorResponse('`precondition_failed`: If-Match is not the current revision'),
             ...commonErrors,
           },
         },
       },
-      '/healthz': { get: { operationId: 'healthz', responses: { '200': { description: 'Alive' } } } },
+      '/healthz': {
+        get: { operationId: 'healthz', responses: { '200': { description: 'Alive' } } },
+      },
       '/readyz': {
         get: {
           operationId: 'readyz',
-          responses: { '200': { description: 'Ready' }, '503': { description: 'Not ready (draining or a dependency is down)' } },
+          responses: {
+            '200': { description: 'Ready' },
+            '503': { description: 'Not ready (draining or a dependency is down)' },
+          },
         },
       },
-      '/metrics': { get: { operationId: 'metrics', responses: { '200': { description: 'Prometheus metrics' } } } },
+      '/metrics': {
+        get: {
+          operationId: 'metrics',
+          responses: { '200': { description: 'Prometheus metrics' } },
+        },
+      },
     },
   });
 }

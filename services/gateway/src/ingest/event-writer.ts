@@ -82,8 +82,12 @@ export class EventWriter {
         ? new RetenError('validation_failed', 'The event data cannot be stored', [
             { path: 'body', message: (err as Error).message },
           ])
-        : new RetenError('service_unavailable', 'The event could not be stored; nothing was accepted, retry');
-      if (!isDataException(err)) this.log.error({ err, events: batch.length }, 'event batch insert failed');
+        : new RetenError(
+            'service_unavailable',
+            'The event could not be stored; nothing was accepted, retry',
+          );
+      if (!isDataException(err))
+        this.log.error({ err, events: batch.length }, 'event batch insert failed');
       for (const p of batch) p.reject(failure);
     }
   }

@@ -12,7 +12,10 @@ export function idempotencyKeyOf(req: Request): string | undefined {
   const raw = req.get('idempotency-key');
   if (raw === undefined) return undefined;
   const trimmed = raw.trim();
-  const key = trimmed.length >= 2 && trimmed.startsWith('"') && trimmed.endsWith('"') ? trimmed.slice(1, -1) : trimmed;
+  const key =
+    trimmed.length >= 2 && trimmed.startsWith('"') && trimmed.endsWith('"')
+      ? trimmed.slice(1, -1)
+      : trimmed;
   if (!KEY_PATTERN.test(key)) {
     throw new RetenError('validation_failed', 'Invalid Idempotency-Key header', [
       { path: 'headers.idempotency-key', message: 'must be 1 to 255 visible ASCII characters' },

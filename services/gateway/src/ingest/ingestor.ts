@@ -34,14 +34,17 @@ export class Ingestor {
     const dataJson = JSON.stringify(req.data);
     if (dataJson.includes('\\u0000')) {
       // PostgreSQL's jsonb cannot hold U+0000
-      throw new RetenError('validation_failed', 'Strings in the event data must not contain U+0000', [
-        { path: 'body', message: 'contains the character U+0000' },
-      ]);
+      throw new RetenError(
+        'validation_failed',
+        'Strings in the event data must not contain U+0000',
+        [{ path: 'body', message: 'contains the character U+0000' }],
+      );
     }
     const idem = req.idempotency;
     if (idem) {
       const claim = await this.idempotency.claim(req.tenantId, idem.key, idem.fingerprint);
-      if (claim.kind === 'replay') return { status: claim.status, body: claim.body, replayed: true };
+      if (claim.kind === 'replay')
+        return { status: claim.status, body: claim.body, replayed: true };
       if (claim.kind === 'reused') {
         throw new RetenError(
           'idempotency_key_reused',
@@ -68,8 +71,17 @@ export class Ingestor {
     const body = req.render(envelope);
     try {
       await this.writer.write(
-        { tenantId: req.tenantId, eventId, revision: 1, eventType: req.eventType, occurredAt, dataJson },
-        idem ? { tenantId: req.tenantId, key: idem.key, status: 202, bodyJson: JSON.stringify(body) } : undefined,
+        {
+          tenantId: req.tenantId,
+          eventId,
+          revision: 1,
+          eventType: req.eventType,
+          occurredAt,
+          dataJson,
+        },
+        idem
+          ? { tenantId: req.tenantId, key: idem.key, status: 202, bodyJson: JSON.stringify(body) }
+          : undefined,
       );
     } catch (err) {
       if (idem) await this.idempotency.release(req.tenantId, idem.key).catch(() => undefined);

@@ -114,14 +114,18 @@ export class OutboxRelay {
         await this.publisher.publishBatch(rows.map(toMessage), this.options.confirmTimeoutMs);
       } catch (err) {
         this.metrics.relayErrors.inc();
-        this.log.warn({ err: (err as Error).message, events: rows.length }, 'publish failed, will retry');
+        this.log.warn(
+          { err: (err as Error).message, events: rows.length },
+          'publish failed, will retry',
+        );
         await this.wakeSignal.wait(this.options.retryDelayMs);
         continue;
       }
       if (!this.lock.isHeld) return; // lost leadership mid-batch: the next leader republishes
       await this.store.markPublished(rows.map((r) => r.seq));
       const now = Date.now();
-      for (const r of rows) this.metrics.relayPublishLatency.observe((now - r.receivedAt.getTime()) / 1000);
+      for (const r of rows)
+        this.metrics.relayPublishLatency.observe((now - r.receivedAt.getTime()) / 1000);
       this.metrics.eventsPublished.inc(rows.length);
     }
   }

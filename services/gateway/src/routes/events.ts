@@ -119,9 +119,11 @@ export function eventsRouter(ingestor: Ingestor, store: EventStore): Router {
     const expected = parseIfMatch(req.get('if-match'));
     const dataJson = JSON.stringify(body.data);
     if (dataJson.includes('\\u0000')) {
-      throw new RetenError('validation_failed', 'Strings in the event data must not contain U+0000', [
-        { path: 'body.data', message: 'contains the character U+0000' },
-      ]);
+      throw new RetenError(
+        'validation_failed',
+        'Strings in the event data must not contain U+0000',
+        [{ path: 'body.data', message: 'contains the character U+0000' }],
+      );
     }
     const result = await store.insertRevision(tenantOf(req), id, expected, {
       dataJson,

@@ -1,0 +1,57 @@
+import amqplib from 'amqplib';
+import type { Channel, ChannelModel } from 'amqplib';
+import { EVENTS_EXCHANGE } from '@reten/contracts';
+
+export interface TappedMessage {
+  routingKey: string;
+  body: unknown;
+  messageId: string | undefined;
+  headers: Record<string, unknown>;
+}
+
+/**
+ * A durable queue bound to `reten.events` in a test's vhost, consumed into `messages`: what a
+ * consumer of the exchange really receives. Declared before anything is published, so
+ * nothing routed to it is missed; deleted with the vhost.
+ */
+export class EventTap {
+  readonly messages: TappedMessage[] = [];
+
+  private constructor(
+    private readonly connection: ChannelModel,
+    private readonly channel: Channel,
+  ) {}
+
+  static async open(vhostUrl: string, bindingKey = '#', queue = 'test.tap'): Promise<EventTap> {
+    const connection = await amqplib.connect(vhostUrl);
+    const channel = await connection.createChannel();
+    await channel.assertExchange(EVENTS_EXCHANGE, 'topic', { durable: true });
+    await channel.assertQueue(queue, { durable: true });
+    await channel.bindQueue(queue, EVENTS_EXCHANGE, bindingKey);
+    const tap = new EventTap(connection, channel);
+    await channel.consume(
+      queue,
+      (msg) => {
+        if (!msg) return;
+        tap.messages.push({
+          routingKey: msg.fields.routingKey,
+          body: JSON.parse(msg.content.toString('utf8')) as unknown,
+          messageId: msg.properties.messageId as string | undefined,
+          headers: (msg.properties.headers ?? {}) as Record<string, unknown>,
+        });
+      },
+      { noAck: true },
+    );
+    return tap;
+  }
+
+  /** Event ids in the order they arrived. */
+  eventIds(): string[] {
+    return this.messages.map((m) => (m.body as { event_id: string }).event_id);
+  }
+
+  async close(): Promise<void> {
+    await this.channel.close().catch(() => undefined);
+    await this.connection.close().catch(() => undefined);
+  }
+}

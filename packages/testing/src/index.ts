@@ -1,0 +1,16 @@
+export { tcpAnswers, testServers } from './servers';
+export type { TestServers } from './servers';
+export { uniqueName } from './names';
+export { eventually } from './eventually';
+export type { EventuallyOptions } from './eventually';
+export { createTestSchema } from './postgres';
+export type { TestSchema, TestSchemaOptions } from './postgres';
+export { createTestVhost } from './rabbitmq';
+export type { TestVhost } from './rabbitmq';
+export { TcpProxy } from './tcp-proxy';
+export { ServiceProcess } from './service-process';
+export type { ServiceProcessOptions } from './service-process';
+export { freePort } from './ports';
+export { silentLogger } from './silent-logger';
+export { EventTap } from './event-tap';
+export type { TappedMessage } from './event-tap';
