@@ -71,3 +71,16 @@ export const httpConfig = {
     'How long SIGTERM waits for in-flight work before closing',
   ),
 };
+
+export const redisConfig = {
+  REDIS_URL: urlVar(
+    'redis://127.0.0.1:6379',
+    ['redis', 'rediss'],
+    'Redis URL (pub/sub for streams, rate-limit counters)',
+  ),
+  REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:_.-]{0,64}$/, 'must be letters, digits, ":", "_", "." or "-"')
+    .default('reten:')
+    .describe('Prefix of every Redis key and channel this process uses'),
+};

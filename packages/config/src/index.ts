@@ -7,5 +7,6 @@ export {
   logConfig,
   postgresConfig,
   rabbitConfig,
+  redisConfig,
   urlVar,
 } from './common';

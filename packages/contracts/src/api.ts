@@ -50,8 +50,44 @@ export const EventListSchema = z
   .meta({ id: 'EventList' });
 export type EventList = z.infer<typeof EventListSchema>;
 
+/** How far one eworker got with one event revision. */
+export const EworkerProcessingStatusSchema = z
+  .object({
+    eworker: z.string(),
+    revision: z.number().int().min(1),
+    status: z.enum(['pending', 'processed', 'failed']),
+    attempts: z.number().int().min(0),
+    last_error: z.string().nullable(),
+    updated_at: z.iso.datetime({ offset: true }).nullable(),
+  })
+  .meta({ id: 'EworkerProcessingStatus' });
+export type EworkerProcessingStatus = z.infer<typeof EworkerProcessingStatusSchema>;
+
+/** How far the delivery of one event to one webhook endpoint got. */
+export const WebhookDeliveryStatusSchema = z
+  .object({
+    delivery_id: z.string(),
+    webhook_id: z.string(),
+    url: z.string(),
+    revision: z.number().int().min(1),
+    status: z.enum(['pending', 'succeeded', 'retrying', 'failed']),
+    attempts: z.number().int().min(0),
+    last_status_code: z.number().int().nullable(),
+    last_error: z.string().nullable(),
+    last_attempt_at: z.iso.datetime({ offset: true }).nullable(),
+    next_attempt_at: z.iso.datetime({ offset: true }).nullable(),
+  })
+  .meta({ id: 'WebhookDeliveryStatus' });
+export type WebhookDeliveryStatus = z.infer<typeof WebhookDeliveryStatusSchema>;
+
 export const EventDetailSchema = EventEnvelopeSchema.extend({
   received_at: z.iso.datetime({ offset: true }),
   published_at: z.iso.datetime({ offset: true }).nullable(),
+  eworkers: z
+    .array(EworkerProcessingStatusSchema)
+    .describe('Processing status of each eworker registered for the event type'),
+  webhooks: z
+    .array(WebhookDeliveryStatusSchema)
+    .describe('Delivery status to each matching webhook endpoint'),
 }).meta({ id: 'EventDetail' });
 export type EventDetail = z.infer<typeof EventDetailSchema>;

@@ -20,18 +20,22 @@ export {
   CreateEventRequestSchema,
   EventDetailSchema,
   EventListSchema,
+  EworkerProcessingStatusSchema,
   IngestAcceptedSchema,
   ListEventsQuerySchema,
   MAX_LIST_LIMIT,
   UpdateEventRequestSchema,
+  WebhookDeliveryStatusSchema,
 } from './api';
 export type {
   CreateEventRequest,
   EventDetail,
   EventList,
+  EworkerProcessingStatus,
   IngestAccepted,
   ListEventsQuery,
   UpdateEventRequest,
+  WebhookDeliveryStatus,
 } from './api';
 export { CORE_TOPOLOGY, EVENTS_EXCHANGE, MESSAGE_HEADERS } from './broker-names';
 export type {

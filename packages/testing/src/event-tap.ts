@@ -37,7 +37,7 @@ export class EventTap {
           routingKey: msg.fields.routingKey,
           body: JSON.parse(msg.content.toString('utf8')) as unknown,
           messageId: msg.properties.messageId as string | undefined,
-          headers: (msg.properties.headers ?? {}) as Record<string, unknown>,
+          headers: (msg.properties.headers ?? {}),
         });
       },
       { noAck: true },

@@ -5,11 +5,13 @@ import type { Lifecycle, Logger, ReadinessCheck, Registry } from '@reten/observa
 import type { EventStore } from '@reten/store';
 import type { Ingestor } from './ingest/ingestor';
 import { evciRouter } from './routes/evci';
+import type { EventStatusReaders } from './routes/event-status';
 import { eventsRouter } from './routes/events';
 
 export interface AppDeps {
   ingestor: Ingestor;
   store: EventStore;
+  statusReaders: EventStatusReaders;
   registry: Registry;
   lifecycle: Lifecycle;
   readiness: ReadinessCheck[];
@@ -34,7 +36,7 @@ export function createApp(deps: AppDeps): Express {
   });
   app.use(jsonBody(deps.bodyLimitBytes));
   app.use(evciRouter(deps.ingestor));
-  app.use(eventsRouter(deps.ingestor, deps.store));
+  app.use(eventsRouter(deps.ingestor, deps.store, deps.statusReaders));
   app.use(notFoundHandler);
   app.use(errorHandler(deps.log));
   return app;

@@ -128,6 +128,11 @@ export class Gateway {
     const app = createApp({
       ingestor: new Ingestor(this.writer, this.idempotency, this.metrics),
       store: this.store,
+      // eworker marks (issue 5) and delivery attempts (issue 7) plug in here
+      statusReaders: {
+        eworkers: () => Promise.resolve([]),
+        webhooks: () => Promise.resolve([]),
+      },
       registry: this.registry,
       lifecycle: this.lifecycle,
       readiness: [

@@ -18,7 +18,12 @@ export interface TestGateway {
  */
 export async function startTestGateway(
   title: string,
-  options: { env?: Record<string, string>; schema?: TestSchema; vhost?: TestVhost; rabbitUrl?: (url: string) => string } = {},
+  options: {
+    env?: Record<string, string>;
+    schema?: TestSchema;
+    vhost?: TestVhost;
+    rabbitUrl?: (url: string) => string;
+  } = {},
 ): Promise<TestGateway> {
   await testServers();
   const schema = options.schema ?? (await createTestSchema(title));

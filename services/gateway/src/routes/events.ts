@@ -17,6 +17,7 @@ import { idempotencyKeyOf, requestFingerprint } from '../ingest/idempotency-key'
 import { tenantOf } from '../tenant';
 import { sendIngestResult } from './send-ingest-result';
 import { decodeCursor, encodeCursor } from './cursor';
+import type { EventStatusReaders } from './event-status';
 
 export const EventIdParamsSchema = z.object({ id: EventIdSchema });
 
@@ -30,11 +31,21 @@ function toEnvelope(e: StoredEvent): EventEnvelope {
   };
 }
 
-function toDetail(e: StoredEvent): EventDetail {
+async function toDetail(
+  tenantId: string,
+  e: StoredEvent,
+  status: EventStatusReaders,
+): Promise<EventDetail> {
+  const [eworkers, webhooks] = await Promise.all([
+    status.eworkers(tenantId, e),
+    status.webhooks(tenantId, e),
+  ]);
   return {
     ...toEnvelope(e),
     received_at: e.receivedAt.toISOString(),
     published_at: e.publishedAt ? e.publishedAt.toISOString() : null,
+    eworkers,
+    webhooks,
   };
 }
 
@@ -66,7 +77,11 @@ function sendWithEtag(res: Response, status: number, e: StoredEvent, body: unkno
 }
 
 /** REST events API under `/api/v1/events`. */
-export function eventsRouter(ingestor: Ingestor, store: EventStore): Router {
+export function eventsRouter(
+  ingestor: Ingestor,
+  store: EventStore,
+  status: EventStatusReaders,
+): Router {
   const router = Router();
 
   router.post('/api/v1/events', requireJsonBody, async (req, res) => {
@@ -108,9 +123,10 @@ export function eventsRouter(ingestor: Ingestor, store: EventStore): Router {
 
   router.get('/api/v1/events/:id', async (req, res) => {
     const id = eventIdOrNotFound(req.params);
-    const event = await store.getCurrent(tenantOf(req), id);
+    const tenantId = tenantOf(req);
+    const event = await store.getCurrent(tenantId, id);
     if (!event) throw notFound(id);
-    sendWithEtag(res, 200, event, toDetail(event));
+    sendWithEtag(res, 200, event, await toDetail(tenantId, event, status));
   });
 
   router.put('/api/v1/events/:id', requireJsonBody, async (req, res) => {
@@ -125,7 +141,8 @@ export function eventsRouter(ingestor: Ingestor, store: EventStore): Router {
         [{ path: 'body.data', message: 'contains the character U+0000' }],
       );
     }
-    const result = await store.insertRevision(tenantOf(req), id, expected, {
+    const tenantId = tenantOf(req);
+    const result = await store.insertRevision(tenantId, id, expected, {
       dataJson,
       ...(body.timestamp ? { occurredAt: new Date(body.timestamp) } : {}),
     });
@@ -137,7 +154,7 @@ export function eventsRouter(ingestor: Ingestor, store: EventStore): Router {
         `If-Match does not match: the current revision is ${result.conflict}`,
       );
     }
-    sendWithEtag(res, 200, result, toDetail(result));
+    sendWithEtag(res, 200, result, await toDetail(tenantId, result, status));
   });
 
   return router;

@@ -1,0 +1,2 @@
+// composition root: filled in by the service's issue
+export {};
