@@ -38,6 +38,7 @@ export type {
   WebhookDeliveryStatus,
 } from './api';
 export { CORE_TOPOLOGY, EVENTS_EXCHANGE, MESSAGE_HEADERS } from './broker-names';
+export { STACK_TOPOLOGIES } from './stack-topology';
 export type {
   BindingDeclaration,
   ExchangeDeclaration,
