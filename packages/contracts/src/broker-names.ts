@@ -38,3 +38,70 @@ export const CORE_TOPOLOGY: Topology = {
   queues: [],
   bindings: [],
 };
+
+/** Prefix of every eworker queue: `reten.eworker.<name>`. */
+export const EWORKER_QUEUE_PREFIX = 'reten.eworker.';
+
+/** Eworker names: lower-case letters, digits and `-`, 1 to 64 characters. */
+export const EWORKER_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,63}$/;
+
+/**
+ * Redeliveries the broker allows per message on an eworker queue. Eworkers retry in process
+ * and never requeue, so only crashes count: a message that killed this many consumers in a
+ * row is dead-lettered away (dropped, since the queue has no dead-letter exchange) rather than
+ * crash-looping every replica. Set explicitly because RabbitMQ 4 defaults to 20.
+ */
+export const EWORKER_DELIVERY_LIMIT = 50;
+
+/** Parked copies kept per eworker; the oldest is dropped beyond this (PostgreSQL keeps the marks). */
+export const EWORKER_PARKED_MAX_LENGTH = 100_000;
+
+/** The work queue of an eworker. */
+export function eworkerQueueName(name: string): string {
+  return `${EWORKER_QUEUE_PREFIX}${name}`;
+}
+
+/** Where an eworker copies the messages it gave up on. */
+export function eworkerParkedQueueName(name: string): string {
+  return `${EWORKER_QUEUE_PREFIX}${name}.parked`;
+}
+
+/**
+ * An eworker's queues: `reten.eworker.<name>` (quorum, single active consumer, bound to each
+ * of its event types) and `reten.eworker.<name>.parked` (quorum, an operator's copy of what was
+ * parked; the failed marks in PostgreSQL are what the API counts and replays).
+ */
+export function eworkerTopology(name: string, types: readonly string[]): Topology {
+  if (!EWORKER_NAME_PATTERN.test(name)) throw new Error(`invalid eworker name: ${name}`);
+  const queue = eworkerQueueName(name);
+  return {
+    exchanges: [...CORE_TOPOLOGY.exchanges],
+    queues: [
+      {
+        name: queue,
+        durable: true,
+        arguments: {
+          'x-queue-type': 'quorum',
+          'x-single-active-consumer': true,
+          'x-delivery-limit': EWORKER_DELIVERY_LIMIT,
+        },
+      },
+      {
+        name: eworkerParkedQueueName(name),
+        durable: true,
+        arguments: {
+          'x-queue-type': 'quorum',
+          'x-delivery-limit': EWORKER_DELIVERY_LIMIT,
+          'x-max-length': EWORKER_PARKED_MAX_LENGTH,
+        },
+      },
+    ],
+    bindings: types.map((type) => ({ exchange: EVENTS_EXCHANGE, queue, routingKey: type })),
+  };
+}
+
+/** Set on a message the gateway republishes from the parked marks (`POST …/parked/replay`). */
+export const EWORKER_REPLAY_HEADER = 'x-reten-replay';
+
+/** The client-log eworker (`services/eworkers/logs`) and the one type it handles. */
+export const LOGS_EWORKER = { name: 'logs', types: ['log:ClientLog'] } as const;

@@ -1,4 +1,4 @@
-import { CORE_TOPOLOGY } from './broker-names';
+import { CORE_TOPOLOGY, LOGS_EWORKER, eworkerTopology } from './broker-names';
 import type { Topology } from './broker-names';
 
 /**
@@ -6,4 +6,7 @@ import type { Topology } from './broker-names';
  * source of `infra/rabbitmq/definitions.json` (a test checks the file agrees). Each consumer
  * adds its topology here.
  */
-export const STACK_TOPOLOGIES: Topology[] = [CORE_TOPOLOGY];
+export const STACK_TOPOLOGIES: Topology[] = [
+  CORE_TOPOLOGY,
+  eworkerTopology(LOGS_EWORKER.name, LOGS_EWORKER.types),
+];
