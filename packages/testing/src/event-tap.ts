@@ -5,8 +5,13 @@ import { EVENTS_EXCHANGE } from '@reten/contracts';
 export interface TappedMessage {
   routingKey: string;
   body: unknown;
+  /** The message body exactly as published. */
+  content: string;
   messageId: string | undefined;
   headers: Record<string, unknown>;
+  /** 2 when the message was published persistent. */
+  deliveryMode: number | undefined;
+  contentType: string | undefined;
 }
 
 /**
@@ -33,11 +38,15 @@ export class EventTap {
       queue,
       (msg) => {
         if (!msg) return;
+        const content = msg.content.toString('utf8');
         tap.messages.push({
           routingKey: msg.fields.routingKey,
-          body: JSON.parse(msg.content.toString('utf8')) as unknown,
+          body: JSON.parse(content) as unknown,
+          content,
           messageId: msg.properties.messageId as string | undefined,
-          headers: (msg.properties.headers ?? {}),
+          headers: msg.properties.headers ?? {},
+          deliveryMode: msg.properties.deliveryMode as number | undefined,
+          contentType: msg.properties.contentType as string | undefined,
         });
       },
       { noAck: true },
