@@ -105,3 +105,27 @@ export const EWORKER_REPLAY_HEADER = 'x-reten-replay';
 
 /** The client-log eworker (`services/eworkers/logs`) and the one type it handles. */
 export const LOGS_EWORKER = { name: 'logs', types: ['log:ClientLog'] } as const;
+
+/** The stream service's queue: every event, consumed by one replica at a time (SAC). */
+export const STREAM_QUEUE = 'reten.stream';
+
+/**
+ * `reten.stream`: quorum, single active consumer (one replica publishes to Redis, in order),
+ * bound to `#`. No dead-lettering: the consumer never nacks, it retries in process, so the
+ * delivery limit only counts consumer crashes.
+ */
+export const STREAM_TOPOLOGY: Topology = {
+  exchanges: [{ name: EVENTS_EXCHANGE, type: 'topic', durable: true }],
+  queues: [
+    {
+      name: STREAM_QUEUE,
+      durable: true,
+      arguments: {
+        'x-queue-type': 'quorum',
+        'x-single-active-consumer': true,
+        'x-delivery-limit': 50,
+      },
+    },
+  ],
+  bindings: [{ exchange: EVENTS_EXCHANGE, queue: STREAM_QUEUE, routingKey: '#' }],
+};

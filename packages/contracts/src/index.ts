@@ -37,7 +37,13 @@ export type {
   UpdateEventRequest,
   WebhookDeliveryStatus,
 } from './api';
-export { CORE_TOPOLOGY, EVENTS_EXCHANGE, MESSAGE_HEADERS } from './broker-names';
+export {
+  CORE_TOPOLOGY,
+  EVENTS_EXCHANGE,
+  MESSAGE_HEADERS,
+  STREAM_QUEUE,
+  STREAM_TOPOLOGY,
+} from './broker-names';
 export { STACK_TOPOLOGIES } from './stack-topology';
 export type {
   BindingDeclaration,

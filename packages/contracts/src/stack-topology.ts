@@ -1,4 +1,4 @@
-import { CORE_TOPOLOGY, LOGS_EWORKER, eworkerTopology } from './broker-names';
+import { CORE_TOPOLOGY, LOGS_EWORKER, STREAM_TOPOLOGY, eworkerTopology } from './broker-names';
 import type { Topology } from './broker-names';
 
 /**
@@ -9,4 +9,5 @@ import type { Topology } from './broker-names';
 export const STACK_TOPOLOGIES: Topology[] = [
   CORE_TOPOLOGY,
   eworkerTopology(LOGS_EWORKER.name, LOGS_EWORKER.types),
+  STREAM_TOPOLOGY,
 ];
