@@ -51,3 +51,27 @@ export type {
   QueueDeclaration,
   Topology,
 } from './broker-names';
+export {
+  ApiKeyIdSchema,
+  ApiKeyListSchema,
+  ApiKeySchema,
+  CreateApiKeyRequestSchema,
+  CreatedApiKeySchema,
+  SCOPES,
+  ScopeSchema,
+  TenantLimitsSchema,
+  TokenRequestSchema,
+  TokenResponseSchema,
+  UpdateTenantLimitsRequestSchema,
+} from './auth';
+export type {
+  ApiKey,
+  ApiKeyList,
+  CreateApiKeyRequest,
+  CreatedApiKey,
+  Scope,
+  TenantLimits,
+  TokenRequest,
+  TokenResponse,
+  UpdateTenantLimitsRequest,
+} from './auth';

@@ -6,3 +6,14 @@ export { opsRouter } from './ops-routes';
 export type { OpsOptions } from './ops-routes';
 export { listen } from './server';
 export type { RunningServer } from './server';
+export {
+  AUTH_REALM,
+  assertScope,
+  authenticate,
+  maybePrincipalOf,
+  principalOf,
+  requireScope,
+  scopeFor,
+  scopePolicy,
+} from './authenticate';
+export type { ScopeRule } from './authenticate';

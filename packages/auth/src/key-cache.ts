@@ -1,0 +1,152 @@
+import type { Pool, PoolClient } from 'pg';
+import type { Logger } from '@reten/observability';
+import type { ApiKeyRecord, ApiKeyStore } from './api-key-store';
+import { apiKeyChannel } from './api-key-store';
+
+export interface KeyCacheOptions {
+  /** How long a looked-up key is trusted without a notification (safety net). */
+  ttlMs: number;
+  /** Most keys held; the cache is emptied when it would grow past this. */
+  maxEntries: number;
+  /** Pause before the revocation listener reconnects. */
+  reconnectDelayMs: number;
+}
+
+interface Entry {
+  record: ApiKeyRecord | undefined;
+  expiresAt: number;
+}
+
+/**
+ * API key rows cached in this process, invalidated by the NOTIFY that `ApiKeyStore.revoke`
+ * sends. Invariant: the cache is only consulted while the LISTEN connection is up, so a
+ * revocation can never be missed (while it is down every lookup goes to PostgreSQL).
+ */
+export class KeyCache {
+  private readonly entries = new Map<string, Entry>();
+  private client: PoolClient | undefined;
+  private listening = false;
+  private stopped = true;
+  private warned = false;
+  private retry: NodeJS.Timeout | undefined;
+  private readonly waiters = new Map<string, Array<() => void>>();
+
+  constructor(
+    private readonly store: ApiKeyStore,
+    private readonly pool: Pool,
+    private readonly schema: string,
+    private readonly options: KeyCacheOptions,
+    private readonly log: Logger,
+  ) {}
+
+  /** Starts listening for revocations; resolves once the first LISTEN is in place. */
+  async start(): Promise<void> {
+    this.stopped = false;
+    await this.listen();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retry);
+    this.drop(undefined);
+    for (const resolve of [...this.waiters.values()].flat()) resolve();
+    this.waiters.clear();
+    return Promise.resolve();
+  }
+
+  /** The key row (undefined when no such key), from the cache when it can be trusted. */
+  async get(id: string): Promise<ApiKeyRecord | undefined> {
+    const now = Date.now();
+    if (this.listening) {
+      const hit = this.entries.get(id);
+      if (hit && hit.expiresAt > now) return hit.record;
+    }
+    const wasListening = this.listening;
+    const record = await this.store.find(id);
+    // a notification that arrived during the query may predate the row we read: do not cache
+    if (wasListening && this.listening && !this.entries.has(id)) {
+      if (this.entries.size >= this.options.maxEntries) this.entries.clear();
+      // unknown ids are not cached, so random guesses cannot fill the cache
+      if (record) this.entries.set(id, { record, expiresAt: now + this.options.ttlMs });
+    }
+    return record;
+  }
+
+  /** Forgets a key here at once (the revoking replica does not wait for its own NOTIFY). */
+  invalidate(id: string): void {
+    this.entries.delete(id);
+  }
+
+  /** Resolves when this process has received the revocation notification of `id`. */
+  notified(id: string, timeoutMs: number): Promise<void> {
+    if (!this.listening) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, timeoutMs);
+      const list = this.waiters.get(id) ?? [];
+      list.push(done);
+      this.waiters.set(id, list);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  }
+
+  private async listen(): Promise<void> {
+    let client: PoolClient | undefined;
+    try {
+      client = await this.pool.connect();
+      client.on('notification', (msg) => {
+        if (msg.payload) this.onRevoked(msg.payload);
+      });
+      client.on('error', (err) => this.lost(err));
+      await client.query(`LISTEN "${apiKeyChannel(this.schema)}"`);
+      if (this.stopped) {
+        client.release();
+        return;
+      }
+      this.client = client;
+      this.listening = true;
+      this.warned = false;
+      this.log.info({ schema: this.schema }, 'api key revocation listener up');
+    } catch (err) {
+      client?.release(err instanceof Error ? err : true);
+      this.lost(err);
+    }
+  }
+
+  private onRevoked(id: string): void {
+    this.entries.delete(id);
+    const list = this.waiters.get(id);
+    this.waiters.delete(id);
+    for (const resolve of list ?? []) resolve();
+  }
+
+  private lost(err: unknown): void {
+    this.drop(err instanceof Error ? err : new Error(String(err)));
+    if (!this.warned && !this.stopped) {
+      this.warned = true;
+      this.log.warn({ err }, 'api key revocation listener down; keys are read from the database');
+    }
+    if (this.stopped) return;
+    clearTimeout(this.retry);
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      void this.listen();
+    }, this.options.reconnectDelayMs);
+    this.retry.unref();
+  }
+
+  private drop(err: Error | undefined): void {
+    this.listening = false;
+    this.entries.clear();
+    const client = this.client;
+    this.client = undefined;
+    if (client) {
+      client.removeAllListeners('notification');
+      client.removeAllListeners('error');
+      client.on('error', () => undefined);
+      client.release(err ?? true);
+    }
+  }
+}
