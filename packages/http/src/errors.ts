@@ -2,6 +2,7 @@ import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { RetenError, isRetenError } from '@reten/contracts';
 import type { ErrorEnvelope } from '@reten/contracts';
 import type { Logger } from '@reten/observability';
+import { EMPTY_BODY_ERROR_TYPE } from './body';
 
 /** Writes the error envelope. The only place an error becomes an HTTP response. */
 export function sendError(res: Response, err: RetenError): void {
@@ -22,6 +23,8 @@ function fromBodyParser(err: BodyParserError): RetenError | undefined {
   switch (err.type) {
     case 'entity.parse.failed':
       return new RetenError('invalid_json', 'The request body is not valid JSON');
+    case EMPTY_BODY_ERROR_TYPE:
+      return new RetenError('invalid_json', 'The request body is empty; a JSON value is required');
     case 'entity.too.large':
       return new RetenError(
         'payload_too_large',

@@ -3,6 +3,7 @@ import type { EventEnvelope } from '@reten/contracts';
 import { newEventId } from '@reten/store';
 import type { IdempotencyStore } from '@reten/store';
 import type { EventWriter } from './event-writer';
+import { assertNoNulCharacter } from './nul-character';
 import type { GatewayMetrics } from '../metrics';
 
 export interface IngestRequest {
@@ -32,14 +33,7 @@ export class Ingestor {
 
   async accept(req: IngestRequest): Promise<IngestResult> {
     const dataJson = JSON.stringify(req.data);
-    if (dataJson.includes('\\u0000')) {
-      // PostgreSQL's jsonb cannot hold U+0000
-      throw new RetenError(
-        'validation_failed',
-        'Strings in the event data must not contain U+0000',
-        [{ path: 'body', message: 'contains the character U+0000' }],
-      );
-    }
+    assertNoNulCharacter(dataJson, 'body');
     const idem = req.idempotency;
     if (idem) {
       const claim = await this.idempotency.claim(req.tenantId, idem.key, idem.fingerprint);

@@ -14,6 +14,7 @@ import { parseOrThrow, requireJsonBody } from '@reten/http';
 import type { EventStore, StoredEvent } from '@reten/store';
 import type { Ingestor } from '../ingest/ingestor';
 import { idempotencyKeyOf, requestFingerprint } from '../ingest/idempotency-key';
+import { assertNoNulCharacter } from '../ingest/nul-character';
 import { tenantOf } from '../tenant';
 import { sendIngestResult } from './send-ingest-result';
 import { decodeCursor, encodeCursor } from './cursor';
@@ -134,13 +135,7 @@ export function eventsRouter(
     const body = parseOrThrow(UpdateEventRequestSchema, req.body, 'body');
     const expected = parseIfMatch(req.get('if-match'));
     const dataJson = JSON.stringify(body.data);
-    if (dataJson.includes('\\u0000')) {
-      throw new RetenError(
-        'validation_failed',
-        'Strings in the event data must not contain U+0000',
-        [{ path: 'body.data', message: 'contains the character U+0000' }],
-      );
-    }
+    assertNoNulCharacter(dataJson, 'body.data');
     const tenantId = tenantOf(req);
     const result = await store.insertRevision(tenantId, id, expected, {
       dataJson,
