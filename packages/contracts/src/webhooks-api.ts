@@ -1,0 +1,235 @@
+import { z } from 'zod';
+import { EventIdSchema } from './envelope';
+import { EventTypeFilterSchema, EventTypeNameSchema } from './event-type';
+
+/** Sent by `POST /api/v1/webhooks/{id}/test`, delivered only to that endpoint. */
+export const WEBHOOK_TEST_EVENT_TYPE = 'reten.test';
+/** Inserted (like any event) when Reten disables an endpoint. */
+export const ENDPOINT_DISABLED_EVENT_TYPE = 'reten.endpoint.disabled';
+
+/** Default per-endpoint rate limit (events per second). */
+export const DEFAULT_WEBHOOK_RATE_LIMIT = 100;
+
+export const WebhookIdSchema = z
+  .string()
+  .regex(/^wh_[0-9A-HJKMNP-TV-Z]{26}$/, 'must be a webhook id')
+  .meta({ example: 'wh_01J8Z3V6ZV4X3M2N9Q8R7S6T5U' });
+
+export const DeliveryIdSchema = z
+  .string()
+  .regex(/^dlv_[0-9A-HJKMNP-TV-Z]{26}$/, 'must be a delivery id')
+  .meta({ example: 'dlv_01J8Z3V6ZV4X3M2N9Q8R7S6T5U' });
+
+const RESERVED_HEADER =
+  /^(host|content-type|content-length|connection|transfer-encoding|user-agent|webhook-.*|x-reten-.*)$/i;
+
+/** Custom request headers: HTTP token names (not ours, not hop-by-hop), printable values. */
+export const WebhookHeadersSchema = z
+  .record(
+    z
+      .string()
+      .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$/, 'must be an HTTP header name')
+      .refine((n) => !RESERVED_HEADER.test(n), 'is set by Reten and cannot be overridden'),
+    z
+      .string()
+      .max(1000)
+      .regex(/^[\t\x20-\x7e]*$/, 'must be printable ASCII'),
+  )
+  .refine((h) => Object.keys(h).length <= 20, 'at most 20 headers');
+
+const RetryScheduleSchema = z
+  .array(
+    z
+      .number()
+      .int()
+      .min(0)
+      .max(7 * 86_400),
+  )
+  .min(1)
+  .max(20)
+  .describe(
+    'Delay in seconds before each attempt, the first usually 0 (default: 0, 5, 30, 120, 600, 1800, 3600, 10800, 21600, 43200)',
+  );
+
+export const CreateWebhookRequestSchema = z
+  .object({
+    url: z.string().max(2048).describe('https URL (http only where the server allows it)'),
+    description: z.string().max(500).default(''),
+    event_types: z
+      .array(EventTypeFilterSchema)
+      .max(100)
+      .default([])
+      .describe('Exact types or wildcards such as `order.*`; empty = every type'),
+    enabled: z.boolean().default(true),
+    rate_limit_per_second: z.number().int().min(1).max(10_000).default(DEFAULT_WEBHOOK_RATE_LIMIT),
+    headers: WebhookHeadersSchema.default({}),
+    retry_schedule_seconds: RetryScheduleSchema.nullable().default(null),
+    signing: z
+      .enum(['hmac', 'ed25519'])
+      .default('hmac')
+      .describe(
+        '`hmac`: shared `whsec_` secret (v1); `ed25519`: asymmetric `v1a`, public key published',
+      ),
+  })
+  .strict()
+  .meta({ id: 'CreateWebhookRequest' });
+export type CreateWebhookRequest = z.infer<typeof CreateWebhookRequestSchema>;
+
+export const UpdateWebhookRequestSchema = z
+  .object({
+    url: z.string().max(2048),
+    description: z.string().max(500),
+    event_types: z.array(EventTypeFilterSchema).max(100),
+    enabled: z.boolean().describe('Re-enabling clears `disabled_reason`'),
+    rate_limit_per_second: z.number().int().min(1).max(10_000),
+    headers: WebhookHeadersSchema,
+    retry_schedule_seconds: RetryScheduleSchema.nullable(),
+  })
+  .partial()
+  .strict()
+  .meta({ id: 'UpdateWebhookRequest' });
+export type UpdateWebhookRequest = z.infer<typeof UpdateWebhookRequestSchema>;
+
+export const WebhookEndpointSchema = z
+  .object({
+    id: WebhookIdSchema,
+    url: z.string(),
+    description: z.string(),
+    event_types: z.array(z.string()),
+    enabled: z.boolean(),
+    disabled_reason: z.string().nullable(),
+    rate_limit_per_second: z.number().int(),
+    headers: z.record(z.string(), z.string()),
+    retry_schedule_seconds: z.array(z.number().int()).nullable(),
+    signing: z.enum(['hmac', 'ed25519']),
+    public_key: z.string().nullable().describe('`whpk_…` for ed25519 endpoints'),
+    created_at: z.iso.datetime({ offset: true }),
+    updated_at: z.iso.datetime({ offset: true }),
+  })
+  .meta({ id: 'WebhookEndpoint' });
+export type WebhookEndpoint = z.infer<typeof WebhookEndpointSchema>;
+
+export const CreatedWebhookEndpointSchema = WebhookEndpointSchema.extend({
+  secret: z.string().nullable().describe('`whsec_…`, shown only here and on rotation'),
+}).meta({ id: 'CreatedWebhookEndpoint' });
+export type CreatedWebhookEndpoint = z.infer<typeof CreatedWebhookEndpointSchema>;
+
+export const WebhookListSchema = z
+  .object({ data: z.array(WebhookEndpointSchema), next_cursor: z.string().nullable() })
+  .meta({ id: 'WebhookList' });
+export type WebhookList = z.infer<typeof WebhookListSchema>;
+
+export const ListWebhooksQuerySchema = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(100).default(50),
+    cursor: z.string().max(200).optional(),
+  })
+  .strict();
+
+export const RotateSecretRequestSchema = z
+  .object({
+    grace_period_seconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(7 * 86_400)
+      .optional()
+      .describe('How long the old secret keeps signing alongside the new one'),
+  })
+  .strict()
+  .meta({ id: 'RotateSecretRequest' });
+
+export const RotatedSecretSchema = z
+  .object({
+    secret: z.string(),
+    previous_secret_expires_at: z.iso.datetime({ offset: true }).nullable(),
+  })
+  .meta({ id: 'RotatedSecret' });
+export type RotatedSecret = z.infer<typeof RotatedSecretSchema>;
+
+export const AttemptPhaseSchema = z
+  .enum(['connect', 'headers', 'body', 'status'])
+  .describe(
+    'Where the attempt failed: connecting (DNS, refused, TLS, SSRF guard), waiting for headers, reading the body, or a non-2xx status',
+  );
+
+export const WebhookAttemptSchema = z
+  .object({
+    attempt: z.number().int().min(1),
+    started_at: z.iso.datetime({ offset: true }),
+    latency_ms: z.number().int(),
+    succeeded: z.boolean(),
+    status_code: z.number().int().nullable(),
+    phase: AttemptPhaseSchema.nullable(),
+    error: z.string().nullable(),
+    response_excerpt: z.string().nullable().describe('First KiB of the response body'),
+  })
+  .meta({ id: 'WebhookAttempt' });
+export type WebhookAttempt = z.infer<typeof WebhookAttemptSchema>;
+
+export const DeliveryStatusSchema = z.enum(['pending', 'succeeded', 'retrying', 'failed']);
+
+export const WebhookDeliverySchema = z
+  .object({
+    id: DeliveryIdSchema,
+    webhook_id: WebhookIdSchema,
+    event_id: EventIdSchema,
+    event_type: EventTypeNameSchema,
+    revision: z.number().int().min(1),
+    status: DeliveryStatusSchema,
+    attempts: z.number().int().min(0),
+    last_status_code: z.number().int().nullable(),
+    last_error: z.string().nullable(),
+    last_attempt_at: z.iso.datetime({ offset: true }).nullable(),
+    next_attempt_at: z.iso.datetime({ offset: true }).nullable(),
+    created_at: z.iso.datetime({ offset: true }),
+    attempt_log: z.array(WebhookAttemptSchema),
+  })
+  .meta({ id: 'WebhookDelivery' });
+export type WebhookDelivery = z.infer<typeof WebhookDeliverySchema>;
+
+export const ListDeliveriesQuerySchema = z
+  .object({
+    status: DeliveryStatusSchema.optional(),
+    limit: z.coerce.number().int().min(1).max(100).default(50),
+    cursor: z.string().max(200).optional(),
+  })
+  .strict();
+export type ListDeliveriesQuery = z.infer<typeof ListDeliveriesQuerySchema>;
+
+export const DeliveryListSchema = z
+  .object({ data: z.array(WebhookDeliverySchema), next_cursor: z.string().nullable() })
+  .meta({ id: 'DeliveryList' });
+export type DeliveryList = z.infer<typeof DeliveryListSchema>;
+
+export const ReplayRequestSchema = z
+  .object({
+    since: z.iso.datetime({ offset: true }).describe('Events with timestamp ≥ since'),
+    failed_only: z.boolean().default(false).describe('Only deliveries that ended `failed`'),
+  })
+  .strict()
+  .meta({ id: 'ReplayRequest' });
+export type ReplayRequest = z.infer<typeof ReplayRequestSchema>;
+
+export const ReplayResultSchema = z
+  .object({ queued: z.number().int().min(0).describe('Deliveries queued, sent in event order') })
+  .meta({ id: 'ReplayResult' });
+
+export const WebhookStatsSchema = z
+  .object({
+    attempts: z.number().int(),
+    succeeded: z.number().int(),
+    failed: z.number().int(),
+    success_rate: z.number().nullable().describe('succeeded / attempts, null without attempts'),
+    latency_p50_ms: z.number().nullable(),
+    latency_p99_ms: z.number().nullable(),
+    deliveries_failed: z.number().int().describe('Deliveries that ended `failed`'),
+    last_error: z.string().nullable(),
+    last_error_at: z.iso.datetime({ offset: true }).nullable(),
+  })
+  .meta({ id: 'WebhookStats' });
+export type WebhookStats = z.infer<typeof WebhookStatsSchema>;
+
+export const TestEventResultSchema = z
+  .object({ event_id: EventIdSchema })
+  .meta({ id: 'TestEventResult' });

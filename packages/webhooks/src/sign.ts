@@ -1,0 +1,75 @@
+import { createHmac, createPrivateKey, sign as edSign } from 'node:crypto';
+import { Webhook } from 'standardwebhooks';
+import { PRIVATE_KEY_PREFIX } from './secret';
+
+/** Header names of a Reten webhook request. */
+export const WEBHOOK_HEADERS = {
+  retenSignature: 'x-reten-signature',
+  eventId: 'x-reten-event-id',
+  eventType: 'x-reten-event-type',
+  id: 'webhook-id',
+  timestamp: 'webhook-timestamp',
+  signature: 'webhook-signature',
+} as const;
+
+export interface SignInput {
+  /** `webhook-id`: the same on every attempt of one event revision to one endpoint. */
+  msgId: string;
+  /** When this attempt is sent (`webhook-timestamp`, whole seconds). */
+  timestamp: Date;
+  /** The exact bytes sent as the body. */
+  body: string;
+  /**
+   * Shared secrets (`whsec_…`) that sign: the current one first, then the previous one while
+   * a rotation's grace period lasts. Empty for an ed25519 endpoint.
+   */
+  secrets: string[];
+  /** `whsk_…` private key: adds a `v1a` ed25519 signature. */
+  ed25519PrivateKey?: string | undefined;
+}
+
+/** `sha256=<hex>` of the raw body, keyed with the secret string exactly as shown (`whsec_…` included). */
+export function retenSignature(body: string, secret: string): string {
+  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+}
+
+/** `v1a,<base64>`: ed25519 over `<msgId>.<timestamp>.<body>` (Standard Webhooks asymmetric). */
+export function ed25519Signature(
+  msgId: string,
+  timestamp: Date,
+  body: string,
+  privateKey: string,
+): string {
+  const der = Buffer.from(privateKey.slice(PRIVATE_KEY_PREFIX.length), 'base64');
+  const key = createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+  const seconds = Math.floor(timestamp.getTime() / 1000);
+  const signature = edSign(null, Buffer.from(`${msgId}.${seconds}.${body}`), key);
+  return `v1a,${signature.toString('base64')}`;
+}
+
+/**
+ * The signature headers of one attempt: `X-Reten-Signature` (one `sha256=` per secret,
+ * comma-separated during a rotation) and the Standard Webhooks trio, whose
+ * `webhook-signature` lists every `v1` (and `v1a`) signature separated by spaces.
+ */
+export function signWebhook(input: SignInput): Record<string, string> {
+  const signatures: string[] = input.secrets.map((s) =>
+    new Webhook(s).sign(input.msgId, input.timestamp, input.body),
+  );
+  if (input.ed25519PrivateKey) {
+    signatures.push(
+      ed25519Signature(input.msgId, input.timestamp, input.body, input.ed25519PrivateKey),
+    );
+  }
+  const headers: Record<string, string> = {
+    [WEBHOOK_HEADERS.id]: input.msgId,
+    [WEBHOOK_HEADERS.timestamp]: String(Math.floor(input.timestamp.getTime() / 1000)),
+    [WEBHOOK_HEADERS.signature]: signatures.join(' '),
+  };
+  if (input.secrets.length > 0) {
+    headers[WEBHOOK_HEADERS.retenSignature] = input.secrets
+      .map((s) => retenSignature(input.body, s))
+      .join(',');
+  }
+  return headers;
+}
