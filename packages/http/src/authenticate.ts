@@ -87,24 +87,38 @@ export interface ScopeRule {
   methods?: readonly string[];
   /** Matches the request path (e.g. `/^\/api\/v1\/events(\/|$)/`). */
   path: RegExp;
-  scope: Scope;
+  /** null: any authenticated caller. */
+  scope: Scope | null;
 }
 
-/** The scope a request needs under the policy (`fallback` when no rule matches: fail closed). */
+/**
+ * The scope a request needs under the policy: `fallback` when no rule matches (fail closed),
+ * null when any authenticated caller may proceed.
+ */
 export function scopeFor(
   rules: readonly ScopeRule[],
   fallback: Scope,
   method: string,
   path: string,
-): Scope {
-  const m = method === 'HEAD' ? 'GET' : method.toUpperCase();
+): Scope | null {
+  const m = method.toUpperCase() === 'HEAD' ? 'GET' : method.toUpperCase();
   const rule = rules.find((r) => (!r.methods || r.methods.includes(m)) && r.path.test(path));
-  return rule?.scope ?? fallback;
+  return rule ? rule.scope : fallback;
 }
 
 /** Express middleware enforcing a central route → scope policy (after `authenticate`). */
 export function scopePolicy(rules: readonly ScopeRule[], fallback: Scope): RequestHandler {
   return (req, res, next) => {
-    requireScope(scopeFor(rules, fallback, req.method, req.path))(req, res, next);
+    const scope = scopeFor(rules, fallback, req.method, req.path);
+    if (scope) {
+      requireScope(scope)(req, res, next);
+      return;
+    }
+    try {
+      principalOf(req);
+      next();
+    } catch (err) {
+      next(err);
+    }
   };
 }

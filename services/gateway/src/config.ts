@@ -7,6 +7,7 @@ import {
   postgresConfig,
   rabbitConfig,
 } from '@reten/config';
+import { authConfig } from '@reten/auth';
 
 /** Every variable the gateway reads, with its default and meaning. */
 export const gatewayConfigShape = {
@@ -15,6 +16,7 @@ export const gatewayConfigShape = {
   ...logConfig,
   ...postgresConfig,
   ...rabbitConfig,
+  ...authConfig,
   BODY_LIMIT_BYTES: intVar(
     1_048_576,
     1024,

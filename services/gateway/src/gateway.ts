@@ -1,6 +1,7 @@
 import { CORE_TOPOLOGY } from '@reten/contracts';
 import { BrokerConnection, ConfirmPublisher, declareTopology } from '@reten/broker';
 import { listen } from '@reten/http';
+import { Authenticator, jwtOptionsFromConfig } from '@reten/auth';
 import type { RunningServer } from '@reten/http';
 import { Lifecycle, createMetricsRegistry } from '@reten/observability';
 import type { Logger, Registry } from '@reten/observability';
@@ -32,6 +33,7 @@ export class Gateway {
   readonly registry: Registry;
   readonly pool: Pool;
   readonly store: EventStore;
+  readonly authenticator: Authenticator;
   private readonly broker: BrokerConnection;
   private readonly writer: EventWriter;
   private readonly relay: OutboxRelay;
@@ -57,6 +59,14 @@ export class Gateway {
     this.pool = createPool(poolOptions);
     this.pool.on('error', (err) => log.warn({ err: err.message }, 'idle database client error'));
     this.store = new EventStore(this.pool, config.DATABASE_SCHEMA);
+    this.authenticator = new Authenticator({
+      pool: this.pool,
+      schema: config.DATABASE_SCHEMA,
+      jwt: jwtOptionsFromConfig(config, log),
+      log,
+      registry: this.registry,
+      cache: { ttlMs: config.AUTH_KEY_CACHE_TTL_MS },
+    });
     registerBacklogGauge(this.registry, () => this.store.backlog());
     const publisher = new ConfirmPublisher(log);
     this.broker = new BrokerConnection({
@@ -123,6 +133,7 @@ export class Gateway {
         log,
       });
     }
+    await this.authenticator.start();
     await this.broker.start();
     this.relay.start();
     const app = createApp({
@@ -147,6 +158,7 @@ export class Gateway {
       openApiDocument: buildOpenApiDocument(version),
       bodyLimitBytes: config.BODY_LIMIT_BYTES,
       log,
+      authenticator: this.authenticator,
     });
     this.server = await listen(app, config.PORT, config.HOST);
     this.sweeper = setInterval(() => {
@@ -168,6 +180,7 @@ export class Gateway {
     await this.writer.drain();
     await this.relay.stop();
     await this.broker.stop();
+    await this.authenticator.stop();
     await this.pool.end();
     this.lifecycle.transition('stopped');
   }

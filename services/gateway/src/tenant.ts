@@ -1,10 +1,7 @@
 import type { Request } from 'express';
+import { principalOf } from '@reten/http';
 
-/** The tenant every request belongs to until authentication (issue 6) assigns one. */
-export const DEFAULT_TENANT = 'dev';
-
-/** The tenant of a request. */
+/** The tenant of a request: the authenticated principal's (401 when there is none: fail closed). */
 export function tenantOf(req: Request): string {
-  const fromAuth = (req as Request & { tenantId?: string }).tenantId;
-  return fromAuth ?? DEFAULT_TENANT;
+  return principalOf(req).tenantId;
 }

@@ -11,6 +11,8 @@ export interface ApiResponse {
 
 export interface ApiOptions {
   headers?: Record<string, string>;
+  /** Bearer credential to send instead of the gateway's `apiKey`; null sends none. */
+  auth?: string | null;
   /** Send `body` as these exact bytes / this exact text instead of JSON-encoding it. */
   raw?: boolean;
 }
@@ -20,13 +22,17 @@ export interface ApiOptions {
  * `body` is JSON-encoded with `Content-Type: application/json` unless `raw` is set.
  */
 export async function api(
-  gw: Pick<TestGateway, 'url'>,
+  gw: Pick<TestGateway, 'url'> & { apiKey?: string },
   method: string,
   path: string,
   body?: unknown,
   options: ApiOptions = {},
 ): Promise<ApiResponse> {
   const headers: Record<string, string> = { ...options.headers };
+  const credential = options.auth === undefined ? gw.apiKey : options.auth;
+  if (credential && !Object.keys(headers).some((h) => h.toLowerCase() === 'authorization')) {
+    headers.authorization = `Bearer ${credential}`;
+  }
   let payload: string | Buffer | undefined;
   if (body !== undefined) {
     payload = options.raw ? (body as string | Buffer) : JSON.stringify(body);

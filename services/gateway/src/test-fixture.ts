@@ -1,5 +1,7 @@
 import { createTestSchema, createTestVhost, silentLogger, testServers } from '@reten/testing';
 import type { TestSchema, TestVhost } from '@reten/testing';
+import { SCOPES, TenantStore } from '@reten/auth';
+import type { Scope } from '@reten/auth';
 import { loadGatewayConfig } from './config';
 import { Gateway } from './gateway';
 
@@ -8,6 +10,11 @@ export interface TestGateway {
   url: string;
   schema: TestSchema;
   vhost: TestVhost;
+  /** An API key with every scope, of tenant `tenantId` (created in the test schema). */
+  apiKey: string;
+  tenantId: string;
+  /** Creates (if needed) a tenant and a new key of it with these scopes; returns the key. */
+  createKey(tenantId: string, scopes: Scope[], name?: string): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -23,6 +30,8 @@ export async function startTestGateway(
     schema?: TestSchema;
     vhost?: TestVhost;
     rabbitUrl?: (url: string) => string;
+    /** Tenant of `apiKey` (default `dev`). */
+    tenantId?: string;
   } = {},
 ): Promise<TestGateway> {
   await testServers();
@@ -45,11 +54,21 @@ export async function startTestGateway(
   await gateway.start();
   const ownsSchema = !options.schema;
   const ownsVhost = !options.vhost;
+  const tenants = new TenantStore(gateway.pool, schema.schema);
+  const createKey = async (tenantId: string, scopes: Scope[], name = 'test key') => {
+    await tenants.ensure(tenantId, tenantId);
+    return (await gateway.authenticator.keys.create(tenantId, name, scopes)).key;
+  };
+  const tenantId = options.tenantId ?? 'dev';
+  const apiKey = await createKey(tenantId, [...SCOPES], 'test fixture key');
   return {
     gateway,
     url: `http://127.0.0.1:${gateway.port}`,
     schema,
     vhost,
+    apiKey,
+    tenantId,
+    createKey,
     close: async () => {
       await gateway.stop();
       if (ownsSchema) await schema.drop();
