@@ -57,7 +57,11 @@ export function configTable(shape: ConfigShape): string {
   };
   const rows = Object.keys(shape).map((key) => {
     const prop = json.properties?.[key] ?? {};
-    const def = prop.default === undefined ? '(required)' : `\`${JSON.stringify(prop.default)}\``;
+    // JSON Schema drops some defaults (a boolean on z.stringbool's string input): ask zod itself.
+    const parsed = prop.default === undefined ? shape[key]?.safeParse(undefined) : undefined;
+    const fallback: unknown = parsed?.success ? parsed.data : undefined;
+    const value = prop.default ?? fallback;
+    const def = value === undefined ? '(required)' : `\`${JSON.stringify(value)}\``;
     return `| \`${key}\` | ${def} | ${(prop.description ?? '').replace(/\|/g, '\\|')} |`;
   });
   return ['| variable | default | description |', '| --- | --- | --- |', ...rows].join('\n');
