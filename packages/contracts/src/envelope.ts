@@ -5,7 +5,7 @@ import { EventTypeNameSchema } from './event-type';
 export const EventIdSchema = z
   .string()
   .regex(/^evt_[0-9A-HJKMNP-TV-Z]{26}$/, 'must be an event id (evt_ followed by a ULID)')
-  .meta({ example: 'evt_01J8Z3V6ZV4X3M2N9Q8R7S6T5U' });
+  .meta({ example: 'evt_01J8Z3V6ZV4X3M2N9Q8R7S6T5V' });
 
 /** Any JSON value. */
 export const JsonValueSchema: z.ZodType<unknown> = z
