@@ -80,3 +80,8 @@ export const ReplayParkedResultSchema = z
   })
   .meta({ id: 'ReplayParkedResult' });
 export type ReplayParkedResult = z.infer<typeof ReplayParkedResultSchema>;
+
+/** The PostgreSQL NOTIFY channel on which eworker registrations announce a change. */
+export function eworkerRegistryChannel(schema: string): string {
+  return `reten_eworkers_${schema}`;
+}

@@ -75,3 +75,32 @@ export type {
   TokenResponse,
   UpdateTenantLimitsRequest,
 } from './auth';
+export {
+  EWORKER_DELIVERY_LIMIT,
+  EWORKER_NAME_PATTERN,
+  EWORKER_PARKED_MAX_LENGTH,
+  EWORKER_QUEUE_PREFIX,
+  EWORKER_REPLAY_HEADER,
+  LOGS_EWORKER,
+  eworkerParkedQueueName,
+  eworkerQueueName,
+  eworkerTopology,
+} from './broker-names';
+export {
+  EventTypeCountsSchema,
+  EventTypeListSchema,
+  EventTypeRegistrationSchema,
+  EventTypeSchema,
+  EworkerListSchema,
+  EworkerNameSchema,
+  EworkerSummarySchema,
+  ReplayParkedResultSchema,
+  eworkerRegistryChannel,
+} from './eworkers-api';
+export type {
+  EventType,
+  EventTypeList,
+  EworkerList,
+  EworkerSummary,
+  ReplayParkedResult,
+} from './eworkers-api';

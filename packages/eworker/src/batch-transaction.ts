@@ -1,0 +1,101 @@
+import type { Logger, Registry } from '@reten/observability';
+import type { Pool } from '@reten/store';
+import type { EworkerDefinition, EworkerEvent } from './define-eworker';
+import { claimForProcessing } from './marks-store';
+
+export type BatchOutcome =
+  | { kind: 'committed'; processed: number; skipped: number }
+  /** The handler threw at `index`: nothing of the batch was committed. */
+  | { kind: 'handler-failed'; index: number; error: string }
+  /** A handler swallowed a SQL error and left the transaction aborted: nothing committed. */
+  | { kind: 'aborted' }
+  /** The channel the messages came on closed: nothing committed, they will be redelivered. */
+  | { kind: 'channel-lost' };
+
+export interface BatchDeps {
+  pool: Pool;
+  definition: EworkerDefinition;
+  log: Logger;
+  registry: Registry;
+}
+
+function errorText(err: unknown): string {
+  const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  return text.slice(0, 2000);
+}
+
+/**
+ * Handles `events` in order in ONE transaction: claims them (writes their processed marks,
+ * skipping revisions already done), runs the handler for each claimed one, commits. The
+ * handlers' writes and the marks commit together or not at all. Throws only on
+ * infrastructure errors (PostgreSQL); a throwing handler is an outcome.
+ */
+export async function runBatch(
+  deps: BatchDeps,
+  events: EworkerEvent<unknown>[],
+  attempt: number,
+  channelAlive: () => boolean,
+): Promise<BatchOutcome> {
+  const { definition } = deps;
+  const db = await deps.pool.connect();
+  let open = false;
+  let broken: Error | undefined;
+  try {
+    await db.query('BEGIN');
+    open = true;
+    const claimed = await claimForProcessing(
+      db,
+      definition.name,
+      events.map((e) => ({
+        eventId: e.id,
+        revision: e.revision,
+        tenantId: e.tenantId,
+        type: e.type,
+      })),
+      attempt,
+    );
+    const afterCommit: (() => void)[] = [];
+    let processed = 0;
+    for (const [index, event] of events.entries()) {
+      if (!claimed.delete(`${event.id}:${event.revision}`)) continue; // done before, or twice in this batch
+      try {
+        await definition.handle(event, {
+          db,
+          attempt,
+          log: deps.log,
+          registry: deps.registry,
+          afterCommit: (fn) => afterCommit.push(fn),
+        });
+      } catch (err) {
+        await db.query('ROLLBACK');
+        open = false;
+        return { kind: 'handler-failed', index, error: errorText(err) };
+      }
+      processed += 1;
+    }
+    if (!channelAlive()) {
+      // another replica now owns these messages: committing could reorder them
+      await db.query('ROLLBACK');
+      open = false;
+      return { kind: 'channel-lost' };
+    }
+    const commit = await db.query('COMMIT');
+    open = false;
+    if (commit.command === 'ROLLBACK') return { kind: 'aborted' };
+    for (const fn of afterCommit) {
+      try {
+        fn();
+      } catch (err) {
+        deps.log.warn({ err, eworker: definition.name }, 'afterCommit callback threw');
+      }
+    }
+    return { kind: 'committed', processed, skipped: events.length - processed };
+  } catch (err) {
+    if (open) await db.query('ROLLBACK').catch(() => undefined);
+    broken = err instanceof Error ? err : new Error(String(err));
+    throw err;
+  } finally {
+    // a client that failed mid-transaction is discarded, not returned to the pool
+    db.release(broken);
+  }
+}
