@@ -1,10 +1,10 @@
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { STACK_TOPOLOGIES } from '@reten/contracts';
 import type { Topology } from '@reten/contracts';
 import { testServers, uniqueName } from '@reten/testing';
+import { prettierFormat } from './prettier-format';
 
 interface Definitions {
   users: { name: string; password_hash: string; hashing_algorithm: string; tags: string[] }[];
@@ -42,11 +42,7 @@ async function management(method: string, apiPath: string, body?: unknown, user 
 describe('infra/rabbitmq/definitions.json', () => {
   it('is exactly what scripts/rabbitmq-definitions.js renders from STACK_TOPOLOGIES (run it with --write when this fails)', () => {
     expect(generator.OUT).toBe(FILE);
-    const expected = execFileSync(process.execPath, ['scripts/prettier-format.js', FILE], {
-      cwd: path.join(__dirname, '../..'),
-      input: generator.render(STACK_TOPOLOGIES),
-      encoding: 'utf8',
-    });
+    const expected = prettierFormat(FILE, generator.render(STACK_TOPOLOGIES));
     expect(readFileSync(FILE, 'utf8')).toBe(expected);
   });
 
