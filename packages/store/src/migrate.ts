@@ -14,6 +14,8 @@ export interface MigrateOptions {
 
 const DATABASE_MISSING = '3D000';
 const DATABASE_EXISTS = '42P04';
+// two concurrent CREATE DATABASE of one name: the loser may see the catalog's unique index
+const UNIQUE_VIOLATION = '23505';
 
 function pgCode(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : undefined;
@@ -39,7 +41,8 @@ async function ensureDatabase(databaseUrl: string, log: Logger): Promise<void> {
     await admin.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
     log.info({ database: name }, 'database created');
   } catch (err) {
-    if (pgCode(err) !== DATABASE_EXISTS) throw err;
+    const code = pgCode(err);
+    if (code !== DATABASE_EXISTS && code !== UNIQUE_VIOLATION) throw err;
   } finally {
     await admin.end();
   }
