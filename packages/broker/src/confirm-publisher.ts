@@ -29,6 +29,9 @@ export class ConfirmPublisher {
   /** Call from the connection's setup: opens a fresh confirm channel on the new connection. */
   async attach(model: ChannelModel): Promise<ConfirmChannel> {
     this.model = model;
+    model.once('close', () => {
+      if (this.model === model) this.model = undefined;
+    });
     return this.open(model);
   }
 
@@ -44,8 +47,12 @@ export class ConfirmPublisher {
     return channel;
   }
 
+  /**
+   * Whether a publish can be tried: a channel is open, or the connection lives and a channel
+   * can be reopened on it (after a nack or a confirm timeout closed the last one).
+   */
   get ready(): boolean {
-    return this.channel !== undefined;
+    return this.channel !== undefined || this.model !== undefined;
   }
 
   /** Publishes all messages in order and waits for the broker's confirms. */
