@@ -2,7 +2,7 @@ export { clientConfig, createPool } from './pool';
 export type { Pool, PoolClient, PoolOptions } from './pool';
 export { DEFAULT_MIGRATIONS_DIR, runMigrations } from './migrate';
 export type { MigrateOptions } from './migrate';
-export { newEventId } from './ids';
+export { newEventId, newPrefixedId } from './ids';
 export { EventStore, outboxChannel } from './event-store';
 export { IdempotencyStore } from './idempotency-store';
 export type { IdempotencyClaim } from './idempotency-store';

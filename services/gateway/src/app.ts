@@ -6,17 +6,28 @@ import {
   jsonBody,
   notFoundHandler,
   opsRouter,
+  rateLimit,
   requestMetrics,
   scopePolicy,
 } from '@reten/http';
-import type { Authenticator } from '@reten/auth';
+import type { Authenticator, TenantStore } from '@reten/auth';
+import type { Redis } from 'ioredis';
 import type { Lifecycle, Logger, ReadinessCheck, Registry } from '@reten/observability';
 import type { EventStore } from '@reten/store';
+import { rateChargeOf } from './auth/rate-charges';
+import type { RateLimitSettings } from './auth/rate-charges';
 import { DEFAULT_ROUTE_SCOPE, ROUTE_SCOPES } from './auth/route-scopes';
+import type { TenantLimitsCache } from './auth/tenant-limits-cache';
+import { apiKeysRouter } from './routes/api-keys';
+import { authTokenRouter } from './routes/auth-token';
+import { tenantLimitsRouter } from './routes/tenant-limits';
 import type { Ingestor } from './ingest/ingestor';
 import { evciRouter } from './routes/evci';
 import type { EventStatusReaders } from './routes/event-status';
 import { eventsRouter } from './routes/events';
+import { deliveriesRouter } from './routes/deliveries';
+import { webhooksRouter } from './routes/webhooks';
+import type { WebhooksRouterDeps } from './routes/webhooks';
 
 export interface AppDeps {
   ingestor: Ingestor;
@@ -29,6 +40,11 @@ export interface AppDeps {
   bodyLimitBytes: number;
   log: Logger;
   authenticator: Authenticator;
+  tenants: TenantStore;
+  tenantLimits: TenantLimitsCache;
+  /** Absent: no rate limits (RATE_LIMIT_ENABLED=false). */
+  rateLimits: { redis: Redis; keyPrefix: string; settings: RateLimitSettings } | undefined;
+  webhooks: WebhooksRouterDeps;
 }
 
 /** The gateway's express app: ops routes, EVCI, REST events, the error envelope everywhere. */
@@ -47,10 +63,26 @@ export function createApp(deps: AppDeps): Express {
   });
   // everything below needs credentials; scopes come from the one policy in auth/route-scopes
   app.use(authenticate(deps.authenticator));
+  if (deps.rateLimits) {
+    app.use(
+      rateLimit({
+        redis: deps.rateLimits.redis,
+        keyPrefix: deps.rateLimits.keyPrefix,
+        chargeOf: rateChargeOf(deps.rateLimits.settings, deps.tenantLimits),
+        log: deps.log,
+        registry: deps.registry,
+      }),
+    );
+  }
   app.use(scopePolicy(ROUTE_SCOPES, DEFAULT_ROUTE_SCOPE));
   app.use(jsonBody(deps.bodyLimitBytes));
+  app.use(authTokenRouter(deps.authenticator));
+  app.use(apiKeysRouter(deps.authenticator));
+  app.use(tenantLimitsRouter(deps.tenants, (id) => deps.tenantLimits.invalidate(id)));
   app.use(evciRouter(deps.ingestor));
   app.use(eventsRouter(deps.ingestor, deps.store, deps.statusReaders));
+  app.use(webhooksRouter(deps.webhooks));
+  app.use(deliveriesRouter(deps.webhooks.deliveries));
   app.use(notFoundHandler);
   app.use(errorHandler(deps.log));
   return app;

@@ -67,6 +67,17 @@ export const gatewayConfigShape = {
     true,
     '`/readyz` fails while RabbitMQ is unreachable (ingest itself keeps answering 202 either way)',
   ),
+  WEBHOOK_ALLOW_PRIVATE: boolVar(
+    false,
+    'Accept webhook URLs on loopback/private/link-local addresses, and http (local stack and tests only)',
+  ),
+  WEBHOOK_ALLOW_HTTP: boolVar(false, 'Accept http:// webhook URLs (https only otherwise)'),
+  WEBHOOK_SECRET_GRACE_PERIOD_SECONDS: intVar(
+    86_400,
+    0,
+    7 * 86_400,
+    'Default time a rotated webhook secret keeps signing alongside the new one',
+  ),
 };
 
 export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;

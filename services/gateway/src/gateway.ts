@@ -9,6 +9,7 @@ import {
   EventStore,
   IdempotencyStore,
   clientConfig,
+  newPrefixedId,
   createPool,
   outboxChannel,
   runMigrations,
@@ -24,6 +25,8 @@ import { buildOpenApiDocument } from './openapi';
 import { LeaderLock } from './relay/leader-lock';
 import { OutboxRelay } from './relay/outbox-relay';
 import { version } from './version';
+import { DeliveryRepo } from './webhooks/delivery-repo';
+import { EndpointRepo } from './webhooks/endpoint-repo';
 
 const IDEMPOTENCY_SWEEP_MS = 10 * 60_000;
 
@@ -136,13 +139,16 @@ export class Gateway {
     await this.authenticator.start();
     await this.broker.start();
     this.relay.start();
+    const deliveries = new DeliveryRepo(this.pool, config.DATABASE_SCHEMA, () =>
+      newPrefixedId('dlv'),
+    );
     const app = createApp({
       ingestor: new Ingestor(this.writer, this.idempotency, this.metrics),
       store: this.store,
       // eworker marks (issue 5) and delivery attempts (issue 7) plug in here
       statusReaders: {
         eworkers: () => Promise.resolve([]),
-        webhooks: () => Promise.resolve([]),
+        webhooks: (tenantId, e) => deliveries.statusOfEvent(tenantId, e.eventId, e.revision),
       },
       registry: this.registry,
       lifecycle: this.lifecycle,
@@ -159,6 +165,16 @@ export class Gateway {
       bodyLimitBytes: config.BODY_LIMIT_BYTES,
       log,
       authenticator: this.authenticator,
+      webhooks: {
+        endpoints: new EndpointRepo(this.pool),
+        deliveries,
+        store: this.store,
+        policy: {
+          allowPrivate: config.WEBHOOK_ALLOW_PRIVATE,
+          allowHttp: config.WEBHOOK_ALLOW_HTTP || config.WEBHOOK_ALLOW_PRIVATE,
+        },
+        rotationGraceSeconds: config.WEBHOOK_SECRET_GRACE_PERIOD_SECONDS,
+      },
     });
     this.server = await listen(app, config.PORT, config.HOST);
     this.sweeper = setInterval(() => {

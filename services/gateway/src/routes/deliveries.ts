@@ -1,0 +1,42 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { DeliveryIdSchema, RetenError } from '@reten/contracts';
+import { tenantOf } from '../tenant';
+import type { DeliveryRepo } from '../webhooks/delivery-repo';
+
+export const DeliveryIdParamsSchema = z.object({ id: DeliveryIdSchema });
+
+/** `/api/v1/deliveries/{id}` (one delivery with its attempts) and `…/retry`. */
+export function deliveriesRouter(deliveries: DeliveryRepo): Router {
+  const router = Router();
+
+  const idOrNotFound = (params: unknown): string => {
+    const parsed = DeliveryIdParamsSchema.safeParse(params);
+    if (!parsed.success) {
+      throw new RetenError(
+        'not_found',
+        `No delivery with id ${String((params as { id?: unknown }).id)}`,
+      );
+    }
+    return parsed.data.id;
+  };
+
+  router.get('/api/v1/deliveries/:id', async (req, res) => {
+    const id = idOrNotFound(req.params);
+    const delivery = await deliveries.get(tenantOf(req), id);
+    if (!delivery) throw new RetenError('not_found', `No delivery with id ${id}`);
+    res.json(delivery);
+  });
+
+  router.post('/api/v1/deliveries/:id/retry', async (req, res) => {
+    const id = idOrNotFound(req.params);
+    const result = await deliveries.requestRetry(tenantOf(req), id);
+    if (result === undefined) throw new RetenError('not_found', `No delivery with id ${id}`);
+    if (result === 'disabled') {
+      throw new RetenError('conflict', 'The webhook of this delivery is disabled; enable it first');
+    }
+    res.status(202).json(result);
+  });
+
+  return router;
+}
