@@ -129,3 +129,86 @@ export const STREAM_TOPOLOGY: Topology = {
   ],
   bindings: [{ exchange: EVENTS_EXCHANGE, queue: STREAM_QUEUE, routingKey: '#' }],
 };
+
+/** The delivery service's work queue: every event (fan-out to endpoints) and targeted retries. */
+export const DELIVERY_QUEUE = 'reten.delivery';
+
+/** Where `reten.delivery` dead-letters a message that crashed consumers too often. */
+export const DELIVERY_PARKED_QUEUE = 'reten.delivery.parked';
+
+/** Redeliveries allowed per message on the delivery queues (crashes only; set explicitly). */
+export const DELIVERY_DELIVERY_LIMIT = 50;
+
+/**
+ * Retry tiers: one TTL queue per delay, dead-lettering back to `reten.delivery`. A retry due
+ * in `d` ms hops through the largest tier ≤ the time left until it is due, so any delay
+ * (jitter, `Retry-After`, per-endpoint schedules) is composed of these, nothing waits in
+ * memory, and a restart loses nothing.
+ */
+export const DELIVERY_RETRY_TIERS_MS: readonly number[] = [
+  100, 1_000, 5_000, 30_000, 120_000, 600_000, 1_800_000, 3_600_000, 10_800_000, 21_600_000,
+  43_200_000,
+];
+
+/** `reten.delivery.retry.<delay>`, e.g. `reten.delivery.retry.30s`. */
+export function deliveryRetryQueueName(delayMs: number): string {
+  const label =
+    delayMs % 3_600_000 === 0
+      ? `${delayMs / 3_600_000}h`
+      : delayMs % 60_000 === 0
+        ? `${delayMs / 60_000}m`
+        : delayMs % 1000 === 0
+          ? `${delayMs / 1000}s`
+          : `${delayMs}ms`;
+  return `${DELIVERY_QUEUE}.retry.${label}`;
+}
+
+/** Headers of a targeted message on `reten.delivery` (a retry, a manual retry or a replay). */
+export const DELIVERY_HEADERS = {
+  deliveryId: 'x-reten-delivery-id',
+  token: 'x-reten-delivery-token',
+  dueAt: 'x-reten-due-at',
+} as const;
+
+/**
+ * `reten.delivery` (quorum, bound to `#`, poison messages dead-lettered at least once to
+ * `reten.delivery.parked`), the parked queue, and the retry tiers (quorum, TTL,
+ * dead-lettered at least once back to `reten.delivery`; `reject-publish` keeps the
+ * dead-lettering at-least-once).
+ */
+export const DELIVERY_TOPOLOGY: Topology = {
+  exchanges: [{ name: EVENTS_EXCHANGE, type: 'topic', durable: true }],
+  queues: [
+    {
+      name: DELIVERY_QUEUE,
+      durable: true,
+      arguments: {
+        'x-queue-type': 'quorum',
+        'x-delivery-limit': DELIVERY_DELIVERY_LIMIT,
+        'x-overflow': 'reject-publish',
+        'x-dead-letter-exchange': '',
+        'x-dead-letter-routing-key': DELIVERY_PARKED_QUEUE,
+        'x-dead-letter-strategy': 'at-least-once',
+      },
+    },
+    {
+      name: DELIVERY_PARKED_QUEUE,
+      durable: true,
+      arguments: { 'x-queue-type': 'quorum', 'x-delivery-limit': DELIVERY_DELIVERY_LIMIT },
+    },
+    ...DELIVERY_RETRY_TIERS_MS.map((ttl) => ({
+      name: deliveryRetryQueueName(ttl),
+      durable: true,
+      arguments: {
+        'x-queue-type': 'quorum',
+        'x-message-ttl': ttl,
+        'x-delivery-limit': DELIVERY_DELIVERY_LIMIT,
+        'x-overflow': 'reject-publish',
+        'x-dead-letter-exchange': '',
+        'x-dead-letter-routing-key': DELIVERY_QUEUE,
+        'x-dead-letter-strategy': 'at-least-once',
+      },
+    })),
+  ],
+  bindings: [{ exchange: EVENTS_EXCHANGE, queue: DELIVERY_QUEUE, routingKey: '#' }],
+};

@@ -1,4 +1,10 @@
-import { CORE_TOPOLOGY, LOGS_EWORKER, STREAM_TOPOLOGY, eworkerTopology } from './broker-names';
+import {
+  CORE_TOPOLOGY,
+  DELIVERY_TOPOLOGY,
+  LOGS_EWORKER,
+  STREAM_TOPOLOGY,
+  eworkerTopology,
+} from './broker-names';
 import type { Topology } from './broker-names';
 
 /**
@@ -10,4 +16,5 @@ export const STACK_TOPOLOGIES: Topology[] = [
   CORE_TOPOLOGY,
   eworkerTopology(LOGS_EWORKER.name, LOGS_EWORKER.types),
   STREAM_TOPOLOGY,
+  DELIVERY_TOPOLOGY,
 ];
