@@ -17,3 +17,5 @@ export {
   scopePolicy,
 } from './authenticate';
 export type { ScopeRule } from './authenticate';
+export { rateLimit } from './rate-limit';
+export type { RateCharge, RateLimitOptions } from './rate-limit';

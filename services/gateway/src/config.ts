@@ -6,6 +6,7 @@ import {
   logConfig,
   postgresConfig,
   rabbitConfig,
+  redisConfig,
 } from '@reten/config';
 import { authConfig } from '@reten/auth';
 
@@ -17,6 +18,34 @@ export const gatewayConfigShape = {
   ...postgresConfig,
   ...rabbitConfig,
   ...authConfig,
+  ...redisConfig,
+  RATE_LIMIT_ENABLED: boolVar(true, 'Apply the REST and ingest rate limits (Redis counters)'),
+  RATE_LIMIT_REST_REQUESTS: intVar(
+    1000,
+    1,
+    10_000_000,
+    'REST requests per API key per window (a tenant setting overrides, per minute)',
+  ),
+  RATE_LIMIT_REST_WINDOW_SECONDS: intVar(60, 1, 86_400, 'Fixed window of the REST limit'),
+  RATE_LIMIT_INGEST_REQUESTS: intVar(
+    50_000,
+    1,
+    100_000_000,
+    'Ingest requests (EVCI, POST /api/v1/events) per tenant per window (a tenant setting overrides, per second)',
+  ),
+  RATE_LIMIT_INGEST_WINDOW_SECONDS: intVar(1, 1, 86_400, 'Fixed window of the ingest limit'),
+  RATE_LIMIT_REDIS_TIMEOUT_MS: intVar(
+    250,
+    10,
+    60_000,
+    'Longest wait for a rate-limit counter; past it the request passes (fail open)',
+  ),
+  TENANT_LIMITS_CACHE_TTL_MS: intVar(
+    10_000,
+    0,
+    3_600_000,
+    'How long a replica caches a tenant’s own limits (changes through it apply at once)',
+  ),
   BODY_LIMIT_BYTES: intVar(
     1_048_576,
     1024,

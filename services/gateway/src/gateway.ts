@@ -1,7 +1,8 @@
 import { CORE_TOPOLOGY } from '@reten/contracts';
 import { BrokerConnection, ConfirmPublisher, declareTopology } from '@reten/broker';
 import { listen } from '@reten/http';
-import { Authenticator, jwtOptionsFromConfig } from '@reten/auth';
+import { Authenticator, TenantStore, jwtOptionsFromConfig } from '@reten/auth';
+import type { Redis } from 'ioredis';
 import type { RunningServer } from '@reten/http';
 import { Lifecycle, createMetricsRegistry } from '@reten/observability';
 import type { Logger, Registry } from '@reten/observability';
@@ -16,6 +17,8 @@ import {
 } from '@reten/store';
 import type { Pool } from '@reten/store';
 import { createApp } from './app';
+import { rateLimitRedis, redisReady } from './auth/rate-limit-redis';
+import { TenantLimitsCache } from './auth/tenant-limits-cache';
 import type { GatewayConfig } from './config';
 import { EventWriter } from './ingest/event-writer';
 import { Ingestor } from './ingest/ingestor';
@@ -37,6 +40,9 @@ export class Gateway {
   readonly pool: Pool;
   readonly store: EventStore;
   readonly authenticator: Authenticator;
+  readonly tenants: TenantStore;
+  private readonly tenantLimits: TenantLimitsCache;
+  private readonly redis: Redis | undefined;
   private readonly broker: BrokerConnection;
   private readonly writer: EventWriter;
   private readonly relay: OutboxRelay;
@@ -70,6 +76,11 @@ export class Gateway {
       registry: this.registry,
       cache: { ttlMs: config.AUTH_KEY_CACHE_TTL_MS },
     });
+    this.tenants = new TenantStore(this.pool, config.DATABASE_SCHEMA);
+    this.tenantLimits = new TenantLimitsCache(this.tenants, config.TENANT_LIMITS_CACHE_TTL_MS, log);
+    this.redis = config.RATE_LIMIT_ENABLED
+      ? rateLimitRedis(config.REDIS_URL, config.RATE_LIMIT_REDIS_TIMEOUT_MS, log)
+      : undefined;
     registerBacklogGauge(this.registry, () => this.store.backlog());
     const publisher = new ConfirmPublisher(log);
     this.broker = new BrokerConnection({
@@ -137,6 +148,9 @@ export class Gateway {
       });
     }
     await this.authenticator.start();
+    if (this.redis && !(await redisReady(this.redis, 2000))) {
+      log.warn('redis not reachable at start: rate limits fail open until it is');
+    }
     await this.broker.start();
     this.relay.start();
     const deliveries = new DeliveryRepo(this.pool, config.DATABASE_SCHEMA, () =>
@@ -175,6 +189,18 @@ export class Gateway {
         },
         rotationGraceSeconds: config.WEBHOOK_SECRET_GRACE_PERIOD_SECONDS,
       },
+      tenants: this.tenants,
+      tenantLimits: this.tenantLimits,
+      rateLimits: this.redis && {
+        redis: this.redis,
+        keyPrefix: `${config.REDIS_KEY_PREFIX}rl:`,
+        settings: {
+          restRequests: config.RATE_LIMIT_REST_REQUESTS,
+          restWindowSeconds: config.RATE_LIMIT_REST_WINDOW_SECONDS,
+          ingestRequests: config.RATE_LIMIT_INGEST_REQUESTS,
+          ingestWindowSeconds: config.RATE_LIMIT_INGEST_WINDOW_SECONDS,
+        },
+      },
     });
     this.server = await listen(app, config.PORT, config.HOST);
     this.sweeper = setInterval(() => {
@@ -197,6 +223,7 @@ export class Gateway {
     await this.relay.stop();
     await this.broker.stop();
     await this.authenticator.stop();
+    this.redis?.disconnect();
     await this.pool.end();
     this.lifecycle.transition('stopped');
   }

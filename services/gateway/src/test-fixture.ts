@@ -1,4 +1,10 @@
-import { createTestSchema, createTestVhost, silentLogger, testServers } from '@reten/testing';
+import {
+  createTestSchema,
+  createTestVhost,
+  silentLogger,
+  testServers,
+  uniqueName,
+} from '@reten/testing';
 import type { TestSchema, TestVhost } from '@reten/testing';
 import { SCOPES, TenantStore } from '@reten/auth';
 import type { Scope } from '@reten/auth';
@@ -34,7 +40,7 @@ export async function startTestGateway(
     tenantId?: string;
   } = {},
 ): Promise<TestGateway> {
-  await testServers();
+  const servers = await testServers();
   const schema = options.schema ?? (await createTestSchema(title));
   const vhost = options.vhost ?? (await createTestVhost(title));
   const config = loadGatewayConfig({
@@ -48,6 +54,9 @@ export async function startTestGateway(
     RELAY_POLL_INTERVAL_MS: '200',
     RELAY_RETRY_DELAY_MS: '100',
     SHUTDOWN_DRAIN_TIMEOUT_MS: '2000',
+    REDIS_URL: servers.redisUrl,
+    // own rate-limit counters per test gateway (pass REDIS_KEY_PREFIX to share them)
+    REDIS_KEY_PREFIX: `${uniqueName(title)}:`,
     ...options.env,
   });
   const gateway = new Gateway(config, silentLogger());
