@@ -11,7 +11,8 @@
  * Environment: a `.env` file at the root is read first (see .env.example). STACK_PORT_OFFSET
  * shifts every service port (tests run a second stack beside a running one);
  * STACK_LOG_FORMAT=json passes the services' pino JSON through unchanged;
- * STACK_READY_TIMEOUT_MS bounds the wait for /readyz (default 90000).
+ * STACK_READY_TIMEOUT_MS bounds the wait for /readyz (default 90000); STACK_SKIP_BOOTSTRAP=true
+ * leaves .reten/dev-api-key alone (the repository tests).
  */
 const { spawn, spawnSync } = require('node:child_process');
 const { existsSync, readFileSync } = require('node:fs');
@@ -115,7 +116,9 @@ async function main() {
   // Private webhook targets (localhost receivers) are allowed in the local stack only.
   const env = { ...process.env, WEBHOOK_ALLOW_PRIVATE: 'true' };
   await runOnce('migrate', MIGRATE, env);
-  if (existsSync(BOOTSTRAP)) await runOnce('bootstrap', BOOTSTRAP, env);
+  if (process.env.STACK_SKIP_BOOTSTRAP === 'true')
+    say('auth bootstrap skipped (STACK_SKIP_BOOTSTRAP)');
+  else if (existsSync(BOOTSTRAP)) await runOnce('bootstrap', BOOTSTRAP, env);
   else say('auth bootstrap not built yet (services/gateway/dist/bootstrap-cli.js): no dev key');
 
   const running = [];
