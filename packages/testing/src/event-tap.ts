@@ -59,6 +59,21 @@ export class EventTap {
     return this.messages.map((m) => (m.body as { event_id: string }).event_id);
   }
 
+  /**
+   * Messages in first-arrival order with redeliveries dropped, as a consumer that dedupes on
+   * `(event_id, revision)` sees them (publishing is at-least-once).
+   */
+  uniqueMessages(): TappedMessage[] {
+    const seen = new Set<string>();
+    return this.messages.filter((m) => {
+      const { event_id, revision } = m.body as { event_id: string; revision: number };
+      const key = `${event_id}:${revision}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+  }
+
   async close(): Promise<void> {
     await this.channel.close().catch(() => undefined);
     await this.connection.close().catch(() => undefined);

@@ -3,18 +3,9 @@ import { startTestGateway } from '../test-fixture';
 import type { TestGateway } from '../test-fixture';
 import { api, eventIdOf } from '../test-api';
 
-/** First-seen order of `event_id:revision` (at-least-once: redeliveries are dropped). */
+/** Event ids in first-seen order, redeliveries dropped (publishing is at-least-once). */
 function dedupedIds(tap: EventTap): string[] {
-  const seen = new Set<string>();
-  const ids: string[] = [];
-  for (const m of tap.messages) {
-    const { event_id, revision } = m.body as { event_id: string; revision: number };
-    const key = `${event_id}:${revision}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    ids.push(event_id);
-  }
-  return ids;
+  return tap.uniqueMessages().map((m) => (m.body as { event_id: string }).event_id);
 }
 
 describe('relay with the RabbitMQ connection cut (fault test)', () => {
