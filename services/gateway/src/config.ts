@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import {
   boolVar,
   httpConfig,
@@ -40,6 +41,14 @@ export const gatewayConfigShape = {
     60_000,
     'Longest wait for a rate-limit counter; past it the request passes (fail open)',
   ),
+  RETEN_BOOTSTRAP_API_KEY: z
+    .string()
+    .default('')
+    .describe('bootstrap: the development key to create (rtn_ format); empty = generate one'),
+  RETEN_HOME: z
+    .string()
+    .default('')
+    .describe('bootstrap: directory of dev-api-key; empty = .reten at the repository root'),
   TENANT_LIMITS_CACHE_TTL_MS: intVar(
     10_000,
     0,
@@ -51,6 +60,12 @@ export const gatewayConfigShape = {
     1024,
     64 * 1_048_576,
     'Largest accepted request body; larger ones get 413',
+  ),
+  EVENT_SCHEMA_POLL_INTERVAL_MS: intVar(
+    5000,
+    50,
+    600_000,
+    'How often registered eworker schemas are reloaded when no NOTIFY arrives',
   ),
   MIGRATE_ON_START: boolVar(true, 'Apply pending migrations at start (safe with many replicas)'),
   INGEST_MAX_BATCH: intVar(500, 1, 10_000, 'Most events committed in one group-commit transaction'),
