@@ -5,6 +5,8 @@ export type { MigrateOptions } from './migrate';
 export { newEventId, newPrefixedId } from './ids';
 export { EventStore, outboxChannel } from './event-store';
 export { IdempotencyStore } from './idempotency-store';
+export { StreamBackfillStore, streamEnvelopeJson } from './stream-backfill';
+export type { StreamEvent, StreamPosition } from './stream-backfill';
 export type { IdempotencyClaim } from './idempotency-store';
 export type {
   EventListFilter,

@@ -1,0 +1,105 @@
+import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
+import type { Redis } from 'ioredis';
+import { MESSAGE_HEADERS, STREAM_QUEUE, STREAM_TOPOLOGY } from '@reten/contracts';
+import { declareTopology } from '@reten/broker';
+import type { Logger } from '@reten/observability';
+import type { StreamMetrics } from './metrics';
+import { encodeLiveEvent, tenantChannel } from './redis-message';
+
+/**
+ * Consumes `reten.stream` (single active consumer: one replica at a time) and PUBLISHes each
+ * event to its tenant's Redis channel. A message is acked only after Redis accepted the
+ * PUBLISH; ioredis keeps commands in order (and queues them while reconnecting), so the
+ * channel order is the queue order, which is the relay's seq order.
+ */
+export class QueuePublisher {
+  private channel: Channel | undefined;
+  private consumerTag: string | undefined;
+  private inFlight = 0;
+  private idle: (() => void) | undefined;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly prefetch: number,
+    private readonly metrics: StreamMetrics,
+    private readonly log: Logger,
+  ) {}
+
+  /** Called after every broker (re)connect: topology, channel and consumer are recreated. */
+  async attach(model: ChannelModel): Promise<void> {
+    const channel = await model.createChannel();
+    channel.on('error', (err: Error) =>
+      this.log.warn({ err: err.message }, 'stream channel error'),
+    );
+    channel.on('close', () => {
+      if (this.channel === channel) this.channel = undefined;
+    });
+    await declareTopology(channel, STREAM_TOPOLOGY);
+    await channel.prefetch(this.prefetch);
+    const { consumerTag } = await channel.consume(
+      STREAM_QUEUE,
+      (msg) => {
+        if (msg) this.handle(channel, msg);
+      },
+      { noAck: false },
+    );
+    this.channel = channel;
+    this.consumerTag = consumerTag;
+  }
+
+  private handle(channel: Channel, msg: ConsumeMessage): void {
+    const headers = msg.properties.headers ?? {};
+    const tenant: unknown = headers[MESSAGE_HEADERS.tenant];
+    const seq: unknown = headers[MESSAGE_HEADERS.seq];
+    const seqText = typeof seq === 'number' || typeof seq === 'string' ? String(seq) : '';
+    if (typeof tenant !== 'string' || !/^[0-9]+$/.test(seqText)) {
+      // not something the relay published: nothing can deliver it, so it is dropped loudly
+      this.metrics.badQueueMessages.inc();
+      this.log.error(
+        { messageId: msg.properties.messageId },
+        'stream message without tenant or seq dropped',
+      );
+      channel.ack(msg);
+      return;
+    }
+    const payload = encodeLiveEvent(seqText, Date.now(), msg.fields.routingKey, msg.content);
+    this.inFlight += 1;
+    this.redis
+      .publish(tenantChannel(this.prefix, tenant), payload)
+      .then(
+        () => {
+          this.metrics.redisPublished.inc();
+          try {
+            channel.ack(msg);
+          } catch {
+            // the channel closed meanwhile: the broker redelivers, replicas drop the duplicate
+          }
+        },
+        (err: unknown) => {
+          // unacked: redelivered once the channel is recreated
+          this.log.warn({ err }, 'redis publish failed');
+        },
+      )
+      .finally(() => {
+        this.inFlight -= 1;
+        if (this.inFlight === 0) this.idle?.();
+      });
+  }
+
+  /** Stops consuming (another replica takes over) and waits for in-flight publishes. */
+  async stop(timeoutMs: number): Promise<void> {
+    const channel = this.channel;
+    if (channel && this.consumerTag) await channel.cancel(this.consumerTag).catch(() => undefined);
+    if (this.inFlight > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve) => {
+        this.idle = resolve;
+        timer = setTimeout(resolve, timeoutMs);
+      });
+      clearTimeout(timer);
+    }
+    if (channel) await channel.close().catch(() => undefined);
+    this.channel = undefined;
+  }
+}

@@ -1,0 +1,132 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from '@reten/observability';
+import type { StreamBackfillStore } from '@reten/store';
+import type { StreamMetrics } from './metrics';
+import { RecentSeqs } from './recent-seqs';
+import { decodeLiveEvent, tenantChannel } from './redis-message';
+import type { StreamClient } from './stream-client';
+
+interface TenantChannel {
+  name: string;
+  clients: Set<StreamClient>;
+  subscribed: Promise<void>;
+  /** Newest seq dispatched to this replica's clients: where they resume after a Redis cut. */
+  lastSeq: number;
+  recent: RecentSeqs;
+}
+
+const RECENT_SEQS = 4096;
+
+/**
+ * Every replica's side of the fan-out: SUBSCRIBEs to a tenant's channel while it has clients,
+ * relays each event to them, and after a Redis reconnect resumes them from PostgreSQL
+ * (messages published while disconnected are lost by pub/sub).
+ */
+export class RedisFanout {
+  private readonly channels = new Map<string, TenantChannel>();
+  private readonly byName = new Map<string, TenantChannel>();
+  private disconnected = false;
+
+  constructor(
+    private readonly sub: Redis,
+    private readonly prefix: string,
+    private readonly store: StreamBackfillStore,
+    private readonly onResync: (client: StreamClient, afterSeq: string) => void,
+    private readonly metrics: StreamMetrics,
+    private readonly log: Logger,
+  ) {
+    sub.on('messageBuffer', (channel: Buffer, payload: Buffer) =>
+      this.dispatch(channel.toString(), payload),
+    );
+    sub.on('close', () => {
+      if (!this.disconnected) log.warn('redis subscriber disconnected');
+      this.disconnected = true;
+    });
+    sub.on('ready', () => {
+      if (!this.disconnected) return;
+      this.disconnected = false;
+      void this.resync();
+    });
+    sub.on('error', (err: Error) => log.debug({ err: err.message }, 'redis subscriber error'));
+  }
+
+  get connected(): boolean {
+    return this.sub.status === 'ready';
+  }
+
+  /** Adds a client to its tenant's channel; resolves once the SUBSCRIBE is active. */
+  async join(client: StreamClient): Promise<void> {
+    let channel = this.channels.get(client.tenantId);
+    if (!channel) {
+      const name = tenantChannel(this.prefix, client.tenantId);
+      const created: TenantChannel = {
+        name,
+        clients: new Set(),
+        lastSeq: 0,
+        recent: new RecentSeqs(RECENT_SEQS),
+        subscribed: Promise.resolve(),
+      };
+      // the starting cursor is read before subscribing: a resync may resend, never skip
+      created.subscribed = this.store.latestSeq(client.tenantId).then(async (seq) => {
+        created.lastSeq = Math.max(created.lastSeq, Number(seq));
+        await this.sub.subscribe(name);
+      });
+      created.subscribed.catch(() => undefined);
+      channel = created;
+      this.channels.set(client.tenantId, channel);
+      this.byName.set(name, channel);
+    }
+    channel.clients.add(client);
+    try {
+      await channel.subscribed;
+    } catch (err) {
+      this.leave(client);
+      throw err;
+    }
+    if (client.cursor < channel.lastSeq) client.cursor = channel.lastSeq;
+  }
+
+  /** Removes a client; the last one out unsubscribes the channel. */
+  leave(client: StreamClient): void {
+    const channel = this.channels.get(client.tenantId);
+    if (!channel?.clients.delete(client) || channel.clients.size > 0) return;
+    this.channels.delete(client.tenantId);
+    this.byName.delete(channel.name);
+    this.sub.unsubscribe(channel.name).catch((err: unknown) => {
+      this.log.warn({ err, channel: channel.name }, 'redis unsubscribe failed');
+    });
+  }
+
+  private dispatch(name: string, payload: Buffer): void {
+    const channel = this.byName.get(name);
+    if (!channel) return;
+    const event = decodeLiveEvent(payload);
+    if (!event) {
+      this.log.warn({ channel: name }, 'unreadable stream message dropped');
+      return;
+    }
+    if (!channel.recent.add(event.seq)) return;
+    if (event.seq > channel.lastSeq) channel.lastSeq = event.seq;
+    for (const client of channel.clients) client.deliverLive(event);
+  }
+
+  /** After a reconnect: subscribe again, then resume every client from what it last got. */
+  private async resync(): Promise<void> {
+    this.metrics.redisResyncs.inc();
+    this.log.info(
+      { channels: this.channels.size },
+      'redis subscriber reconnected, resuming clients',
+    );
+    for (const channel of [...this.channels.values()]) {
+      try {
+        await this.sub.subscribe(channel.name);
+      } catch (err) {
+        this.log.warn({ err, channel: channel.name }, 'redis resubscribe failed');
+        continue;
+      }
+      for (const client of channel.clients) {
+        this.onResync(client, String(Math.max(channel.lastSeq, client.cursor)));
+      }
+    }
+  }
+}

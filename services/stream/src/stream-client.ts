@@ -1,0 +1,179 @@
+import type { WebSocket } from 'ws';
+import type { RetenError } from '@reten/contracts';
+import type { StreamEvent } from '@reten/store';
+import { CLOSE_CODES } from './close-codes';
+import type { StreamMetrics } from './metrics';
+import type { ControlFrame } from './protocol';
+import type { LiveEvent } from './redis-message';
+import type { TypeFilter } from './type-filter';
+
+export interface ClientLimits {
+  maxSendBufferBytes: number;
+  closeGraceMs: number;
+}
+
+/** Backfilled seqs kept to drop their live copies at the seam; only the newest can still arrive. */
+const SEAM_MEMORY = 10_000;
+
+/**
+ * One WebSocket connection. States: `idle` (no subscription yet), `resuming` (backfill from
+ * PostgreSQL running, live events buffered), `live`, `closed`.
+ * Invariant: everything queued for the client (socket buffer + resume buffer) stays under
+ * `maxSendBufferBytes`, or the client is closed with 4008.
+ */
+export class StreamClient {
+  state: 'idle' | 'resuming' | 'live' | 'closed' = 'idle';
+  filter: TypeFilter | undefined;
+  /** A filter change asked for during a resume, applied when it ends. */
+  pendingFilter: TypeFilter | undefined;
+  /** Seq of the newest event sent (or the position this client resumed from). */
+  cursor = 0;
+  /** Set when Redis reconnected during a resume: one more backfill pass is needed. */
+  resyncRequested = false;
+  /** Whether the client answered the last ping. */
+  alive = true;
+  subscribedOnce = false;
+  /** Set by a resume: live copies of events at or before the resume point are not resent. */
+  resumeFloor = 0;
+  private seam: LiveEvent[] = [];
+  private seamBytes = 0;
+  private backfilled = new Set<number>();
+  private backfilledMax = 0;
+  private resolveClosed: () => void = () => undefined;
+  /** Resolves once the connection is closed (by either side). */
+  readonly closed = new Promise<void>((resolve) => {
+    this.resolveClosed = resolve;
+  });
+
+  constructor(
+    readonly ws: WebSocket,
+    readonly tenantId: string,
+    private readonly limits: ClientLimits,
+    private readonly metrics: StreamMetrics,
+  ) {}
+
+  /** An event from the tenant's Redis channel. */
+  deliverLive(event: LiveEvent): void {
+    if (this.state === 'live') {
+      this.sendLive(event);
+    } else if (this.state === 'resuming') {
+      if (this.filter && !this.filter.matches(event.eventType)) return;
+      this.seam.push(event);
+      this.seamBytes += event.json.length;
+      if (this.queuedBytes() > this.limits.maxSendBufferBytes) this.closeSlow();
+    }
+  }
+
+  private sendLive(event: LiveEvent): void {
+    if (!this.filter?.matches(event.eventType)) return;
+    if (event.seq <= this.resumeFloor) return;
+    if (this.backfilled.size > 0) {
+      if (this.backfilled.delete(event.seq)) return; // already sent by the backfill
+      // the relay publishes in seq order: past the newest backfilled seq, none can still come
+      if (event.seq > this.backfilledMax) this.backfilled.clear();
+    }
+    if (this.sendEvent(event.json, event.seq)) {
+      this.metrics.fanoutLatency.observe(Math.max(0, Date.now() - event.publishedAtMs) / 1000);
+    }
+  }
+
+  /** Sends a backfilled event; false once the client is closed. `done` fires when flushed. */
+  sendBackfill(event: StreamEvent, done?: () => void): boolean {
+    const seq = Number(event.seq);
+    this.backfilled.add(seq);
+    if (this.backfilled.size > SEAM_MEMORY) {
+      const oldest = this.backfilled.values().next().value;
+      if (oldest !== undefined) this.backfilled.delete(oldest);
+    }
+    if (seq > this.backfilledMax) this.backfilledMax = seq;
+    const sent = this.sendEvent(event.json, seq, done);
+    if (sent) this.metrics.backfillEvents.inc();
+    return sent;
+  }
+
+  private queuedBytes(): number {
+    return this.ws.bufferedAmount + this.seamBytes;
+  }
+
+  private sendEvent(data: Buffer | string, seq: number, done?: () => void): boolean {
+    if (this.state === 'closed') return false;
+    if (this.queuedBytes() + data.length > this.limits.maxSendBufferBytes) {
+      this.closeSlow();
+      return false;
+    }
+    this.ws.send(data, { binary: false }, done);
+    if (seq > this.cursor) this.cursor = seq;
+    this.metrics.messagesOut.inc();
+    return true;
+  }
+
+  /** Sends a control frame (never dropped for size: they are tiny and rare). */
+  sendControl(frame: ControlFrame): void {
+    if (this.state === 'closed') return;
+    this.ws.send(JSON.stringify(frame));
+  }
+
+  /** Sends an error frame for a RetenError. */
+  sendError(err: RetenError): void {
+    this.sendControl({
+      type: 'error',
+      error: {
+        code: err.code,
+        message: err.message,
+        ...(err.details && err.details.length > 0 ? { details: err.details } : {}),
+      },
+    });
+  }
+
+  /** Live events are buffered from now until `finishResume`. */
+  beginResume(): void {
+    if (this.state !== 'closed') this.state = 'resuming';
+  }
+
+  /** Sends the buffered live events the backfill did not already send, then goes live. */
+  finishResume(): void {
+    if (this.state !== 'resuming') return;
+    this.state = 'live';
+    const buffered = this.seam;
+    this.seam = [];
+    this.seamBytes = 0;
+    for (const event of buffered) {
+      if (this.state !== 'live') return;
+      this.sendLive(event);
+    }
+    if (this.pendingFilter) {
+      this.filter = this.pendingFilter;
+      this.pendingFilter = undefined;
+    }
+  }
+
+  /** Closes with a code and reason; destroys the socket if the client does not answer in time. */
+  close(code: number, reason: string): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.seam = [];
+    this.seamBytes = 0;
+    this.resolveClosed();
+    this.ws.close(code, reason);
+    const timer = setTimeout(() => this.ws.terminate(), this.limits.closeGraceMs);
+    timer.unref();
+    this.ws.once('close', () => clearTimeout(timer));
+  }
+
+  private closeSlow(): void {
+    this.metrics.slowClientsDropped.inc();
+    this.close(
+      CLOSE_CODES.slowConsumer,
+      'slow consumer: send buffer full, resume with last_event_id',
+    );
+  }
+
+  /** Marks the connection closed by the peer. */
+  markClosed(): void {
+    this.state = 'closed';
+    this.seam = [];
+    this.seamBytes = 0;
+    this.backfilled.clear();
+    this.resolveClosed();
+  }
+}

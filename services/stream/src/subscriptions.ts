@@ -1,0 +1,159 @@
+import { RetenError } from '@reten/contracts';
+import type { Logger } from '@reten/observability';
+import type { StreamBackfillStore } from '@reten/store';
+import { CLOSE_CODES } from './close-codes';
+import type { LastEventId } from './protocol';
+import type { RedisFanout } from './redis-fanout';
+import type { StreamClient } from './stream-client';
+import { TypeFilter } from './type-filter';
+
+export interface SubscriptionOptions {
+  backfillPageSize: number;
+  resumeMaxAgeSeconds: number;
+}
+
+/**
+ * Starts, changes and resumes subscriptions. The seam: join the live channel first (live
+ * events are buffered), backfill from PostgreSQL, then flush the buffer minus what the
+ * backfill sent: no gap, no duplicate.
+ */
+export class Subscriptions {
+  constructor(
+    private readonly store: StreamBackfillStore,
+    private readonly fanout: RedisFanout,
+    private readonly options: SubscriptionOptions,
+    private readonly log: Logger,
+  ) {}
+
+  /** The client's first subscription, resuming after `lastEventId` when given. */
+  async subscribe(
+    client: StreamClient,
+    types: string[],
+    lastEventId: LastEventId | undefined,
+  ): Promise<void> {
+    client.subscribedOnce = true;
+    client.filter = new TypeFilter(types);
+    if (!lastEventId) {
+      await this.fanout.join(client);
+      if (client.state === 'closed') return;
+      client.state = 'live';
+      client.sendControl({ type: 'subscribed', types });
+      return;
+    }
+    const position = await this.store.position(
+      client.tenantId,
+      lastEventId.eventId,
+      lastEventId.revision,
+    );
+    const label = `${lastEventId.eventId}${lastEventId.revision ? `:${lastEventId.revision}` : ''}`;
+    if (!position) {
+      this.refuse(
+        client,
+        CLOSE_CODES.resumeUnknown,
+        'not_found',
+        `last_event_id ${label} is not an event of this tenant`,
+        'unknown last_event_id',
+      );
+      return;
+    }
+    const ageSeconds = (Date.now() - position.receivedAt.getTime()) / 1000;
+    if (ageSeconds > this.options.resumeMaxAgeSeconds) {
+      this.refuse(
+        client,
+        CLOSE_CODES.resumeTooOld,
+        'bad_request',
+        `last_event_id ${label} is older than the resume window of ${this.options.resumeMaxAgeSeconds} s; reconnect without it`,
+        'last_event_id too old',
+      );
+      return;
+    }
+    client.beginResume();
+    client.cursor = Number(position.seq);
+    client.resumeFloor = client.cursor;
+    await this.fanout.join(client);
+    client.sendControl({ type: 'subscribed', types });
+    const sent = await this.backfill(client, position.seq);
+    if (sent === undefined) return;
+    client.sendControl({ type: 'resumed', last_event_id: label, backfilled: sent });
+    client.finishResume();
+  }
+
+  /** A later `subscribe` message: replaces the filter (live from now, no backfill). */
+  changeFilter(client: StreamClient, types: string[]): void {
+    const filter = new TypeFilter(types);
+    if (client.state === 'resuming') client.pendingFilter = filter;
+    else client.filter = filter;
+    client.sendControl({ type: 'subscribed', types });
+  }
+
+  /** Redis reconnected: resume `client` from `afterSeq` (or once more if already resuming). */
+  resync(client: StreamClient, afterSeq: string): void {
+    if (client.state === 'resuming') {
+      client.resyncRequested = true;
+      return;
+    }
+    if (client.state !== 'live') return;
+    client.beginResume();
+    this.backfill(client, afterSeq)
+      .then((sent) => {
+        if (sent !== undefined) client.finishResume();
+      })
+      .catch((err: unknown) => this.failed(client, err));
+  }
+
+  /** Sends every matching event after `afterSeq`, page by page; undefined once closed. */
+  private async backfill(client: StreamClient, afterSeq: string): Promise<number | undefined> {
+    let cursor = afterSeq;
+    let sent = 0;
+    for (;;) {
+      client.resyncRequested = false;
+      const patterns = client.filter?.patterns ?? ['*'];
+      const page = await this.store.after(
+        client.tenantId,
+        cursor,
+        patterns,
+        this.options.backfillPageSize,
+      );
+      let flushed: Promise<void> = Promise.resolve();
+      for (let i = 0; i < page.length; i += 1) {
+        const event = page[i];
+        if (!event) continue;
+        let ok: boolean;
+        if (i === page.length - 1) {
+          let done: () => void = () => undefined;
+          flushed = new Promise<void>((resolve) => (done = resolve));
+          ok = client.sendBackfill(event, done);
+        } else {
+          ok = client.sendBackfill(event);
+        }
+        if (!ok) return undefined;
+        sent += 1;
+        cursor = event.seq;
+      }
+      // wait until the page left the process: a slow reader holds the backfill, not memory
+      await Promise.race([flushed, client.closed]);
+      if (client.state !== 'resuming') return undefined;
+      if (page.length < this.options.backfillPageSize && !client.resyncRequested) return sent;
+    }
+  }
+
+  private refuse(
+    client: StreamClient,
+    code: number,
+    errorCode: 'not_found' | 'bad_request',
+    message: string,
+    reason: string,
+  ): void {
+    client.sendError(new RetenError(errorCode, message));
+    client.close(code, reason);
+  }
+
+  /** A resume failed (PostgreSQL unreachable…): the client reconnects and resumes later. */
+  failed(client: StreamClient, err: unknown): void {
+    this.log.warn({ err, tenantId: client.tenantId }, 'stream resume failed');
+    client.sendError(
+      new RetenError('service_unavailable', 'Resume failed; reconnect with last_event_id'),
+    );
+    client.close(CLOSE_CODES.internalError, 'resume failed, reconnect with last_event_id');
+  }
+}
