@@ -145,9 +145,12 @@ async function main() {
       say(`${service.name}: skipped, not implemented yet (${path.relative(ROOT, mainJs)})`);
       return;
     }
+    // RETEN_BOOTSTRAP_API_KEY is the bootstrap's alone: a service refuses unknown RETEN_* keys.
+    const serviceEnv = { ...env };
+    delete serviceEnv.RETEN_BOOTSTRAP_API_KEY;
     const child = spawn(process.execPath, [mainJs], {
       cwd: ROOT,
-      env: { ...env, PORT: String(service.port) },
+      env: { ...serviceEnv, PORT: String(service.port) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const state = { exited: false };
