@@ -28,6 +28,9 @@ import { eventsRouter } from './routes/events';
 import { deliveriesRouter } from './routes/deliveries';
 import { webhooksRouter } from './routes/webhooks';
 import type { WebhooksRouterDeps } from './routes/webhooks';
+import { eventTypesRouter } from './routes/event-types';
+import { eworkersRouter } from './routes/eworkers';
+import type { EworkersRouterDeps } from './routes/eworkers';
 
 export interface AppDeps {
   ingestor: Ingestor;
@@ -45,6 +48,7 @@ export interface AppDeps {
   /** Absent: no rate limits (RATE_LIMIT_ENABLED=false). */
   rateLimits: { redis: Redis; keyPrefix: string; settings: RateLimitSettings } | undefined;
   webhooks: WebhooksRouterDeps;
+  eworkers: EworkersRouterDeps;
 }
 
 /** The gateway's express app: ops routes, EVCI, REST events, the error envelope everywhere. */
@@ -81,6 +85,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(tenantLimitsRouter(deps.tenants, (id) => deps.tenantLimits.invalidate(id)));
   app.use(evciRouter(deps.ingestor));
   app.use(eventsRouter(deps.ingestor, deps.store, deps.statusReaders));
+  app.use(eventTypesRouter(deps.eworkers.queries));
+  app.use(eworkersRouter(deps.eworkers));
   app.use(webhooksRouter(deps.webhooks));
   app.use(deliveriesRouter(deps.webhooks.deliveries));
   app.use(notFoundHandler);

@@ -29,6 +29,10 @@ import { LeaderLock } from './relay/leader-lock';
 import { OutboxRelay } from './relay/outbox-relay';
 import { version } from './version';
 import { DeliveryRepo } from './webhooks/delivery-repo';
+import { EworkerQueries } from './eworkers/eworker-queries';
+import { QueueInspector } from './eworkers/queue-inspector';
+import { SchemaRegistry } from './validation/schema-registry';
+import { eworkerRegistryChannel } from '@reten/contracts';
 import { EndpointRepo } from './webhooks/endpoint-repo';
 
 const IDEMPOTENCY_SWEEP_MS = 10 * 60_000;
@@ -48,6 +52,11 @@ export class Gateway {
   private readonly relay: OutboxRelay;
   private readonly idempotency: IdempotencyStore;
   private readonly metrics: GatewayMetrics;
+  /** Eworker schemas (validation), marks and queues (issue 5). */
+  private readonly schemas: SchemaRegistry;
+  private readonly eworkerQueries: EworkerQueries;
+  private readonly queueInspector = new QueueInspector();
+  private readonly publisher: ConfirmPublisher;
   private server: RunningServer | undefined;
   private sweeper: NodeJS.Timeout | undefined;
 
@@ -83,6 +92,15 @@ export class Gateway {
       : undefined;
     registerBacklogGauge(this.registry, () => this.store.backlog());
     const publisher = new ConfirmPublisher(log);
+    this.publisher = publisher;
+    this.schemas = new SchemaRegistry({
+      pool: this.pool,
+      clientConfig: clientConfig({ ...poolOptions, applicationName: 'reten-schemas' }),
+      channel: eworkerRegistryChannel(config.DATABASE_SCHEMA),
+      pollIntervalMs: config.EVENT_SCHEMA_POLL_INTERVAL_MS,
+      log,
+    });
+    this.eworkerQueries = new EworkerQueries(this.pool);
     this.broker = new BrokerConnection({
       url: config.RABBITMQ_URL,
       log,
@@ -90,6 +108,7 @@ export class Gateway {
       connectionName: `reten-gateway-${process.pid}`,
       setup: async (model) => {
         const channel = await publisher.attach(model);
+        this.queueInspector.attach(model);
         await declareTopology(channel, CORE_TOPOLOGY);
       },
     });
@@ -151,17 +170,18 @@ export class Gateway {
     if (this.redis && !(await redisReady(this.redis, 2000))) {
       log.warn('redis not reachable at start: rate limits fail open until it is');
     }
+    await this.schemas.start();
     await this.broker.start();
     this.relay.start();
     const deliveries = new DeliveryRepo(this.pool, config.DATABASE_SCHEMA, () =>
       newPrefixedId('dlv'),
     );
     const app = createApp({
-      ingestor: new Ingestor(this.writer, this.idempotency, this.metrics),
+      ingestor: new Ingestor(this.writer, this.idempotency, this.metrics, this.schemas),
       store: this.store,
       // eworker marks (issue 5) and delivery attempts (issue 7) plug in here
       statusReaders: {
-        eworkers: () => Promise.resolve([]),
+        eworkers: (tenantId, e) => this.eworkerQueries.statusOf(tenantId, e),
         webhooks: (tenantId, e) => deliveries.statusOfEvent(tenantId, e.eventId, e.revision),
       },
       registry: this.registry,
@@ -188,6 +208,12 @@ export class Gateway {
           allowHttp: config.WEBHOOK_ALLOW_HTTP || config.WEBHOOK_ALLOW_PRIVATE,
         },
         rotationGraceSeconds: config.WEBHOOK_SECRET_GRACE_PERIOD_SECONDS,
+      },
+      eworkers: {
+        queries: this.eworkerQueries,
+        inspector: this.queueInspector,
+        publisher: this.publisher,
+        confirmTimeoutMs: config.RELAY_CONFIRM_TIMEOUT_MS,
       },
       tenants: this.tenants,
       tenantLimits: this.tenantLimits,
@@ -223,6 +249,7 @@ export class Gateway {
     await this.relay.stop();
     await this.broker.stop();
     await this.authenticator.stop();
+    await this.schemas.stop();
     this.redis?.disconnect();
     await this.pool.end();
     this.lifecycle.transition('stopped');

@@ -23,17 +23,30 @@ export interface IngestResult {
   replayed: boolean;
 }
 
-/** Accepts one event: Idempotency-Key handling, then a durable group-committed insert. */
+/** Checks event data against the schemas eworkers registered for its type (422 when invalid). */
+export interface EventDataValidator {
+  validate(type: string, data: unknown, location: string): void;
+}
+
+/** Accepts one event: validation, Idempotency-Key handling, then a durable group-committed insert. */
 export class Ingestor {
   constructor(
     private readonly writer: EventWriter,
     private readonly idempotency: IdempotencyStore,
     private readonly metrics: GatewayMetrics,
+    private readonly validator?: EventDataValidator,
   ) {}
+
+  /** 422 `validation_failed` when `data` is invalid for `type`; `location` prefixes the paths. */
+  validateData(type: string, data: unknown, location: string): void {
+    this.validator?.validate(type, data, location);
+  }
 
   async accept(req: IngestRequest): Promise<IngestResult> {
     const dataJson = JSON.stringify(req.data);
     assertNoNulCharacter(dataJson, 'body');
+    // before anything is stored (nor an Idempotency-Key claimed): EVCI's body is the data
+    this.validateData(req.eventType, req.data, req.api === 'evci' ? 'body' : 'body.data');
     const idem = req.idempotency;
     if (idem) {
       const claim = await this.idempotency.claim(req.tenantId, idem.key, idem.fingerprint);

@@ -137,6 +137,10 @@ export function eventsRouter(
     const dataJson = JSON.stringify(body.data);
     assertNoNulCharacter(dataJson, 'body.data');
     const tenantId = tenantOf(req);
+    // validate before storing; the type of an event never changes between revisions
+    const current = await store.getCurrent(tenantId, id);
+    if (!current) throw notFound(id);
+    ingestor.validateData(current.eventType, body.data, 'body.data');
     const result = await store.insertRevision(tenantId, id, expected, {
       dataJson,
       ...(body.timestamp ? { occurredAt: new Date(body.timestamp) } : {}),

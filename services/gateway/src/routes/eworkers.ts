@@ -1,0 +1,65 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import type { ConfirmPublisher } from '@reten/broker';
+import { EworkerNameSchema, RetenError, eworkerQueueName } from '@reten/contracts';
+import type { EworkerList, ReplayParkedResult } from '@reten/contracts';
+import type { EworkerQueries } from '../eworkers/eworker-queries';
+import { replayParked } from '../eworkers/parked-replay';
+import type { QueueInspector } from '../eworkers/queue-inspector';
+import { tenantOf } from '../tenant';
+
+export const EworkerParamsSchema = z.object({ name: EworkerNameSchema });
+
+export interface EworkersRouterDeps {
+  queries: EworkerQueries;
+  inspector: QueueInspector;
+  publisher: ConfirmPublisher;
+  confirmTimeoutMs: number;
+}
+
+const INSPECT_TIMEOUT_MS = 2000;
+
+/** `GET /api/v1/eworkers`, `POST /api/v1/eworkers/{name}/parked/replay`. */
+export function eworkersRouter(deps: EworkersRouterDeps): Router {
+  const router = Router();
+  router.get('/api/v1/eworkers', async (req, res) => {
+    const rows = await deps.queries.eworkers(tenantOf(req));
+    const states = await Promise.all(
+      rows.map((r) => deps.inspector.inspect(eworkerQueueName(r.name), INSPECT_TIMEOUT_MS)),
+    );
+    const body: EworkerList = {
+      data: rows.map((r, i) => ({
+        name: r.name,
+        types: r.types,
+        queue: eworkerQueueName(r.name),
+        consumers: states[i]?.consumers ?? null,
+        queue_depth: states[i]?.messages ?? null,
+        processed: r.processed,
+        failed: r.failed,
+        parked: r.parked,
+        last_processed_at: r.lastProcessedAt ? r.lastProcessedAt.toISOString() : null,
+        registered_at: r.registeredAt.toISOString(),
+      })),
+    };
+    res.json(body);
+  });
+  router.post('/api/v1/eworkers/:name/parked/replay', async (req, res) => {
+    const parsed = EworkerParamsSchema.safeParse(req.params);
+    if (!parsed.success || !(await deps.queries.exists(parsed.data.name))) {
+      throw new RetenError('not_found', `No eworker named ${String(req.params.name)}`);
+    }
+    const rows = await replayParked(
+      deps.queries,
+      deps.publisher,
+      tenantOf(req),
+      parsed.data.name,
+      deps.confirmTimeoutMs,
+    );
+    const body: ReplayParkedResult = {
+      replayed: rows.length,
+      event_ids: rows.map((r) => r.eventId),
+    };
+    res.status(202).json(body);
+  });
+  return router;
+}

@@ -1,0 +1,39 @@
+import type { ErrorObject } from 'ajv';
+import type { ErrorDetail } from '@reten/contracts';
+
+/** `/logs/0/level` → `logs.0.level` (JSON Pointer unescaped). */
+function pointerToPath(pointer: string): string[] {
+  if (pointer === '') return [];
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+/**
+ * Ajv errors → `details: [{path, message}]`, the path prefixed with where the data sits in the
+ * request (`body` for EVCI, `body.data` for the REST API) and naming the missing or unknown
+ * property itself rather than its parent.
+ */
+export function ajvErrorsToDetails(location: string, errors: ErrorObject[]): ErrorDetail[] {
+  const seen = new Set<string>();
+  const details: ErrorDetail[] = [];
+  for (const e of errors) {
+    const parts = [location, ...pointerToPath(e.instancePath)];
+    const params = e.params as Record<string, unknown>;
+    if (e.keyword === 'required' && typeof params.missingProperty === 'string') {
+      parts.push(params.missingProperty);
+    } else if (
+      e.keyword === 'additionalProperties' &&
+      typeof params.additionalProperty === 'string'
+    ) {
+      parts.push(params.additionalProperty);
+    }
+    const detail = { path: parts.join('.'), message: e.message ?? 'is invalid' };
+    const key = `${detail.path}\n${detail.message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    details.push(detail);
+  }
+  return details;
+}

@@ -1,0 +1,168 @@
+import Ajv2020 from 'ajv/dist/2020';
+import type { AnySchemaObject, ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
+import { Client } from 'pg';
+import type { ClientConfig } from 'pg';
+import { RetenError } from '@reten/contracts';
+import type { ErrorDetail } from '@reten/contracts';
+import type { Logger } from '@reten/observability';
+import type { Pool } from '@reten/store';
+import { ajvErrorsToDetails } from './ajv-details';
+
+interface RegistrationRow {
+  event_type: string;
+  eworker: string;
+  json_schema: AnySchemaObject;
+  version: string;
+}
+
+interface Compiled {
+  key: string;
+  eworker: string;
+  schema: AnySchemaObject;
+  validate: ValidateFunction;
+}
+
+export interface SchemaRegistryOptions {
+  pool: Pool;
+  /** For the dedicated LISTEN connection. */
+  clientConfig: ClientConfig;
+  channel: string;
+  pollIntervalMs: number;
+  log: Logger;
+}
+
+/**
+ * The JSON Schemas eworkers registered, compiled once per registration version (Ajv, draft
+ * 2020-12). Reloaded on NOTIFY from a registering eworker, and by polling as a fallback when
+ * the LISTEN connection is down, so a new registration takes effect without a restart.
+ */
+export class SchemaRegistry {
+  private readonly ajv: Ajv2020;
+  private byType = new Map<string, Compiled[]>();
+  private listener: Client | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private refreshing: Promise<void> | undefined;
+  private again = false;
+
+  constructor(private readonly options: SchemaRegistryOptions) {
+    this.ajv = new Ajv2020({ allErrors: true, strict: false });
+    addFormats(this.ajv);
+  }
+
+  async start(): Promise<void> {
+    await this.refresh();
+    await this.listen().catch((err: unknown) =>
+      this.options.log.warn({ err }, 'schema registry LISTEN failed, polling only'),
+    );
+    this.timer = setInterval(() => {
+      if (!this.listener) void this.listen().catch(() => undefined);
+      void this.refresh().catch((err: unknown) =>
+        this.options.log.warn({ err }, 'schema registry refresh failed'),
+      );
+    }, this.options.pollIntervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    const listener = this.listener;
+    this.listener = undefined;
+    await listener?.end().catch(() => undefined);
+    await this.refreshing?.catch(() => undefined);
+  }
+
+  /** Throws 422 `validation_failed` naming each failing path when `data` is invalid for `type`. */
+  validate(type: string, data: unknown, location: string): void {
+    const compiled = this.byType.get(type);
+    if (!compiled) return; // no eworker registered: any JSON is accepted
+    const details: ErrorDetail[] = [];
+    for (const c of compiled) {
+      if (!c.validate(data)) details.push(...ajvErrorsToDetails(location, c.validate.errors ?? []));
+    }
+    if (details.length > 0) {
+      const first = details[0];
+      throw new RetenError(
+        'validation_failed',
+        `The data is not valid for event type ${type}${first ? `: ${first.path} ${first.message}` : ''}`,
+        details,
+      );
+    }
+  }
+
+  /** Reloads the registrations; concurrent calls coalesce (one more round after the current). */
+  async refresh(): Promise<void> {
+    if (this.refreshing) {
+      this.again = true;
+      return this.refreshing;
+    }
+    this.refreshing = (async () => {
+      do {
+        this.again = false;
+        await this.load();
+      } while (this.again);
+    })().finally(() => {
+      this.refreshing = undefined;
+    });
+    return this.refreshing;
+  }
+
+  private async load(): Promise<void> {
+    const res = await this.options.pool.query<RegistrationRow>(
+      'SELECT event_type, eworker, json_schema, version::text AS version FROM event_type_schemas ORDER BY event_type, eworker',
+    );
+    const previous = new Map<string, Compiled>();
+    for (const list of this.byType.values()) for (const c of list) previous.set(c.key, c);
+    const next = new Map<string, Compiled[]>();
+    for (const row of res.rows) {
+      const key = `${row.event_type}\n${row.eworker}\n${row.version}`;
+      let compiled = previous.get(key);
+      previous.delete(key);
+      if (!compiled) {
+        try {
+          compiled = {
+            key,
+            eworker: row.eworker,
+            schema: row.json_schema,
+            validate: this.ajv.compile(row.json_schema),
+          };
+        } catch (err) {
+          // a schema Ajv cannot compile must not make the type unvalidated silently
+          this.options.log.error(
+            { err, eventType: row.event_type, eworker: row.eworker },
+            'registered schema does not compile',
+          );
+          continue;
+        }
+      }
+      const list = next.get(row.event_type) ?? [];
+      list.push(compiled);
+      next.set(row.event_type, list);
+    }
+    this.byType = next;
+    for (const stale of previous.values()) this.ajv.removeSchema(stale.schema);
+  }
+
+  private async listen(): Promise<void> {
+    const client = new Client(this.options.clientConfig);
+    const drop = () => {
+      if (this.listener === client) this.listener = undefined;
+      void client.end().catch(() => undefined);
+    };
+    client.on('error', (err) => {
+      this.options.log.warn({ err: err.message }, 'schema registry listener error');
+      drop();
+    });
+    client.on('end', drop);
+    client.on('notification', () => {
+      void this.refresh().catch((err: unknown) =>
+        this.options.log.warn({ err }, 'schema registry refresh failed'),
+      );
+    });
+    await client.connect();
+    await client.query(`LISTEN "${this.options.channel}"`);
+    this.listener = client;
+    // a registration between the last load and LISTEN would otherwise wait for the poll
+    await this.refresh();
+  }
+}
