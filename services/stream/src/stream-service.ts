@@ -208,7 +208,7 @@ export class StreamService {
     await this.server?.close(deadline);
     await this.broker.stop();
     this.redisSub.disconnect();
-    await this.redisPub.quit().catch(() => this.redisPub.disconnect());
+    this.redisPub.disconnect(); // in-flight publishes were awaited by publisher.stop
     await this.authenticator.stop();
     await this.pool.end();
     this.lifecycle.transition('stopped');

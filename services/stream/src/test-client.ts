@@ -15,10 +15,13 @@ export class TestClient {
   readonly ws: WebSocket;
   private readonly opened: Promise<void>;
 
-  constructor(url: string, options: { token?: string; headers?: Record<string, string> } = {}) {
+  constructor(
+    url: string,
+    options: { token?: string; headers?: Record<string, string>; autoPong?: boolean } = {},
+  ) {
     const headers: Record<string, string> = { ...options.headers };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
-    this.ws = new WebSocket(url, { headers });
+    this.ws = new WebSocket(url, { headers, autoPong: options.autoPong ?? true });
     this.ws.on('message', (data) => {
       this.frames.push(JSON.parse(rawText(data)) as Frame);
     });
