@@ -1,0 +1,106 @@
+import { EventEmitter } from 'node:events';
+import type { WebSocket } from 'ws';
+import { createMetricsRegistry } from '@reten/observability';
+import { createStreamMetrics } from './metrics';
+import type { LiveEvent } from './redis-message';
+import { StreamClient } from './stream-client';
+import { TypeFilter } from './type-filter';
+
+/** A stand-in for a ws socket: records sends, lets a test set bufferedAmount. */
+class FakeSocket extends EventEmitter {
+  sent: string[] = [];
+  bufferedAmount = 0;
+  closed: { code: number; reason: string } | undefined;
+  send(data: Buffer | string, _opts?: unknown, cb?: () => void): void {
+    this.sent.push(data.toString());
+    cb?.();
+  }
+  close(code: number, reason: string): void {
+    this.closed = { code, reason };
+  }
+  terminate(): void {}
+}
+
+function live(seq: number, type = 'order.created'): LiveEvent {
+  return { seq, publishedAtMs: Date.now(), eventType: type, json: Buffer.from(`{"seq":${seq}}`) };
+}
+
+function backfilled(seq: number) {
+  return {
+    seq: String(seq),
+    eventId: `e${seq}`,
+    revision: 1,
+    eventType: 'order.created',
+    json: `{"seq":${seq}}`,
+  };
+}
+
+function setup(maxSendBufferBytes = 1_000_000) {
+  const ws = new FakeSocket();
+  const metrics = createStreamMetrics(createMetricsRegistry('stream-unit'));
+  const client = new StreamClient(
+    ws as unknown as WebSocket,
+    'acme',
+    { maxSendBufferBytes, closeGraceMs: 10 },
+    metrics,
+  );
+  client.filter = new TypeFilter(['order.*']);
+  const seqs = () => ws.sent.map((s) => (JSON.parse(s) as { seq?: number }).seq);
+  return { ws, client, seqs };
+}
+
+describe('StreamClient seam', () => {
+  it('buffers live events during a resume and sends only those the backfill did not, in order', () => {
+    const { client, seqs } = setup();
+    client.beginResume();
+    client.deliverLive(live(11));
+    client.deliverLive(live(12));
+    client.deliverLive(live(13, 'user.created')); // filtered out
+    for (const s of [10, 11]) client.sendBackfill(backfilled(s));
+    client.finishResume();
+    client.deliverLive(live(14));
+    expect(seqs()).toEqual([10, 11, 12, 14]);
+  });
+
+  it('drops a live copy of a backfilled event that arrives after the seam', () => {
+    const { client, seqs } = setup();
+    client.beginResume();
+    client.sendBackfill(backfilled(20));
+    client.sendBackfill(backfilled(21));
+    client.finishResume();
+    client.deliverLive(live(21)); // the stream consumer lagged behind the backfill
+    client.deliverLive(live(22));
+    expect(seqs()).toEqual([20, 21, 22]);
+  });
+
+  it('does not resend live copies of events at or before the resume point', () => {
+    const { client, seqs } = setup();
+    client.resumeFloor = 30;
+    client.beginResume();
+    client.finishResume();
+    client.deliverLive(live(30));
+    client.deliverLive(live(31));
+    expect(seqs()).toEqual([31]);
+  });
+});
+
+describe('StreamClient backpressure', () => {
+  it('closes with 4008 instead of sending past the send buffer limit', () => {
+    const { ws, client } = setup(100);
+    client.state = 'live';
+    ws.bufferedAmount = 95;
+    client.deliverLive(live(1));
+    expect(ws.sent).toEqual([]);
+    expect(ws.closed?.code).toBe(4008);
+    expect(client.state).toBe('closed');
+  });
+
+  it('counts the resume buffer against the limit', () => {
+    const { ws, client } = setup(20);
+    client.beginResume();
+    client.deliverLive(live(1));
+    client.deliverLive(live(2));
+    client.deliverLive(live(3));
+    expect(ws.closed?.code).toBe(4008);
+  });
+});
