@@ -1,0 +1,114 @@
+import { z } from 'zod';
+import {
+  boolVar,
+  httpConfig,
+  intVar,
+  loadConfig,
+  logConfig,
+  postgresConfig,
+  rabbitConfig,
+  redisConfig,
+} from '@reten/config';
+import { DEFAULT_RETRY_SCHEDULE_SECONDS } from './retry-policy';
+
+/** Every variable the delivery service reads, with its default and meaning. */
+export const deliveryConfigShape = {
+  PORT: intVar(8082, 0, 65535, 'HTTP port of /healthz, /readyz and /metrics'),
+  ...httpConfig,
+  ...logConfig,
+  ...postgresConfig,
+  ...rabbitConfig,
+  ...redisConfig,
+  WEBHOOK_ALLOW_PRIVATE: boolVar(
+    false,
+    'Deliver to loopback/private/link-local addresses (local stack and tests only)',
+  ),
+  DELIVERY_PREFETCH: intVar(200, 1, 10_000, 'Unacked messages the consumer holds at once'),
+  DELIVERY_MAX_IN_FLIGHT: intVar(256, 1, 10_000, 'HTTP requests in flight in total'),
+  DELIVERY_ENDPOINT_MAX_IN_FLIGHT: intVar(
+    1,
+    1,
+    1000,
+    'HTTP requests in flight per endpoint; 1 keeps first attempts in publish order',
+  ),
+  DELIVERY_ENDPOINT_BACKLOG_MAX: intVar(
+    100,
+    1,
+    100_000,
+    'Deliveries queued in memory per endpoint; beyond, new ones wait in a retry tier (isolation)',
+  ),
+  DELIVERY_BACKLOG_DEFER_MS: intVar(
+    1000,
+    100,
+    3_600_000,
+    'How long a delivery deferred by a full endpoint backlog waits (not an attempt)',
+  ),
+  DELIVERY_TIMEOUT_MS: intVar(
+    15_000,
+    100,
+    120_000,
+    'Whole-attempt timeout: a 2xx must arrive (headers and body) within it',
+  ),
+  DELIVERY_CONNECT_TIMEOUT_MS: intVar(5_000, 100, 60_000, 'TCP/TLS connect timeout'),
+  DELIVERY_RETRY_SCHEDULE_SECONDS: z
+    .string()
+    .regex(/^\d+(\.\d+)?(,\d+(\.\d+)?)*$/, 'must be comma-separated seconds, e.g. 0,5,30')
+    .default(DEFAULT_RETRY_SCHEDULE_SECONDS.join(','))
+    .describe(
+      'Default delay in seconds before each attempt (first usually 0); endpoints may override',
+    ),
+  DELIVERY_RETRY_JITTER_PERCENT: intVar(
+    20,
+    0,
+    100,
+    'Random spread of each retry delay (± percent)',
+  ),
+  DELIVERY_RETRY_AFTER_MAX_SECONDS: intVar(
+    3600,
+    0,
+    86_400,
+    'Cap on a receiver’s Retry-After (429/503) before the next attempt',
+  ),
+  DELIVERY_DISABLE_AFTER_SECONDS: intVar(
+    5 * 86_400,
+    1,
+    365 * 86_400,
+    'An endpoint failing every attempt for this long is disabled (with a reason and an event)',
+  ),
+  DELIVERY_RATE_LIMIT_MAX_WAIT_MS: intVar(
+    2_000,
+    0,
+    600_000,
+    'Longest in-process wait for a rate-limit slot; longer waits go to a retry tier (not an attempt)',
+  ),
+  DELIVERY_ENDPOINT_CACHE_MS: intVar(
+    10_000,
+    0,
+    3_600_000,
+    'How long endpoints are cached per tenant (a NOTIFY invalidates at once)',
+  ),
+  DELIVERY_DISPATCH_POLL_MS: intVar(
+    2_000,
+    10,
+    600_000,
+    'Polling fallback of the manual-retry / replay dispatcher when no NOTIFY arrives',
+  ),
+  DELIVERY_CONFIRM_TIMEOUT_MS: intVar(
+    10_000,
+    100,
+    600_000,
+    'How long a retry publish waits for the broker confirm',
+  ),
+};
+
+export type DeliveryConfig = ReturnType<typeof loadDeliveryConfig>;
+
+/** Parses the delivery service's environment; throws ConfigError naming each bad variable. */
+export function loadDeliveryConfig(env: NodeJS.ProcessEnv = process.env) {
+  return loadConfig(deliveryConfigShape, env);
+}
+
+/** `0,5,30` → [0, 5000, 30000]. */
+export function parseScheduleMs(value: string): number[] {
+  return value.split(',').map((s) => Math.round(Number(s) * 1000));
+}

@@ -1,0 +1,279 @@
+import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
+import { Redis } from 'ioredis';
+import { DELIVERY_QUEUE, DELIVERY_TOPOLOGY } from '@reten/contracts';
+import { BrokerConnection, ConfirmPublisher, declareTopology } from '@reten/broker';
+import { errorHandler, listen, notFoundHandler, opsRouter } from '@reten/http';
+import type { RunningServer } from '@reten/http';
+import { Lifecycle, createMetricsRegistry } from '@reten/observability';
+import type { Logger, Registry } from '@reten/observability';
+import { EventStore, clientConfig, createPool } from '@reten/store';
+import type { Pool } from '@reten/store';
+import express from 'express';
+import { AttemptRunner } from './attempt-runner';
+import type { DeliveryConfig } from './config';
+import { parseScheduleMs } from './config';
+import { DeliveryStore } from './delivery-store';
+import { Dispatcher } from './dispatcher';
+import { EndpointCache } from './endpoint-cache';
+import { EndpointLanes } from './endpoint-lanes';
+import { MessageHandler, PoisonMessageError } from './message-handler';
+import { createDeliveryMetrics } from './metrics';
+import type { DeliveryMetrics } from './metrics';
+import { NotifyListener } from './notify-listener';
+import { EndpointRateLimiter } from './rate-limiter';
+import { userAgent } from './request-headers';
+import { RetryScheduler } from './retry-scheduler';
+import { WebhookSender } from './sender';
+import { version } from './version';
+
+const RETRY_BACKOFF_MAX_MS = 10_000;
+
+/** The delivery service's object graph: built from config, started and stopped as one. */
+export class DeliveryService {
+  readonly lifecycle = new Lifecycle();
+  readonly registry: Registry;
+  private readonly pool: Pool;
+  private readonly redis: Redis;
+  private readonly broker: BrokerConnection;
+  private readonly publisher: ConfirmPublisher;
+  private readonly sender: WebhookSender;
+  private readonly handler: MessageHandler;
+  private readonly dispatcher: Dispatcher;
+  private readonly listener: NotifyListener;
+  private readonly metrics: DeliveryMetrics;
+  private readonly inFlight = new Set<Promise<void>>();
+  private channel: Channel | undefined;
+  private consumerTag: string | undefined;
+  private server: RunningServer | undefined;
+  private draining = false;
+
+  constructor(
+    private readonly config: DeliveryConfig,
+    private readonly log: Logger,
+  ) {
+    this.registry = createMetricsRegistry('delivery');
+    this.metrics = createDeliveryMetrics(this.registry);
+    const poolOptions = {
+      databaseUrl: config.DATABASE_URL,
+      schema: config.DATABASE_SCHEMA,
+      max: config.DATABASE_POOL_SIZE,
+      statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
+      applicationName: 'reten-delivery',
+    };
+    this.pool = createPool(poolOptions);
+    this.pool.on('error', (err) => log.warn({ err: err.message }, 'idle database client error'));
+    const store = new DeliveryStore(this.pool);
+    const cache = new EndpointCache(store, config.DELIVERY_ENDPOINT_CACHE_MS);
+    this.redis = new Redis(config.REDIS_URL, {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      commandTimeout: 1000,
+    });
+    this.redis.on('error', (err: Error) => log.debug({ err: err.message }, 'redis error'));
+    this.publisher = new ConfirmPublisher(log);
+    const scheduler = new RetryScheduler(this.publisher, config.DELIVERY_CONFIRM_TIMEOUT_MS);
+    this.sender = new WebhookSender({
+      allowPrivate: config.WEBHOOK_ALLOW_PRIVATE,
+      timeoutMs: config.DELIVERY_TIMEOUT_MS,
+      connectTimeoutMs: config.DELIVERY_CONNECT_TIMEOUT_MS,
+      connectionsPerOrigin: config.DELIVERY_ENDPOINT_MAX_IN_FLIGHT,
+    });
+    const runner = new AttemptRunner(
+      {
+        store,
+        events: new EventStore(this.pool, config.DATABASE_SCHEMA),
+        cache,
+        sender: this.sender,
+        limiter: new EndpointRateLimiter(
+          this.redis,
+          config.REDIS_KEY_PREFIX,
+          config.DELIVERY_RATE_LIMIT_MAX_WAIT_MS,
+          (err) => {
+            this.metrics.errors.inc({ kind: 'rate_limiter' });
+            log.warn({ err }, 'rate limiter unavailable, sending without limit');
+          },
+        ),
+        scheduler,
+        metrics: this.metrics,
+        log,
+      },
+      {
+        defaultScheduleMs: parseScheduleMs(config.DELIVERY_RETRY_SCHEDULE_SECONDS),
+        jitterPercent: config.DELIVERY_RETRY_JITTER_PERCENT,
+        retryAfterMaxMs: config.DELIVERY_RETRY_AFTER_MAX_SECONDS * 1000,
+        disableAfterMs: config.DELIVERY_DISABLE_AFTER_SECONDS * 1000,
+        backlogDeferMs: config.DELIVERY_BACKLOG_DEFER_MS,
+        userAgent: userAgent(version),
+      },
+    );
+    const lanes = new EndpointLanes(
+      config.DELIVERY_ENDPOINT_MAX_IN_FLIGHT,
+      config.DELIVERY_MAX_IN_FLIGHT,
+      config.DELIVERY_ENDPOINT_BACKLOG_MAX,
+    );
+    this.handler = new MessageHandler(
+      store,
+      cache,
+      lanes,
+      runner,
+      scheduler,
+      config.DELIVERY_BACKLOG_DEFER_MS,
+    );
+    this.dispatcher = new Dispatcher(
+      store,
+      scheduler,
+      config.DELIVERY_DISPATCH_POLL_MS,
+      this.metrics,
+      log,
+    );
+    const schema = config.DATABASE_SCHEMA;
+    this.listener = new NotifyListener(
+      clientConfig({ ...poolOptions, applicationName: 'reten-delivery-listen' }),
+      [`reten_webhooks_${schema}`, `reten_deliveries_${schema}`],
+      (channel, payload) => {
+        if (channel.startsWith('reten_webhooks_')) cache.invalidate(payload);
+        else this.dispatcher.wake();
+      },
+      () => {
+        cache.clear();
+        this.dispatcher.wake();
+      },
+      log,
+    );
+    this.broker = new BrokerConnection({
+      url: config.RABBITMQ_URL,
+      log,
+      heartbeatSeconds: config.RABBITMQ_HEARTBEAT_SECONDS,
+      connectionName: `reten-delivery-${process.pid}`,
+      setup: (model) => this.setup(model),
+    });
+    this.broker.on('connect', () => this.dispatcher.wake());
+  }
+
+  get port(): number {
+    return this.server?.port ?? this.config.PORT;
+  }
+
+  /** Declares the topology and (re)creates the publish channel and the consumer. */
+  private async setup(model: ChannelModel): Promise<void> {
+    const confirm = await this.publisher.attach(model);
+    await declareTopology(confirm, DELIVERY_TOPOLOGY);
+    if (this.draining) return;
+    const channel = await model.createChannel();
+    channel.on('error', (err: Error) =>
+      this.log.warn({ err: err.message }, 'consume channel error'),
+    );
+    channel.on('close', () => {
+      if (this.channel === channel) this.channel = undefined;
+    });
+    await channel.prefetch(this.config.DELIVERY_PREFETCH);
+    const { consumerTag } = await channel.consume(DELIVERY_QUEUE, (msg) => {
+      if (msg) this.track(this.onMessage(channel, msg));
+    });
+    this.channel = channel;
+    this.consumerTag = consumerTag;
+  }
+
+  private track(p: Promise<void>): void {
+    this.inFlight.add(p);
+    void p.finally(() => this.inFlight.delete(p));
+  }
+
+  /**
+   * Handles a message until it is done, retrying internal failures (database, broker) in
+   * process with backoff; acks after. A poison message is dead-lettered to the parked queue.
+   * While draining, a failing message is left unacked: the broker redelivers it.
+   */
+  private async onMessage(channel: Channel, msg: ConsumeMessage): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.handler.handle(msg);
+        channel.ack(msg);
+        return;
+      } catch (err) {
+        if (err instanceof PoisonMessageError) {
+          this.metrics.errors.inc({ kind: 'poison' });
+          this.log.error(
+            { err: err.message, messageId: msg.properties.messageId },
+            'message parked',
+          );
+          channel.nack(msg, false, false);
+          return;
+        }
+        this.metrics.errors.inc({ kind: 'handle' });
+        this.log.warn({ err, attempt }, 'delivery message failed, retrying');
+        if (this.draining || this.channel !== channel) return;
+        await new Promise((r) => setTimeout(r, Math.min(RETRY_BACKOFF_MAX_MS, 200 * 2 ** attempt)));
+        if (this.draining || this.channel !== channel) return;
+      }
+    }
+  }
+
+  async start(): Promise<void> {
+    const { config, log } = this;
+    await this.redis.connect().catch((err: unknown) => {
+      log.warn({ err }, 'redis not reachable at start: rate limits fail open until it is');
+    });
+    await this.listener.start();
+    await this.broker.start();
+    this.dispatcher.start();
+    const app = express();
+    app.disable('x-powered-by');
+    app.use(
+      opsRouter({
+        registry: this.registry,
+        lifecycle: this.lifecycle,
+        checks: [
+          { name: 'postgres', check: async () => void (await this.pool.query('SELECT 1')) },
+          {
+            name: 'rabbitmq',
+            check: () =>
+              this.channel ? Promise.resolve() : Promise.reject(new Error('not consuming')),
+          },
+        ],
+      }),
+    );
+    app.use(notFoundHandler);
+    app.use(errorHandler(log));
+    this.server = await listen(app, config.PORT, config.HOST);
+    this.lifecycle.transition('running');
+    log.info(
+      { port: this.server.port, allowPrivate: config.WEBHOOK_ALLOW_PRIVATE },
+      'delivery service listening',
+    );
+  }
+
+  /** Waits until the consumer is attached (tests; the service itself starts without it). */
+  async waitForConsumer(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.channel) {
+      if (Date.now() > deadline) throw new Error('delivery consumer not attached');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  /**
+   * Graceful stop: stop consuming, let in-flight attempts finish (up to the drain deadline;
+   * unfinished messages stay unacked and come back), then close clients.
+   */
+  async stop(): Promise<void> {
+    this.lifecycle.transition('draining');
+    this.draining = true;
+    if (this.channel && this.consumerTag) {
+      await this.channel.cancel(this.consumerTag).catch(() => undefined);
+    }
+    await Promise.race([
+      Promise.allSettled([...this.inFlight]),
+      new Promise((r) => setTimeout(r, this.config.SHUTDOWN_DRAIN_TIMEOUT_MS)),
+    ]);
+    await this.dispatcher.stop();
+    await this.server?.close(1000);
+    await this.broker.stop();
+    await this.listener.stop();
+    await this.sender.close();
+    this.redis.disconnect();
+    await this.pool.end();
+    this.lifecycle.transition('stopped');
+  }
+}

@@ -1,0 +1,85 @@
+import type { Logger } from '@reten/observability';
+import { streamEnvelopeJson } from '@reten/store';
+import type { DeliveryStore } from './delivery-store';
+import type { DeliveryMetrics } from './metrics';
+import type { RetryScheduler } from './retry-scheduler';
+
+const BATCH = 200;
+
+/**
+ * Moves deliveries the API queued (manual retry, replay) from PostgreSQL to `reten.delivery`
+ * in event order, as targeted messages carrying the token the API set. Woken by NOTIFY,
+ * polls as a fallback; a failed publish leaves them queued for the next round.
+ */
+export class Dispatcher {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+
+  constructor(
+    private readonly store: DeliveryStore,
+    private readonly scheduler: RetryScheduler,
+    private readonly pollMs: number,
+    private readonly metrics: DeliveryMetrics,
+    private readonly log: Logger,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.wake(), this.pollMs);
+    this.timer.unref();
+    this.wake();
+  }
+
+  /** Runs a round now (or right after the current one). */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.round().finally(() => {
+      this.running = undefined;
+      if (this.again) {
+        this.again = false;
+        this.wake();
+      }
+    });
+  }
+
+  private async round(): Promise<void> {
+    try {
+      for (;;) {
+        const n = await this.store.dispatch(BATCH, (items) =>
+          this.scheduler.schedule(
+            items.map((i) => ({
+              deliveryId: i.row.id,
+              tenantId: i.row.tenantId,
+              token: i.row.token ?? '',
+              dueAt: 0,
+              body: Buffer.from(
+                streamEnvelopeJson({
+                  eventId: i.row.eventId,
+                  eventType: i.row.eventType,
+                  occurredAt: i.occurredAt,
+                  revision: i.row.revision,
+                  dataJson: i.dataJson,
+                }),
+              ),
+            })),
+          ),
+        );
+        if (n < BATCH || this.stopped) return;
+      }
+    } catch (err) {
+      this.metrics.errors.inc({ kind: 'dispatch' });
+      this.log.warn({ err }, 'dispatch round failed, will retry');
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.running;
+  }
+}

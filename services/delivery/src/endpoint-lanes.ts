@@ -1,0 +1,70 @@
+type Job = () => Promise<void>;
+
+interface Lane {
+  queue: Job[];
+  running: number;
+}
+
+/**
+ * Per-endpoint FIFO lanes under a global bound: at most `perEndpoint` jobs of one endpoint
+ * and `total` jobs overall run at once, and each lane holds at most `backlogMax` waiting
+ * jobs. A lane starts its jobs in submission order, so with `perEndpoint = 1` an endpoint
+ * receives first attempts in the order the messages were consumed. A slow or dead
+ * endpoint fills only its own lane: `submit` refuses past the backlog (the caller defers).
+ */
+export class EndpointLanes {
+  private readonly lanes = new Map<string, Lane>();
+  private runningTotal = 0;
+  /** Lanes with a job waiting only for a global slot, in the order they asked. */
+  private readonly waitingForSlot: string[] = [];
+
+  constructor(
+    private readonly perEndpoint: number,
+    private readonly total: number,
+    private readonly backlogMax: number,
+  ) {}
+
+  /** Queues `job` on the endpoint's lane; resolves when it ran, or false when the lane is full. */
+  submit(endpointId: string, job: Job): Promise<boolean> | false {
+    let lane = this.lanes.get(endpointId);
+    if (!lane) {
+      lane = { queue: [], running: 0 };
+      this.lanes.set(endpointId, lane);
+    }
+    if (lane.queue.length >= this.backlogMax) return false;
+    const done = new Promise<boolean>((resolve, reject) => {
+      lane.queue.push(() => job().then(() => resolve(true), reject));
+    });
+    this.pump(endpointId);
+    return done;
+  }
+
+  /** Jobs running or waiting, over all lanes. */
+  get size(): number {
+    let n = 0;
+    for (const lane of this.lanes.values()) n += lane.queue.length + lane.running;
+    return n;
+  }
+
+  private pump(endpointId: string): void {
+    const lane = this.lanes.get(endpointId);
+    if (!lane) return;
+    while (lane.queue.length > 0 && lane.running < this.perEndpoint) {
+      if (this.runningTotal >= this.total) {
+        if (!this.waitingForSlot.includes(endpointId)) this.waitingForSlot.push(endpointId);
+        return;
+      }
+      const job = lane.queue.shift() as Job;
+      lane.running++;
+      this.runningTotal++;
+      void job().finally(() => {
+        lane.running--;
+        this.runningTotal--;
+        this.pump(endpointId);
+        const next = this.waitingForSlot.shift();
+        if (next !== undefined) this.pump(next);
+        if (lane.running === 0 && lane.queue.length === 0) this.lanes.delete(endpointId);
+      });
+    }
+  }
+}

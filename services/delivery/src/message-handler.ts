@@ -1,0 +1,165 @@
+import type { ConsumeMessage } from 'amqplib';
+import {
+  DELIVERY_HEADERS,
+  EventEnvelopeSchema,
+  MESSAGE_HEADERS,
+  WEBHOOK_TEST_EVENT_TYPE,
+  matchesTypeFilter,
+} from '@reten/contracts';
+import type { EventEnvelope } from '@reten/contracts';
+import type { AttemptRunner } from './attempt-runner';
+import type { DeliveryStore } from './delivery-store';
+import type { DeliveryRow, Endpoint } from './endpoint';
+import { INITIAL_TOKEN } from './endpoint';
+import type { EndpointCache } from './endpoint-cache';
+import type { EndpointLanes } from './endpoint-lanes';
+import type { RetryScheduler } from './retry-scheduler';
+
+/** A message that can never be handled (bad envelope, missing headers): parked, not retried. */
+export class PoisonMessageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PoisonMessageError';
+  }
+}
+
+interface Job {
+  row: DeliveryRow;
+  token: string;
+  endpoint: Endpoint;
+}
+
+function headerString(msg: ConsumeMessage, name: string): string | undefined {
+  const value: unknown = msg.properties.headers?.[name];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'string') return value;
+  if (Buffer.isBuffer(value)) return value.toString();
+  return typeof value === 'number' || typeof value === 'bigint' ? String(value) : undefined;
+}
+
+function parseEnvelope(body: string): EventEnvelope {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    throw new PoisonMessageError('body is not JSON');
+  }
+  const parsed = EventEnvelopeSchema.safeParse(json);
+  if (!parsed.success) throw new PoisonMessageError('body is not an event envelope');
+  return parsed.data;
+}
+
+/** Whether an endpoint receives an event: enabled, filters match; test events only to their endpoint. */
+export function receives(endpoint: Endpoint, envelope: EventEnvelope): boolean {
+  if (!endpoint.enabled) return false;
+  if (envelope.event_type === WEBHOOK_TEST_EVENT_TYPE) {
+    const data = envelope.data as { webhook_id?: unknown } | null;
+    return typeof data === 'object' && data !== null && data.webhook_id === endpoint.id;
+  }
+  return (
+    endpoint.eventTypes.length === 0 ||
+    endpoint.eventTypes.some((f) => matchesTypeFilter(envelope.event_type, f))
+  );
+}
+
+/**
+ * Handles one message of `reten.delivery`: an event (fan-out: one delivery row per matching
+ * endpoint, first attempts) or a targeted message (one delivery: a retry, a manual retry or
+ * a replay). Resolves once every attempt it started is recorded; then it may be acked.
+ *
+ * Order: messages are prepared concurrently but handed to the endpoint lanes strictly in
+ * the order they were consumed, so each endpoint's lane sees first attempts in publish order.
+ */
+export class MessageHandler {
+  private turn: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly store: DeliveryStore,
+    private readonly cache: EndpointCache,
+    private readonly lanes: EndpointLanes,
+    private readonly runner: AttemptRunner,
+    private readonly scheduler: RetryScheduler,
+    private readonly backlogDeferMs: number,
+  ) {}
+
+  async handle(msg: ConsumeMessage): Promise<void> {
+    const previous = this.turn;
+    let release!: () => void;
+    this.turn = new Promise<void>((resolve) => (release = resolve));
+    let started: Promise<void>[] = [];
+    try {
+      const prepared = await this.prepare(msg).then(
+        (p) => ({ ok: true as const, p }),
+        (err: unknown) => ({ ok: false as const, err }),
+      );
+      await previous;
+      if (!prepared.ok) throw prepared.err;
+      const { jobs, body } = prepared.p;
+      started = jobs.map((job) => this.start(job, body));
+    } finally {
+      release();
+    }
+    await Promise.all(started);
+  }
+
+  private start(job: Job, body: string): Promise<void> {
+    const ran = this.lanes.submit(job.endpoint.id, () =>
+      this.runner.run(job.row, job.token, job.endpoint, body),
+    );
+    if (ran === false) {
+      // the endpoint's lane is full (slow or dead receiver): wait in a tier, keep others going
+      return this.runner.defer(job.row, job.token, body, this.backlogDeferMs, 'backlog');
+    }
+    return ran.then(() => undefined);
+  }
+
+  private async prepare(msg: ConsumeMessage): Promise<{ jobs: Job[]; body: string }> {
+    const body = msg.content.toString('utf8');
+    const deliveryId = headerString(msg, DELIVERY_HEADERS.deliveryId);
+    if (deliveryId !== undefined)
+      return { jobs: await this.prepareTargeted(msg, deliveryId), body };
+    const tenantId = headerString(msg, MESSAGE_HEADERS.tenant);
+    if (tenantId === undefined) throw new PoisonMessageError('message without tenant header');
+    const envelope = parseEnvelope(body);
+    const endpoints = (await this.cache.forTenant(tenantId)).filter((e) => receives(e, envelope));
+    if (endpoints.length === 0) return { jobs: [], body };
+    const rows = await this.store.ensureDeliveries(
+      tenantId,
+      {
+        eventId: envelope.event_id,
+        revision: envelope.revision,
+        eventType: envelope.event_type,
+        seq: headerString(msg, MESSAGE_HEADERS.seq) ?? '0',
+      },
+      endpoints.map((e) => e.id),
+    );
+    const byId = new Map(endpoints.map((e) => [e.id, e]));
+    const jobs: Job[] = [];
+    for (const row of rows) {
+      const endpoint = byId.get(row.endpointId);
+      // a row another message already took over (retrying, done) is not touched again
+      if (endpoint && row.status === 'pending' && row.token === INITIAL_TOKEN) {
+        jobs.push({ row, token: INITIAL_TOKEN, endpoint });
+      }
+    }
+    jobs.sort((a, b) => (a.endpoint.id < b.endpoint.id ? -1 : 1));
+    return { jobs, body };
+  }
+
+  private async prepareTargeted(msg: ConsumeMessage, deliveryId: string): Promise<Job[]> {
+    const token = headerString(msg, DELIVERY_HEADERS.token);
+    const dueAt = Number(headerString(msg, DELIVERY_HEADERS.dueAt) ?? 0);
+    const tenantId = headerString(msg, MESSAGE_HEADERS.tenant) ?? '';
+    if (token === undefined) throw new PoisonMessageError('targeted message without token');
+    if (dueAt - Date.now() > 50) {
+      // not due yet: hop through the next tier (delays longer than the largest tier, jitter)
+      await this.scheduler.schedule([{ deliveryId, tenantId, token, dueAt, body: msg.content }]);
+      return [];
+    }
+    const row = await this.store.delivery(deliveryId);
+    if (!row || row.token !== token) return []; // superseded (or deleted): nothing to do
+    const endpoint = await this.cache.get(row.tenantId, row.endpointId);
+    if (!endpoint) return [];
+    return [{ row, token, endpoint }];
+  }
+}

@@ -1,0 +1,45 @@
+import { Counter, Histogram } from '@reten/observability';
+import type { Registry } from '@reten/observability';
+
+/** The delivery service's own series. */
+export function createDeliveryMetrics(registry: Registry) {
+  return {
+    attempts: new Counter({
+      name: 'reten_webhook_attempts_total',
+      help: 'Webhook attempts by result (succeeded, or the failed phase)',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
+    attemptLatency: new Histogram({
+      name: 'reten_webhook_attempt_duration_seconds',
+      help: 'Duration of webhook attempts',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30],
+      registers: [registry],
+    }),
+    outcomes: new Counter({
+      name: 'reten_webhook_deliveries_total',
+      help: 'Deliveries that reached a state: succeeded, retrying, failed',
+      labelNames: ['status'] as const,
+      registers: [registry],
+    }),
+    deferred: new Counter({
+      name: 'reten_webhook_deferred_total',
+      help: 'Deliveries moved to a retry tier without an attempt, by reason (rate_limit, backlog)',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    endpointsDisabled: new Counter({
+      name: 'reten_webhook_endpoints_disabled_total',
+      help: 'Endpoints disabled by the delivery service (410 Gone, failing too long)',
+      registers: [registry],
+    }),
+    errors: new Counter({
+      name: 'reten_delivery_errors_total',
+      help: 'Internal errors (database, broker, Redis, bad messages), by kind; retried or parked',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
+  };
+}
+
+export type DeliveryMetrics = ReturnType<typeof createDeliveryMetrics>;

@@ -1,0 +1,50 @@
+import type { Redis } from 'ioredis';
+
+// GCRA (a token bucket with a burst of one): each caller reserves the next slot of the
+// endpoint's schedule, shared by every replica through Redis, and learns how long to wait.
+// A wait longer than ARGV[2] reserves nothing (the caller defers the delivery instead).
+const SCRIPT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tat < now then tat = now end
+local wait = tat - now
+if wait > tonumber(ARGV[2]) then return {0, wait} end
+local nextTat = tat + tonumber(ARGV[1])
+redis.call('SET', KEYS[1], string.format('%.0f', nextTat), 'PX', math.floor((nextTat - now) / 1000) + 1000)
+return {1, wait}
+`;
+
+/** Outcome of asking for a slot: wait `waitMs` then send, or defer (nothing reserved). */
+export interface Slot {
+  granted: boolean;
+  waitMs: number;
+}
+
+/** Per-endpoint rate limit in Redis, shared by all delivery replicas. */
+export class EndpointRateLimiter {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keyPrefix: string,
+    private readonly maxWaitMs: number,
+    private readonly onError: (err: unknown) => void,
+  ) {}
+
+  /** Reserves the endpoint's next slot at `perSecond`; fails open (no wait) when Redis fails. */
+  async reserve(endpointId: string, perSecond: number): Promise<Slot> {
+    const intervalUs = Math.max(1, Math.round(1_000_000 / perSecond));
+    try {
+      const [granted, waitUs] = (await this.redis.eval(
+        SCRIPT,
+        1,
+        `${this.keyPrefix}delivery:rate:${endpointId}`,
+        intervalUs,
+        this.maxWaitMs * 1000,
+      )) as [number, number];
+      return { granted: granted === 1, waitMs: waitUs / 1000 };
+    } catch (err) {
+      this.onError(err);
+      return { granted: true, waitMs: 0 };
+    }
+  }
+}

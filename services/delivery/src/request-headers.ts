@@ -1,0 +1,46 @@
+import { WEBHOOK_HEADERS, signWebhook } from '@reten/webhooks';
+import type { DeliveryRow, Endpoint } from './endpoint';
+
+/** `User-Agent` of every webhook request. */
+export function userAgent(version: string): string {
+  return `Reten-Webhooks/${version}`;
+}
+
+/**
+ * The headers of one attempt: the endpoint's custom headers, then ours (which win), signed
+ * with the current secret and, during a rotation's grace period, the previous one too.
+ */
+export function requestHeaders(
+  endpoint: Endpoint,
+  row: DeliveryRow,
+  body: string,
+  agent: string,
+  now: Date,
+): Record<string, string> {
+  const secrets: string[] = [];
+  if (endpoint.signing === 'hmac' && endpoint.secret) {
+    secrets.push(endpoint.secret);
+    if (
+      endpoint.previousSecret &&
+      endpoint.previousSecretExpiresAt &&
+      endpoint.previousSecretExpiresAt > now
+    ) {
+      secrets.push(endpoint.previousSecret);
+    }
+  }
+  return {
+    ...endpoint.headers,
+    'content-type': 'application/json',
+    'user-agent': agent,
+    [WEBHOOK_HEADERS.eventId]: row.eventId,
+    [WEBHOOK_HEADERS.eventType]: row.eventType,
+    ...signWebhook({
+      msgId: row.id,
+      timestamp: now,
+      body,
+      secrets,
+      ed25519PrivateKey:
+        endpoint.signing === 'ed25519' ? (endpoint.privateKey ?? undefined) : undefined,
+    }),
+  };
+}

@@ -1,0 +1,149 @@
+import { Pool } from 'undici';
+import type { Dispatcher } from 'undici';
+import ipaddr from 'ipaddr.js';
+import { guardedLookup, isPublicAddress } from '@reten/webhooks';
+import { CONNECT_ERROR_CODES, parseRetryAfter } from './retry-policy';
+import type { AttemptResult } from './retry-policy';
+
+const EXCERPT_BYTES = 1024;
+
+export interface SenderOptions {
+  allowPrivate: boolean;
+  timeoutMs: number;
+  connectTimeoutMs: number;
+  /** Connections per endpoint origin (= requests in flight per endpoint). */
+  connectionsPerOrigin: number;
+}
+
+function errorCode(err: unknown): string | undefined {
+  for (let e: unknown = err, i = 0; e && i < 5; i++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+function describe(err: unknown): string {
+  const code = errorCode(err);
+  const message = err instanceof Error ? err.message : String(err);
+  return code ? `${code}: ${message}` : message;
+}
+
+async function readExcerpt(body: Dispatcher.ResponseData['body']): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    const buf = chunk as Buffer;
+    chunks.push(buf);
+    size += buf.length;
+    if (size >= EXCERPT_BYTES) break; // leaving the loop destroys the rest of the body
+  }
+  return (
+    Buffer.concat(chunks)
+      .subarray(0, EXCERPT_BYTES)
+      .toString('utf8')
+      // PostgreSQL text cannot hold U+0000; a cut multi-byte character becomes U+FFFD
+      .replaceAll('\u0000', '')
+  );
+}
+
+/**
+ * POSTs webhook requests with undici: one connection pool per endpoint origin (reuse, and a
+ * bound on requests in flight per endpoint), the SSRF guard in the pools' DNS lookup, no
+ * redirects followed, one timeout for the whole attempt.
+ */
+export class WebhookSender {
+  private readonly pools = new Map<string, Pool>();
+
+  constructor(private readonly options: SenderOptions) {}
+
+  private pool(origin: string): Pool {
+    let pool = this.pools.get(origin);
+    if (!pool) {
+      pool = new Pool(origin, {
+        connections: this.options.connectionsPerOrigin,
+        pipelining: 1,
+        keepAliveTimeout: 4_000,
+        headersTimeout: this.options.timeoutMs,
+        bodyTimeout: this.options.timeoutMs,
+        connect: {
+          timeout: this.options.connectTimeoutMs,
+          lookup: guardedLookup(this.options.allowPrivate),
+        },
+      });
+      this.pools.set(origin, pool);
+    }
+    return pool;
+  }
+
+  /** One attempt; never throws: every failure is described in the result. */
+  async send(url: string, headers: Record<string, string>, body: string): Promise<AttemptResult> {
+    const startedAt = new Date();
+    const t0 = performance.now();
+    const result = (partial: Partial<AttemptResult>): AttemptResult => ({
+      startedAt,
+      latencyMs: Math.round(performance.now() - t0),
+      succeeded: false,
+      statusCode: null,
+      phase: null,
+      error: null,
+      responseExcerpt: null,
+      retryAfterMs: null,
+      ...partial,
+    });
+    let target: URL;
+    try {
+      target = new URL(url);
+    } catch {
+      return result({ phase: 'connect', error: 'invalid URL' });
+    }
+    // undici calls no lookup for IP literals: check them here, at every attempt
+    const host = target.hostname.replace(/^\[|\]$/g, '');
+    if (!this.options.allowPrivate && ipaddr.isValid(host) && !isPublicAddress(host)) {
+      return result({ phase: 'connect', error: `target refused: ${host} is not a public address` });
+    }
+    let statusCode: number | null = null;
+    try {
+      const res = await this.pool(target.origin).request({
+        path: `${target.pathname}${target.search}`,
+        method: 'POST',
+        headers,
+        body,
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+      });
+      statusCode = res.statusCode;
+      const excerpt = await readExcerpt(res.body);
+      const ok = statusCode >= 200 && statusCode < 300;
+      const retryAfter = res.headers['retry-after'];
+      return result({
+        succeeded: ok,
+        statusCode,
+        phase: ok ? null : 'status',
+        error: ok
+          ? null
+          : statusCode >= 300 && statusCode < 400
+            ? `HTTP ${statusCode} redirect (not followed)`
+            : `HTTP ${statusCode}`,
+        responseExcerpt: excerpt,
+        retryAfterMs: parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter),
+      });
+    } catch (err) {
+      const code = errorCode(err);
+      const phase =
+        statusCode !== null
+          ? 'body'
+          : code !== undefined &&
+              (CONNECT_ERROR_CODES.includes(code) || /^ERR_(TLS|SSL)_/.test(code))
+            ? 'connect'
+            : 'headers';
+      return result({ statusCode, phase, error: describe(err) });
+    }
+  }
+
+  async close(): Promise<void> {
+    const pools = [...this.pools.values()];
+    this.pools.clear();
+    await Promise.all(pools.map((p) => p.destroy()));
+  }
+}
