@@ -14,3 +14,5 @@ export { freePort } from './ports';
 export { silentLogger } from './silent-logger';
 export { EventTap } from './event-tap';
 export type { TappedMessage } from './event-tap';
+export { logSink } from './log-sink';
+export type { LogSink } from './log-sink';

@@ -4,6 +4,7 @@ import { listen } from '@reten/http';
 import { Authenticator, TenantStore, jwtOptionsFromConfig } from '@reten/auth';
 import type { Redis } from 'ioredis';
 import type { RunningServer } from '@reten/http';
+import type { Express } from 'express';
 import { Lifecycle, createMetricsRegistry } from '@reten/observability';
 import type { Logger, Registry } from '@reten/observability';
 import {
@@ -57,6 +58,8 @@ export class Gateway {
   private readonly eworkerQueries: EworkerQueries;
   private readonly queueInspector = new QueueInspector();
   private readonly publisher: ConfirmPublisher;
+  /** The express app once started (tests enumerate its routes). */
+  app: Express | undefined;
   private server: RunningServer | undefined;
   private sweeper: NodeJS.Timeout | undefined;
 
@@ -228,6 +231,7 @@ export class Gateway {
         },
       },
     });
+    this.app = app;
     this.server = await listen(app, config.PORT, config.HOST);
     this.sweeper = setInterval(() => {
       this.idempotency

@@ -6,6 +6,7 @@ import {
   uniqueName,
 } from '@reten/testing';
 import type { TestSchema, TestVhost } from '@reten/testing';
+import type { Logger } from '@reten/observability';
 import { SCOPES, TenantStore } from '@reten/auth';
 import type { Scope } from '@reten/auth';
 import { loadGatewayConfig } from './config';
@@ -38,6 +39,8 @@ export async function startTestGateway(
     rabbitUrl?: (url: string) => string;
     /** Tenant of `apiKey` (default `dev`). */
     tenantId?: string;
+    /** Where the gateway logs (default: nowhere); e.g. a `logSink()` logger. */
+    log?: Logger;
   } = {},
 ): Promise<TestGateway> {
   const servers = await testServers();
@@ -59,7 +62,7 @@ export async function startTestGateway(
     REDIS_KEY_PREFIX: `${uniqueName(title)}:`,
     ...options.env,
   });
-  const gateway = new Gateway(config, silentLogger());
+  const gateway = new Gateway(config, options.log ?? silentLogger());
   await gateway.start();
   const ownsSchema = !options.schema;
   const ownsVhost = !options.vhost;
