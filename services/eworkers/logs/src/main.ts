@@ -1,2 +1,6 @@
-// composition root: filled in by the service's issue
-export {};
+import { runEworker } from '@reten/eworker';
+import { clientLogEworker } from './client-log-eworker';
+import { eworkerLogsConfigShape } from './config';
+
+/** Composition root: the client-log eworker as a process (config from the environment). */
+void runEworker(clientLogEworker, { configShape: eworkerLogsConfigShape });
