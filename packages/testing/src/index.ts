@@ -16,3 +16,5 @@ export { EventTap } from './event-tap';
 export type { TappedMessage } from './event-tap';
 export { logSink } from './log-sink';
 export type { LogSink } from './log-sink';
+export { WebhookReceiver, webhookReceiver } from './webhook-receiver';
+export type { AnswerFn, ReceivedRequest, ReceiverAnswer } from './webhook-receiver';
