@@ -1,0 +1,111 @@
+import path from 'node:path';
+import { ServiceProcess, eventually, freePort } from '@reten/testing';
+import { startTestGateway } from '../../services/gateway/src/test-fixture';
+import type { TestGateway } from '../../services/gateway/src/test-fixture';
+import { api } from '../../services/gateway/src/test-api';
+
+jest.setTimeout(180_000);
+
+const TYPE = 'test.ordered';
+const TOTAL = 1000;
+const SCRIPT = path.join(__dirname, 'fixtures', 'order-eworker.js');
+
+let gw: TestGateway;
+const replicas: ServiceProcess[] = [];
+
+async function startReplica(): Promise<ServiceProcess> {
+  const port = await freePort();
+  const replica = await ServiceProcess.start({
+    script: SCRIPT,
+    env: {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATABASE_URL: gw.schema.databaseUrl,
+      DATABASE_SCHEMA: gw.schema.schema,
+      DATABASE_POOL_SIZE: '3',
+      RABBITMQ_URL: gw.vhost.url,
+      MIGRATE_ON_START: 'false',
+      LOG_LEVEL: 'warn',
+      EWORKER_PREFETCH: '100',
+      EWORKER_MAX_BATCH: '50',
+      TEST_EWORKER_TYPE: TYPE,
+    },
+    readyUrl: `http://127.0.0.1:${port}/readyz`,
+  });
+  replicas.push(replica);
+  return replica;
+}
+
+async function seen(): Promise<{ n: number; pid: number }[]> {
+  const res = await gw.schema.pool.query<{ n: number; pid: number }>(
+    'SELECT n, pid FROM order_seen ORDER BY id',
+  );
+  return res.rows;
+}
+
+beforeAll(async () => {
+  gw = await startTestGateway('eworkers order', { tenantId: 'acme' });
+  await gw.schema.pool.query(
+    'CREATE TABLE order_seen (id bigint GENERATED ALWAYS AS IDENTITY, n int, event_id text, pid int)',
+  );
+});
+
+afterAll(async () => {
+  for (const r of replicas) await r.kill('SIGKILL');
+  await gw?.close();
+});
+
+describe('in-order processing by an eworker with two replicas', () => {
+  it('processes 1,000 events of one type in exactly the order they were accepted, across a kill -9 of the active replica and its restart', async () => {
+    const first = await startReplica();
+    const second = await startReplica();
+    const pids = new Map([
+      [first.child.pid, first],
+      [second.child.pid, second],
+    ]);
+
+    let killedPid: number | undefined;
+    let restarted: Promise<ServiceProcess> | undefined;
+    for (let n = 0; n < TOTAL; n += 1) {
+      // each event is sent only after the previous one got its 202
+      const res = await api(gw, 'POST', `/v1.0/event/${TYPE}`, { n });
+      expect(res.status).toBe(202);
+      if (n === Math.floor(TOTAL / 3)) {
+        // kill the replica that is processing right now, in the middle of the stream
+        const rows = await eventually(async () => {
+          const r = await seen();
+          expect(r.length).toBeGreaterThan(0);
+          return r;
+        });
+        const active = rows[rows.length - 1]!.pid;
+        const victim = pids.get(active);
+        expect(victim).toBeDefined();
+        killedPid = active;
+        await victim!.kill('SIGKILL');
+        restarted = startReplica();
+      }
+    }
+    await restarted;
+
+    const rows = await eventually(
+      async () => {
+        const r = await seen();
+        expect(r.length).toBeGreaterThanOrEqual(TOTAL);
+        return r;
+      },
+      { timeoutMs: 60_000, intervalMs: 200 },
+    );
+    // exactly once, in exactly the order of acceptance
+    expect(rows.map((r) => r.n)).toEqual([...Array(TOTAL).keys()]);
+    // the standby took over after the kill: events were handled by more than one process
+    const handlers = new Set(rows.map((r) => r.pid));
+    expect(handlers.size).toBeGreaterThanOrEqual(2);
+    expect(rows.some((r) => r.pid === killedPid)).toBe(true);
+    const marks = await gw.schema.pool.query<{ processed: number; failed: number }>(
+      `SELECT count(*) FILTER (WHERE status = 'processed')::int AS processed,
+              count(*) FILTER (WHERE status <> 'processed')::int AS failed
+         FROM eworker_marks WHERE eworker = 'order-test' AND tenant_id = 'acme'`,
+    );
+    expect(marks.rows[0]).toEqual({ processed: TOTAL, failed: 0 });
+  });
+});
