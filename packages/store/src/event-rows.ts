@@ -33,7 +33,10 @@ export interface OutboxRow {
   receivedAt: Date;
 }
 
-/** Completes an Idempotency-Key record in the same transaction as the insert. */
+/**
+ * Completes an Idempotency-Key record in the same transaction as the insert. `bodyJson` is kept
+ * as text (a JSON string in jsonb) so a replay answers byte for byte what the first answer was.
+ */
 export interface IdempotencyCompletion {
   tenantId: string;
   key: string;

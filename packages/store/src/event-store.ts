@@ -89,8 +89,8 @@ export class EventStore {
       if (completions.length > 0) {
         await client.query(
           `UPDATE idempotency_keys k
-              SET state = 'completed', response_status = c.status, response_body = c.body
-             FROM unnest($1::text[], $2::text[], $3::int[], $4::jsonb[]) AS c(tenant_id, key, status, body)
+              SET state = 'completed', response_status = c.status, response_body = to_jsonb(c.body)
+             FROM unnest($1::text[], $2::text[], $3::int[], $4::text[]) AS c(tenant_id, key, status, body)
             WHERE k.tenant_id = c.tenant_id AND k.idempotency_key = c.key`,
           [
             completions.map((c) => c.tenantId),

@@ -2,7 +2,7 @@ import type { Pool } from 'pg';
 
 export type IdempotencyClaim =
   | { kind: 'claimed' }
-  | { kind: 'replay'; status: number; body: unknown }
+  | { kind: 'replay'; status: number; bodyJson: string }
   | { kind: 'reused' }
   | { kind: 'in_progress' };
 
@@ -10,7 +10,7 @@ interface KeyRecord {
   request_hash: string;
   state: 'in_progress' | 'completed';
   response_status: number | null;
-  response_body: unknown;
+  response_json: string | null;
   stale: boolean;
 }
 
@@ -36,7 +36,7 @@ export class IdempotencyStore {
       );
       if (inserted.rowCount === 1) return { kind: 'claimed' };
       const existing = await this.pool.query<KeyRecord>(
-        `SELECT request_hash, state, response_status, response_body,
+        `SELECT request_hash, state, response_status, response_body #>> '{}' AS response_json,
                 (expires_at < now() OR (state = 'in_progress' AND locked_at < now() - make_interval(secs => $3))) AS stale
            FROM idempotency_keys WHERE tenant_id = $1 AND idempotency_key = $2`,
         [tenantId, key, this.lockTimeoutSeconds],
@@ -57,7 +57,11 @@ export class IdempotencyStore {
       }
       if (row.request_hash !== hash) return { kind: 'reused' };
       if (row.state === 'in_progress') return { kind: 'in_progress' };
-      return { kind: 'replay', status: row.response_status ?? 200, body: row.response_body };
+      return {
+        kind: 'replay',
+        status: row.response_status ?? 200,
+        bodyJson: row.response_json ?? 'null',
+      };
     }
     return { kind: 'in_progress' };
   }
@@ -72,8 +76,9 @@ export class IdempotencyStore {
 
   /** Completes a key outside a batch insert (e.g. for PUT). */
   async complete(tenantId: string, key: string, status: number, bodyJson: string): Promise<void> {
+    // stored as a JSON string holding the exact text: a replay answers the same bytes
     await this.pool.query(
-      `UPDATE idempotency_keys SET state = 'completed', response_status = $3, response_body = $4::jsonb
+      `UPDATE idempotency_keys SET state = 'completed', response_status = $3, response_body = to_jsonb($4::text)
         WHERE tenant_id = $1 AND idempotency_key = $2`,
       [tenantId, key, status, bodyJson],
     );

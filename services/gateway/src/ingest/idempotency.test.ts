@@ -36,6 +36,8 @@ describe('Idempotency-Key on POST', () => {
       expect(first.headers.get('idempotent-replayed')).toBeNull();
       expect(again.status).toBe(202);
       expect(again.body).toEqual(first.body);
+      // the first answer byte for byte, not a re-serialisation of it
+      expect(again.text).toBe(first.text);
       expect(again.headers.get('idempotent-replayed')).toBe('true');
       expect(await rowsOf(name === 'EVCI' ? 'idem.evci' : 'idem.rest')).toBe(1);
     },

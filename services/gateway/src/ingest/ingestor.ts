@@ -19,7 +19,8 @@ export interface IngestRequest {
 
 export interface IngestResult {
   status: number;
-  body: unknown;
+  /** The answer's JSON text: a replay answers exactly the bytes of the first answer. */
+  bodyJson: string;
   replayed: boolean;
 }
 
@@ -51,7 +52,7 @@ export class Ingestor {
     if (idem) {
       const claim = await this.idempotency.claim(req.tenantId, idem.key, idem.fingerprint);
       if (claim.kind === 'replay')
-        return { status: claim.status, body: claim.body, replayed: true };
+        return { status: claim.status, bodyJson: claim.bodyJson, replayed: true };
       if (claim.kind === 'reused') {
         throw new RetenError(
           'idempotency_key_reused',
@@ -75,7 +76,7 @@ export class Ingestor {
       revision: 1,
       data: req.data,
     };
-    const body = req.render(envelope);
+    const bodyJson = JSON.stringify(req.render(envelope));
     try {
       await this.writer.write(
         {
@@ -86,15 +87,13 @@ export class Ingestor {
           occurredAt,
           dataJson,
         },
-        idem
-          ? { tenantId: req.tenantId, key: idem.key, status: 202, bodyJson: JSON.stringify(body) }
-          : undefined,
+        idem ? { tenantId: req.tenantId, key: idem.key, status: 202, bodyJson } : undefined,
       );
     } catch (err) {
       if (idem) await this.idempotency.release(req.tenantId, idem.key).catch(() => undefined);
       throw err;
     }
     this.metrics.eventsAccepted.inc({ api: req.api });
-    return { status: 202, body, replayed: false };
+    return { status: 202, bodyJson, replayed: false };
   }
 }
