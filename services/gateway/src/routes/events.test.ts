@@ -182,6 +182,37 @@ describe('REST events API /api/v1/events', () => {
     expect(ok.body).toMatchObject({ revision: 3, data: { v: 3 } });
   });
 
+  it('PUT with If-Match: * updates an existing event and answers 404 for an unknown one', async () => {
+    const id = await create('ifmatch.any', { v: 1 });
+    const star = { headers: { 'if-match': '*' } };
+    const ok = await api(gw, 'PUT', `/api/v1/events/${id}`, { data: { v: 2 } }, star);
+    expect(ok.status).toBe(200);
+    expect(ok.body).toMatchObject({ revision: 2 });
+    const unknown = await api(
+      gw,
+      'PUT',
+      '/api/v1/events/evt_01J8Z3V6ZV4X3M2N9Q8R7S6T5V',
+      { data: {} },
+      star,
+    );
+    expect(unknown.status).toBe(404);
+  });
+
+  it('PUT answers 422 naming headers.if-match for an If-Match that is not a revision', async () => {
+    const id = await create('ifmatch.bad', { v: 1 });
+    const res = await api(
+      gw,
+      'PUT',
+      `/api/v1/events/${id}`,
+      { data: {} },
+      {
+        headers: { 'if-match': '"abc"' },
+      },
+    );
+    expect(res.status).toBe(422);
+    expect(res.body).toMatchObject({ error: { details: [{ path: 'headers.if-match' }] } });
+  });
+
   it('PUT and GET of an unknown id answer 404 not_found in the envelope', async () => {
     for (const [method, body] of [
       ['GET', undefined],

@@ -60,9 +60,10 @@ function eventIdOrNotFound(params: unknown): string {
   return parsed.data.id;
 }
 
-/** `If-Match: "3"` (or `W/"3"`, or `3`) → 3. */
+/** `If-Match: "3"` (or `W/"3"`, or `3`) → 3; `*` → no revision check. */
 function parseIfMatch(header: string | undefined): number | undefined {
-  if (header === undefined) return undefined;
+  // `*` matches any current revision (RFC 9110 §13.1.1): the event must exist, nothing more
+  if (header === undefined || header.trim() === '*') return undefined;
   const m = /^(?:W\/)?"?(\d{1,9})"?$/.exec(header.trim());
   if (!m?.[1]) {
     throw new RetenError('validation_failed', 'Invalid If-Match header', [
