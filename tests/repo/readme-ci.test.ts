@@ -2,6 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { ClientLogSchema } from '../../services/eworkers/logs/src/client-log-schema';
 import { REPO_ROOT } from './prettier-format';
 
 const readme = readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
@@ -45,6 +46,16 @@ describe('README quick start', () => {
     expect(section).toContain('POST http://localhost:8080/api/v1/events');
     expect(section).toContain('http://localhost:8080/api/v1/events/$EVENT_ID');
     expect(section).toContain('-H "Authorization: Bearer $(cat .reten/dev-api-key)"');
+  });
+
+  it('sends a log:ClientLog body that the client-log eworker accepts', () => {
+    const evci = readme.slice(
+      readme.indexOf('POST http://localhost:8080/v1.0/event/log:ClientLog'),
+    );
+    const body = /-d '([^']*)'/.exec(evci)?.[1];
+    expect(body).toBeDefined();
+    const parsed = ClientLogSchema.safeParse(JSON.parse(body!));
+    expect(parsed.error?.issues).toBeUndefined();
   });
 
   it('links only to files and folders that exist in the repository', () => {
