@@ -1,0 +1,179 @@
+import amqplib from 'amqplib';
+import type { ChannelModel, ConfirmChannel } from 'amqplib';
+import { EVENTS_EXCHANGE, MESSAGE_HEADERS } from '@reten/contracts';
+import { EventStore, newEventId, newPrefixedId, streamEnvelopeJson } from '@reten/store';
+import {
+  createTestSchema,
+  createTestVhost,
+  silentLogger,
+  testServers,
+  uniqueName,
+} from '@reten/testing';
+import type { TestSchema, TestVhost } from '@reten/testing';
+import type { Logger } from '@reten/observability';
+import { generateEd25519KeyPair, generateSecret } from '@reten/webhooks';
+import { loadDeliveryConfig } from './config';
+import { DeliveryService } from './delivery-service';
+
+export interface TestEndpointOptions {
+  url: string;
+  tenantId?: string;
+  eventTypes?: string[];
+  rateLimitPerSecond?: number;
+  retryScheduleSeconds?: number[] | null;
+  headers?: Record<string, string>;
+  signing?: 'hmac' | 'ed25519';
+  enabled?: boolean;
+}
+
+export interface TestEndpoint {
+  id: string;
+  secret: string | null;
+  publicKey: string | null;
+}
+
+export interface PublishedEvent {
+  eventId: string;
+  revision: number;
+  /** The envelope JSON exactly as published. */
+  json: string;
+}
+
+export interface TestDelivery {
+  service: DeliveryService;
+  schema: TestSchema;
+  vhost: TestVhost;
+  /** Inserts an endpoint row as the gateway would. */
+  createEndpoint(options: TestEndpointOptions): Promise<TestEndpoint>;
+  /** Stores an event and publishes it to `reten.events` as the relay does. */
+  publish(type: string, data: unknown, tenantId?: string): Promise<PublishedEvent>;
+  /** Stops the service (e.g. to start another one on the same schema/vhost). */
+  stopService(): Promise<void>;
+  /** Starts a new service on the same schema, vhost and Redis prefix. */
+  restartService(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * A real delivery service in this process against the real PostgreSQL (own schema), RabbitMQ
+ * (own vhost) and Redis (own key prefix); `env` overrides config (short schedules, timeouts).
+ */
+export async function startTestDelivery(
+  title: string,
+  options: {
+    env?: Record<string, string>;
+    rabbitUrl?: (url: string) => string;
+    log?: Logger;
+  } = {},
+): Promise<TestDelivery> {
+  const servers = await testServers();
+  const schema = await createTestSchema(title);
+  const vhost = await createTestVhost(title);
+  const prefix = `${uniqueName(title)}:`;
+  const build = () =>
+    new DeliveryService(
+      loadDeliveryConfig({
+        PORT: '0',
+        HOST: '127.0.0.1',
+        DATABASE_URL: schema.databaseUrl,
+        DATABASE_SCHEMA: schema.schema,
+        DATABASE_POOL_SIZE: '5',
+        RABBITMQ_URL: options.rabbitUrl ? options.rabbitUrl(vhost.url) : vhost.url,
+        REDIS_URL: servers.redisUrl,
+        REDIS_KEY_PREFIX: prefix,
+        WEBHOOK_ALLOW_PRIVATE: 'true',
+        SHUTDOWN_DRAIN_TIMEOUT_MS: '2000',
+        DELIVERY_DISPATCH_POLL_MS: '200',
+        DELIVERY_RETRY_JITTER_PERCENT: '0',
+        ...options.env,
+      }),
+      options.log ?? silentLogger(),
+    );
+  let service = build();
+  await service.start();
+  await service.waitForConsumer(15_000);
+  const connection: ChannelModel = await amqplib.connect(vhost.url);
+  const channel: ConfirmChannel = await connection.createConfirmChannel();
+  const events = new EventStore(schema.pool, schema.schema);
+  let stopped = false;
+  return {
+    get service() {
+      return service;
+    },
+    schema,
+    vhost,
+    async createEndpoint(o) {
+      const id = newPrefixedId('wh');
+      const keys = o.signing === 'ed25519' ? generateEd25519KeyPair() : undefined;
+      const secret = keys ? null : generateSecret();
+      await schema.pool.query(
+        `INSERT INTO webhook_endpoints (id, tenant_id, url, event_types, enabled, rate_limit_per_second,
+           headers, retry_schedule_seconds, signing, secret, public_key, private_key)
+         VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11, $12)`,
+        [
+          id,
+          o.tenantId ?? 'dev',
+          o.url,
+          o.eventTypes ?? [],
+          o.enabled ?? true,
+          o.rateLimitPerSecond ?? 100,
+          JSON.stringify(o.headers ?? {}),
+          o.retryScheduleSeconds ?? null,
+          o.signing ?? 'hmac',
+          secret,
+          keys?.publicKey ?? null,
+          keys?.privateKey ?? null,
+        ],
+      );
+      return { id, secret, publicKey: keys?.publicKey ?? null };
+    },
+    async publish(type, data, tenantId = 'dev') {
+      const eventId = newEventId();
+      const occurredAt = new Date();
+      const dataJson = JSON.stringify(data);
+      const [seq] = await events.insertBatch(
+        [{ tenantId, eventId, revision: 1, eventType: type, occurredAt, dataJson }],
+        [],
+      );
+      const json = streamEnvelopeJson({
+        eventId,
+        eventType: type,
+        occurredAt,
+        revision: 1,
+        dataJson,
+      });
+      channel.publish(EVENTS_EXCHANGE, type, Buffer.from(json), {
+        persistent: true,
+        contentType: 'application/json',
+        messageId: `${eventId}:1`,
+        headers: {
+          [MESSAGE_HEADERS.tenant]: tenantId,
+          [MESSAGE_HEADERS.revision]: 1,
+          [MESSAGE_HEADERS.seq]: seq,
+        },
+      });
+      await channel.waitForConfirms();
+      await schema.pool.query('UPDATE events SET published_at = now() WHERE event_id = $1', [
+        eventId,
+      ]);
+      return { eventId, revision: 1, json };
+    },
+    async stopService() {
+      if (!stopped) await service.stop();
+      stopped = true;
+    },
+    async restartService() {
+      if (!stopped) await service.stop();
+      service = build();
+      await service.start();
+      await service.waitForConsumer(15_000);
+      stopped = false;
+    },
+    async close() {
+      if (!stopped) await service.stop();
+      await connection.close().catch(() => undefined);
+      await schema.drop();
+      await vhost.drop();
+    },
+  };
+}
