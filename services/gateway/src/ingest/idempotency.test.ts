@@ -1,3 +1,4 @@
+import { SCOPES } from '@reten/auth';
 import { eventually } from '@reten/testing';
 import { startTestGateway } from '../test-fixture';
 import type { TestGateway } from '../test-fixture';
@@ -86,6 +87,71 @@ describe('Idempotency-Key on POST', () => {
     expect(third.status).toBe(202);
     expect(third.body).toEqual({ event_id: id });
     expect(await rowsOf('idem.inflight')).toBe(1);
+  });
+
+  it('a key left in progress by a request that died is taken over after IDEMPOTENCY_LOCK_TIMEOUT_SECONDS', async () => {
+    // what a gateway killed between claiming a key and committing leaves behind
+    await gw.schema.pool.query(
+      `INSERT INTO idempotency_keys (tenant_id, idempotency_key, request_hash, state, locked_at, expires_at)
+       VALUES ($1, 'orphan-1', 'whatever', 'in_progress', now() - interval '2 minutes', now() + interval '1 day')`,
+      [gw.tenantId],
+    );
+    const res = await api(
+      gw,
+      'POST',
+      '/v1.0/event/idem.orphan',
+      { v: 1 },
+      {
+        headers: { 'idempotency-key': 'orphan-1' },
+      },
+    );
+    expect(res.status).toBe(202);
+    const again = await api(
+      gw,
+      'POST',
+      '/v1.0/event/idem.orphan',
+      { v: 1 },
+      {
+        headers: { 'idempotency-key': 'orphan-1' },
+      },
+    );
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(again.text).toBe(res.text);
+    expect(await rowsOf('idem.orphan')).toBe(1);
+  });
+
+  it('an expired key is forgotten: the same key with another body is a new request', async () => {
+    const headers = { 'idempotency-key': 'expired-1' };
+    expect((await api(gw, 'POST', '/v1.0/event/idem.expired', { v: 1 }, { headers })).status).toBe(
+      202,
+    );
+    await gw.schema.pool.query(
+      `UPDATE idempotency_keys SET expires_at = now() - interval '1 second' WHERE idempotency_key = 'expired-1'`,
+    );
+    const second = await api(gw, 'POST', '/v1.0/event/idem.expired', { v: 2 }, { headers });
+    expect(second.status).toBe(202);
+    expect(second.headers.get('idempotent-replayed')).toBeNull();
+    expect(await rowsOf('idem.expired')).toBe(2);
+  });
+
+  it('a key is per tenant: another tenant using the same key and body gets its own event', async () => {
+    const otherKey = await gw.createKey('idem-other-tenant', [...SCOPES]);
+    const headers = { 'idempotency-key': 'shared-1' };
+    const mine = await api(gw, 'POST', '/v1.0/event/idem.tenant', { v: 1 }, { headers });
+    const theirs = await api(
+      gw,
+      'POST',
+      '/v1.0/event/idem.tenant',
+      { v: 1 },
+      {
+        headers,
+        auth: otherKey,
+      },
+    );
+    expect(theirs.status).toBe(202);
+    expect(theirs.headers.get('idempotent-replayed')).toBeNull();
+    expect(eventIdOf(theirs)).not.toBe(eventIdOf(mine));
+    expect(await rowsOf('idem.tenant')).toBe(2);
   });
 
   it('a key is per endpoint: the same key on another path is another request (422)', async () => {
