@@ -13,6 +13,7 @@ import {
 } from '@reten/contracts';
 import { EvciParamsSchema } from './routes/evci';
 import { EventIdParamsSchema } from './routes/events';
+import { authPaths, withSecurity } from './auth/openapi-auth';
 
 const errorResponse = (description: string) => ({
   description,
@@ -39,7 +40,7 @@ const idempotencyHeader = z.object({
 
 /** The OpenAPI 3.1 document, generated from the same zod schemas the routes parse with. */
 export function buildOpenApiDocument(version: string): oas31.OpenAPIObject {
-  return createDocument({
+  const doc = createDocument({
     openapi: '3.1.0',
     info: {
       title: 'Reten API',
@@ -47,6 +48,7 @@ export function buildOpenApiDocument(version: string): oas31.OpenAPIObject {
       description: 'Durable event ingest (EVCI) and the REST events API.',
     },
     paths: {
+      ...authPaths,
       '/v1.0/event/{type}': {
         post: {
           operationId: 'ingestEvent',
@@ -150,4 +152,5 @@ export function buildOpenApiDocument(version: string): oas31.OpenAPIObject {
       },
     },
   });
+  return withSecurity(doc);
 }
