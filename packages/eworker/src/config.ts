@@ -19,13 +19,13 @@ export const eworkerConfigShape = {
   ...rabbitConfig,
   MIGRATE_ON_START: boolVar(true, 'Apply pending migrations at start (safe with many replicas)'),
   EWORKER_PREFETCH: intVar(
-    300,
+    1000,
     1,
     10_000,
     'Unacked messages the broker sends ahead; handled one after another, in order',
   ),
   EWORKER_MAX_BATCH: intVar(
-    200,
+    500,
     1,
     10_000,
     'Most events handled in one PostgreSQL transaction (their marks commit together)',
