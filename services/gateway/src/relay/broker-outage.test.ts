@@ -79,3 +79,29 @@ describe('relay with the RabbitMQ connection cut (fault test)', () => {
     });
   });
 });
+
+describe('gateway started while RabbitMQ is unreachable', () => {
+  it('starts, answers 202 and /readyz 503, and publishes everything once the broker answers', async () => {
+    const rabbit = new URL((await testServers()).rabbitUrl);
+    const proxy = await TcpProxy.start(rabbit.hostname, Number(rabbit.port || 5672));
+    proxy.cut();
+    const gw = await startTestGateway('broker down at start', {
+      rabbitUrl: (url) => proxy.proxiedUrl(url),
+    });
+    const tap = await EventTap.open(gw.vhost.url);
+    try {
+      expect(gw.gateway.lifecycle.state).toBe('running');
+      expect((await api(gw, 'GET', '/readyz')).status).toBe(503);
+      const sent: string[] = [];
+      for (let i = 0; i < 10; i += 1) {
+        sent.push(eventIdOf(await api(gw, 'POST', '/v1.0/event/down.at.start', { i })));
+      }
+      proxy.restore();
+      await eventually(() => expect(dedupedIds(tap)).toEqual(sent), { timeoutMs: 30_000 });
+    } finally {
+      await tap.close();
+      await gw.close();
+      await proxy.close();
+    }
+  });
+});
