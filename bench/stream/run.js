@@ -7,7 +7,7 @@
  * Per target it measures:
  *   - deliveries/s (events × clients) draining a burst of BENCH_STREAM_BURST_EVENTS (500)
  *     events published as fast as 16 HTTP connections allow;
- *   - publish→receive latency p50/p99 at BENCH_STREAM_RATE (50) events/s for 5 s (sampled on
+ *   - publish→receive latency p50/p99 at BENCH_STREAM_RATE (10) events/s for 5 s (sampled on
  *     one client in 20; "publish" = the HTTP request leaving the bench);
  *   - server RSS per idle connection (RSS after connecting the clients minus before, / clients).
  * Env: BENCH_STREAM_CLIENTS, BENCH_STREAM_BURST_EVENTS, BENCH_STREAM_RATE, BENCH_DATABASE_URL.
@@ -23,7 +23,7 @@ const h = require('../lib/harness');
 
 const CLIENTS = Number(process.env.BENCH_STREAM_CLIENTS ?? 1000);
 const BURST = Number(process.env.BENCH_STREAM_BURST_EVENTS ?? 500);
-const RATE = Number(process.env.BENCH_STREAM_RATE ?? 50);
+const RATE = Number(process.env.BENCH_STREAM_RATE ?? 10);
 const LATENCY_SECONDS = 5;
 const PRODUCER_CONNECTIONS = 16;
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/reten_bench';
