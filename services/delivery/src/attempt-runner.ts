@@ -64,7 +64,7 @@ export class AttemptRunner {
     if (slot.waitMs > 0) await sleep(slot.waitMs);
     const now = new Date();
     const headers = requestHeaders(endpoint, row, body, this.options.userAgent, now);
-    const result = await sender.send(endpoint.url, headers, body);
+    const result = await sender.send(endpoint.id, endpoint.url, headers, body);
     metrics.attempts.inc({ result: result.succeeded ? 'succeeded' : (result.phase ?? 'status') });
     metrics.attemptLatency.observe(result.latencyMs / 1000);
     await this.record(row, token, endpoint, body, result);

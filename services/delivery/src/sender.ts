@@ -6,6 +6,7 @@ import { CONNECT_ERROR_CODES, parseRetryAfter } from './retry-policy';
 import type { AttemptResult } from './retry-policy';
 
 const EXCERPT_BYTES = 1024;
+const POOL_IDLE_MS = 5 * 60_000;
 
 export interface SenderOptions {
   allowPrivate: boolean;
@@ -49,19 +50,43 @@ async function readExcerpt(body: Dispatcher.ResponseData['body']): Promise<strin
 }
 
 /**
- * POSTs webhook requests with undici: one connection pool per endpoint origin (reuse, and a
+ * POSTs webhook requests with undici: one connection pool per endpoint and origin (reuse, and a
  * bound on requests in flight per endpoint), the SSRF guard in the pools' DNS lookup, no
  * redirects followed, one timeout for the whole attempt.
  */
 export class WebhookSender {
-  private readonly pools = new Map<string, Pool>();
+  private readonly pools = new Map<string, { pool: Pool; usedAt: number }>();
+  private readonly sweeper: NodeJS.Timeout;
 
-  constructor(private readonly options: SenderOptions) {}
+  constructor(private readonly options: SenderOptions) {
+    this.sweeper = setInterval(() => this.closeIdle(), POOL_IDLE_MS);
+    this.sweeper.unref();
+  }
 
-  private pool(origin: string): Pool {
-    let pool = this.pools.get(origin);
-    if (!pool) {
-      pool = new Pool(origin, {
+  /** Closes pools unused for a while (deleted endpoints, changed URLs). */
+  private closeIdle(): void {
+    const now = Date.now();
+    for (const [key, entry] of this.pools) {
+      if (now - entry.usedAt > POOL_IDLE_MS) {
+        this.pools.delete(key);
+        void entry.pool.close().catch(() => undefined);
+      }
+    }
+  }
+
+  /**
+   * The pool of one endpoint at one origin: endpoints never share connections, so a hanging
+   * endpoint cannot hold the connections of another one on the same host.
+   */
+  private pool(endpointId: string, origin: string): Pool {
+    const key = `${endpointId} ${origin}`;
+    const entry = this.pools.get(key);
+    if (entry) {
+      entry.usedAt = Date.now();
+      return entry.pool;
+    }
+    {
+      const pool = new Pool(origin, {
         connections: this.options.connectionsPerOrigin,
         pipelining: 1,
         keepAliveTimeout: 4_000,
@@ -72,13 +97,18 @@ export class WebhookSender {
           lookup: guardedLookup(this.options.allowPrivate),
         },
       });
-      this.pools.set(origin, pool);
+      this.pools.set(key, { pool, usedAt: Date.now() });
+      return pool;
     }
-    return pool;
   }
 
   /** One attempt; never throws: every failure is described in the result. */
-  async send(url: string, headers: Record<string, string>, body: string): Promise<AttemptResult> {
+  async send(
+    endpointId: string,
+    url: string,
+    headers: Record<string, string>,
+    body: string,
+  ): Promise<AttemptResult> {
     const startedAt = new Date();
     const t0 = performance.now();
     const result = (partial: Partial<AttemptResult>): AttemptResult => ({
@@ -105,7 +135,7 @@ export class WebhookSender {
     }
     let statusCode: number | null = null;
     try {
-      const res = await this.pool(target.origin).request({
+      const res = await this.pool(endpointId, target.origin).request({
         path: `${target.pathname}${target.search}`,
         method: 'POST',
         headers,
@@ -142,8 +172,9 @@ export class WebhookSender {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.sweeper);
     const pools = [...this.pools.values()];
     this.pools.clear();
-    await Promise.all(pools.map((p) => p.destroy()));
+    await Promise.all(pools.map((p) => p.pool.destroy()));
   }
 }
