@@ -100,6 +100,7 @@ export class KeyCache {
         if (msg.payload) this.onRevoked(msg.payload);
       });
       client.on('error', (err) => this.lost(err));
+      client.on('end', () => this.lost(new Error('revocation listener connection ended')));
       await client.query(`LISTEN "${apiKeyChannel(this.schema)}"`);
       if (this.stopped) {
         client.release();
@@ -145,6 +146,7 @@ export class KeyCache {
     if (client) {
       client.removeAllListeners('notification');
       client.removeAllListeners('error');
+      client.removeAllListeners('end');
       client.on('error', () => undefined);
       client.release(err ?? true);
     }
