@@ -2,10 +2,10 @@
  * The bench's WebSocket clients, in their own process (forked with IPC by run.js).
  * Messages from the parent:
  *   { type: 'connect', url, headers, count }  → { type: 'connected', count, failed }
- *   { type: 'expect', total }                 → { type: 'reached', atMs } once `total`
- *                                               events were delivered since the last reset
+ *   { type: 'expect', events }                → { type: 'reached', atMs } once `events` events
+ *                                               reached every client since the last reset
  *   { type: 'reset' }                          → { type: 'reset' } (counters and latencies)
- *   { type: 'report' }                         → { type: 'report', deliveries, p50Ms, p99Ms, samples, closed }
+ *   { type: 'report' }                         → { type: 'report', deliveries, latencies, closed }
  *   { type: 'close' }                          → exits
  * Every client counts events; one in SAMPLE_EVERY also parses them to measure latency from
  * `data.t` (epoch ms with sub-ms precision stamped by the publisher) to receipt.
@@ -52,11 +52,6 @@ function open(url, headers, sampled) {
   });
 }
 
-function percentile(sorted, p) {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
 process.on('message', async (msg) => {
   if (msg.type === 'connect') {
     let failed = 0;
@@ -69,7 +64,7 @@ process.on('message', async (msg) => {
     }
     process.send({ type: 'connected', count: sockets.length, failed });
   } else if (msg.type === 'expect') {
-    expected = msg.total;
+    expected = msg.events * sockets.length;
     if (deliveries >= expected) {
       expected = Infinity;
       process.send({ type: 'reached', atMs: now() });
@@ -79,15 +74,7 @@ process.on('message', async (msg) => {
     latencies = [];
     process.send({ type: 'reset' });
   } else if (msg.type === 'report') {
-    const sorted = [...latencies].sort((a, b) => a - b);
-    process.send({
-      type: 'report',
-      deliveries,
-      p50Ms: percentile(sorted, 50),
-      p99Ms: percentile(sorted, 99),
-      samples: sorted.length,
-      closed,
-    });
+    process.send({ type: 'report', deliveries, latencies, closed });
   } else if (msg.type === 'close') {
     for (const ws of sockets) ws.terminate();
     process.exit(0);

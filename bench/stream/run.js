@@ -10,7 +10,8 @@
  *   - publish→receive latency p50/p99 at BENCH_STREAM_RATE (10) events/s for 5 s (sampled on
  *     one client in 20; "publish" = the HTTP request leaving the bench);
  *   - server RSS per idle connection (RSS after connecting the clients minus before, / clients).
- * Env: BENCH_STREAM_CLIENTS, BENCH_STREAM_BURST_EVENTS, BENCH_STREAM_RATE, BENCH_DATABASE_URL.
+ * Env: BENCH_STREAM_CLIENTS, BENCH_STREAM_BURST_EVENTS, BENCH_STREAM_RATE,
+ * BENCH_STREAM_CLIENT_PROCESSES (1: the clients' own process; more spreads them), BENCH_DATABASE_URL.
  */
 const fs = require('node:fs');
 const os = require('node:os');
@@ -24,6 +25,7 @@ const h = require('../lib/harness');
 const CLIENTS = Number(process.env.BENCH_STREAM_CLIENTS ?? 1000);
 const BURST = Number(process.env.BENCH_STREAM_BURST_EVENTS ?? 500);
 const RATE = Number(process.env.BENCH_STREAM_RATE ?? 10);
+const CLIENT_PROCESSES = Number(process.env.BENCH_STREAM_CLIENT_PROCESSES ?? 1);
 const LATENCY_SECONDS = 5;
 const PRODUCER_CONNECTIONS = 16;
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/reten_bench';
@@ -62,8 +64,8 @@ function rssKiB(pid) {
   return Number(/VmRSS:\s+(\d+)/.exec(status)[1]);
 }
 
-/** The clients process, driven over IPC. */
-function startClients() {
+/** One clients process, driven over IPC. */
+function startClientProcess() {
   const child = fork(path.join(__dirname, 'clients.js'), [], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -88,15 +90,52 @@ function startClients() {
       child.send(msg);
     });
   return {
-    connect: (url, headers) =>
-      request({ type: 'connect', url, headers, count: CLIENTS }, 'connected'),
-    reset: () => request({ type: 'reset' }, 'reset'),
-    expect: (total, timeoutMs) => request({ type: 'expect', total }, 'reached', timeoutMs),
-    report: () => request({ type: 'report' }, 'report'),
+    request,
     close: async () => {
       child.send({ type: 'close' });
       await new Promise((r) => child.once('exit', r));
     },
+  };
+}
+
+function percentile(sorted, p) {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/** CLIENTS WebSocket clients spread over CLIENT_PROCESSES processes. */
+function startClients() {
+  const procs = Array.from({ length: CLIENT_PROCESSES }, startClientProcess);
+  const all = (fn) => Promise.all(procs.map(fn));
+  return {
+    connect: async (url, headers) => {
+      const share = Math.ceil(CLIENTS / procs.length);
+      const replies = await all((p, i) =>
+        p.request(
+          { type: 'connect', url, headers, count: Math.min(share, CLIENTS - i * share) },
+          'connected',
+        ),
+      );
+      return { count: replies.reduce((n, r) => n + r.count, 0) };
+    },
+    reset: () => all((p) => p.request({ type: 'reset' }, 'reset')),
+    /** Resolves with the time the last process saw `events` events reach all its clients. */
+    expect: async (events, timeoutMs) => {
+      const replies = await all((p) => p.request({ type: 'expect', events }, 'reached', timeoutMs));
+      return { atMs: Math.max(...replies.map((r) => r.atMs)) };
+    },
+    report: async () => {
+      const replies = await all((p) => p.request({ type: 'report' }, 'report'));
+      const sorted = replies.flatMap((r) => r.latencies).sort((a, b) => a - b);
+      return {
+        deliveries: replies.reduce((n, r) => n + r.deliveries, 0),
+        p50Ms: percentile(sorted, 50),
+        p99Ms: percentile(sorted, 99),
+        samples: sorted.length,
+        closed: replies.reduce((n, r) => n + r.closed, 0),
+      };
+    },
+    close: () => all((p) => p.close()),
   };
 }
 
@@ -147,14 +186,14 @@ async function measure(
       throw new Error(`${label}: only ${connected.count} clients connected`);
     // warm-up: subscriptions settle, JITs warm, and every client is known to receive
     await clients.reset();
-    const warm = clients.expect(10 * CLIENTS, 60_000);
+    const warm = clients.expect(10, 60_000);
     await burst(pool, publishPath, publishHeaders, 10, body);
     await warm;
     const rssAfter = rssKiB(pid);
     const perConnectionKiB = (rssAfter - rssBefore) / CLIENTS;
 
     await clients.reset();
-    const reached = clients.expect(BURST * CLIENTS, 180_000);
+    const reached = clients.expect(BURST, 180_000);
     const t0 = now();
     await burst(pool, publishPath, publishHeaders, BURST, body);
     const { atMs } = await reached;
@@ -162,7 +201,7 @@ async function measure(
 
     await clients.reset();
     const sent = await paced(pool, publishPath, publishHeaders, RATE, LATENCY_SECONDS, body);
-    await clients.expect(sent * CLIENTS, 60_000).catch(() => undefined);
+    await clients.expect(sent, 60_000).catch(() => undefined);
     const latency = await clients.report();
     const result = {
       deliveriesPerSecond,
@@ -273,7 +312,7 @@ async function main() {
   const schema = `bench_stream_${suffix}`;
   const vhost = h.createVhost(`bench_stream_${suffix}`);
   line(
-    `stream bench: ${CLIENTS} WebSocket clients (separate process), burst of ${BURST} events, ` +
+    `stream bench: ${CLIENTS} WebSocket clients in ${CLIENT_PROCESSES} process(es) of their own, burst of ${BURST} events, ` +
       `latency at ${RATE} events/s for ${LATENCY_SECONDS} s, ${os.cpus().length} CPUs shared by every process`,
   );
   try {

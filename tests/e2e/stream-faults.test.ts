@@ -96,6 +96,19 @@ it('closes a client that stops reading with 4008 once its send buffer is full, w
   expect(slow.eventIds()).toEqual(ids.slice(0, slow.eventIds().length));
 });
 
+it('paces a resume larger than the send buffer to the reader instead of closing it', async () => {
+  const r = await replica({
+    STREAM_MAX_SEND_BUFFER_BYTES: '65536',
+    STREAM_BACKFILL_PAGE_SIZE: '50',
+  });
+  const blob = 'y'.repeat(20_000);
+  const [first, ...rest] = await ingestMany(gw, writeKey, 'bulk.item', 16, (i) => ({ i, blob }));
+  const client = connect(`${r.wsUrl}?types=bulk.*&last_event_id=${first}`);
+  expect((await client.waitFor('resumed', 1, 30_000)).backfilled).toBe(rest.length);
+  expect(client.eventIds()).toEqual(rest);
+  expect(client.closeCode).toBeUndefined();
+});
+
 it('drops a client that does not answer pings and keeps one that does', async () => {
   const r = await replica({ STREAM_PING_INTERVAL_MS: '150' });
   const deaf = new TestClient(`${r.wsUrl}?types=*`, { token: streamKey, autoPong: false });

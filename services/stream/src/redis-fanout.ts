@@ -83,6 +83,10 @@ export class RedisFanout {
       this.leave(client);
       throw err;
     }
+    if (client.state === 'closed') {
+      this.leave(client); // it closed while the subscription was being set up
+      return;
+    }
     if (client.cursor < channel.lastSeq) client.cursor = channel.lastSeq;
   }
 

@@ -39,6 +39,7 @@ export class StreamClient {
   private seamBytes = 0;
   private backfilled = new Set<number>();
   private backfilledMax = 0;
+  private lastFlush: Promise<void> | undefined;
   private resolveClosed: () => void = () => undefined;
   /** Resolves once the connection is closed (by either side). */
   readonly closed = new Promise<void>((resolve) => {
@@ -77,8 +78,17 @@ export class StreamClient {
     }
   }
 
-  /** Sends a backfilled event; false once the client is closed. `done` fires when flushed. */
-  sendBackfill(event: StreamEvent, done?: () => void): boolean {
+  /**
+   * Sends a backfilled event; false once the client is closed. Past half the send budget it
+   * first waits until the socket took what was sent: a backfill never outruns its reader.
+   */
+  async sendBackfill(event: StreamEvent): Promise<boolean> {
+    if (
+      this.queuedBytes() + event.json.length > this.limits.maxSendBufferBytes / 2 &&
+      this.lastFlush
+    ) {
+      await Promise.race([this.lastFlush, this.closed]);
+    }
     const seq = Number(event.seq);
     this.backfilled.add(seq);
     if (this.backfilled.size > SEAM_MEMORY) {
@@ -86,7 +96,9 @@ export class StreamClient {
       if (oldest !== undefined) this.backfilled.delete(oldest);
     }
     if (seq > this.backfilledMax) this.backfilledMax = seq;
-    const sent = this.sendEvent(event.json, seq, done);
+    let done: () => void = () => undefined;
+    this.lastFlush = new Promise<void>((resolve) => (done = resolve));
+    const sent = this.sendEvent(event.json, seq, () => done());
     if (sent) this.metrics.backfillEvents.inc();
     return sent;
   }

@@ -50,23 +50,23 @@ function setup(maxSendBufferBytes = 1_000_000) {
 }
 
 describe('StreamClient seam', () => {
-  it('buffers live events during a resume and sends only those the backfill did not, in order', () => {
+  it('buffers live events during a resume and sends only those the backfill did not, in order', async () => {
     const { client, seqs } = setup();
     client.beginResume();
     client.deliverLive(live(11));
     client.deliverLive(live(12));
     client.deliverLive(live(13, 'user.created')); // filtered out
-    for (const s of [10, 11]) client.sendBackfill(backfilled(s));
+    for (const s of [10, 11]) await client.sendBackfill(backfilled(s));
     client.finishResume();
     client.deliverLive(live(14));
     expect(seqs()).toEqual([10, 11, 12, 14]);
   });
 
-  it('drops a live copy of a backfilled event that arrives after the seam', () => {
+  it('drops a live copy of a backfilled event that arrives after the seam', async () => {
     const { client, seqs } = setup();
     client.beginResume();
-    client.sendBackfill(backfilled(20));
-    client.sendBackfill(backfilled(21));
+    await client.sendBackfill(backfilled(20));
+    await client.sendBackfill(backfilled(21));
     client.finishResume();
     client.deliverLive(live(21)); // the stream consumer lagged behind the backfill
     client.deliverLive(live(22));

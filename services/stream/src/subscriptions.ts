@@ -114,24 +114,11 @@ export class Subscriptions {
         patterns,
         this.options.backfillPageSize,
       );
-      let flushed: Promise<void> = Promise.resolve();
-      for (let i = 0; i < page.length; i += 1) {
-        const event = page[i];
-        if (!event) continue;
-        let ok: boolean;
-        if (i === page.length - 1) {
-          let done: () => void = () => undefined;
-          flushed = new Promise<void>((resolve) => (done = resolve));
-          ok = client.sendBackfill(event, done);
-        } else {
-          ok = client.sendBackfill(event);
-        }
-        if (!ok) return undefined;
+      for (const event of page) {
+        if (!(await client.sendBackfill(event))) return undefined;
         sent += 1;
         cursor = event.seq;
       }
-      // wait until the page left the process: a slow reader holds the backfill, not memory
-      await Promise.race([flushed, client.closed]);
       if (client.state !== 'resuming') return undefined;
       if (page.length < this.options.backfillPageSize && !client.resyncRequested) return sent;
     }
