@@ -1,8 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ENDPOINT_DISABLED_EVENT_TYPE } from '@reten/contracts';
 import type { Logger } from '@reten/observability';
-import { newEventId } from '@reten/store';
-import type { EventStore } from '@reten/store';
 import type { DeliveryStore } from './delivery-store';
 import type { DeliveryRow, Endpoint } from './endpoint';
 import type { EndpointCache } from './endpoint-cache';
@@ -25,7 +22,6 @@ export interface AttemptRunnerOptions {
 
 export interface AttemptRunnerDeps {
   store: DeliveryStore;
-  events: EventStore;
   cache: EndpointCache;
   sender: WebhookSender;
   limiter: EndpointRateLimiter;
@@ -142,25 +138,12 @@ export class AttemptRunner {
     }
   }
 
-  /** Disables the endpoint once and inserts `reten.endpoint.disabled` (it flows through the outbox). */
+  /** Disables the endpoint once, with `reten.endpoint.disabled` in the event log. */
   private async disable(endpoint: Endpoint, reason: string): Promise<void> {
-    const { store, events, cache, metrics, log } = this.deps;
+    const { store, cache, metrics, log } = this.deps;
     if (!(await store.disableEndpoint(endpoint.id, reason))) return;
     cache.invalidate(endpoint.tenantId);
     metrics.endpointsDisabled.inc();
     log.warn({ endpointId: endpoint.id, reason }, 'webhook endpoint disabled');
-    await events.insertBatch(
-      [
-        {
-          tenantId: endpoint.tenantId,
-          eventId: newEventId(),
-          revision: 1,
-          eventType: ENDPOINT_DISABLED_EVENT_TYPE,
-          occurredAt: new Date(),
-          dataJson: JSON.stringify({ webhook_id: endpoint.id, url: endpoint.url, reason }),
-        },
-      ],
-      [],
-    );
   }
 }

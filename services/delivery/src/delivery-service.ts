@@ -6,7 +6,7 @@ import { errorHandler, listen, notFoundHandler, opsRouter } from '@reten/http';
 import type { RunningServer } from '@reten/http';
 import { Lifecycle, createMetricsRegistry } from '@reten/observability';
 import type { Logger, Registry } from '@reten/observability';
-import { EventStore, clientConfig, createPool } from '@reten/store';
+import { clientConfig, createPool } from '@reten/store';
 import type { Pool } from '@reten/store';
 import express from 'express';
 import { AttemptRunner } from './attempt-runner';
@@ -62,7 +62,7 @@ export class DeliveryService {
     };
     this.pool = createPool(poolOptions);
     this.pool.on('error', (err) => log.warn({ err: err.message }, 'idle database client error'));
-    const store = new DeliveryStore(this.pool);
+    const store = new DeliveryStore(this.pool, config.DATABASE_SCHEMA);
     const cache = new EndpointCache(store, config.DELIVERY_ENDPOINT_CACHE_MS);
     this.redis = new Redis(config.REDIS_URL, {
       lazyConnect: true,
@@ -82,7 +82,6 @@ export class DeliveryService {
     const runner = new AttemptRunner(
       {
         store,
-        events: new EventStore(this.pool, config.DATABASE_SCHEMA),
         cache,
         sender: this.sender,
         limiter: new EndpointRateLimiter(

@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
-import { newPrefixedId } from '@reten/store';
+import { ENDPOINT_DISABLED_EVENT_TYPE } from '@reten/contracts';
+import { newEventId, newPrefixedId, outboxChannel } from '@reten/store';
 import type { AttemptResult } from './retry-policy';
 import type { DeliveryRow, Endpoint } from './endpoint';
 import { INITIAL_TOKEN } from './endpoint';
@@ -85,7 +86,14 @@ export interface DispatchItem {
 
 /** The delivery service's reads and writes; every statement names the tenant or a row id. */
 export class DeliveryStore {
-  constructor(private readonly pool: Pool) {}
+  private readonly outbox: string;
+
+  constructor(
+    private readonly pool: Pool,
+    schema: string,
+  ) {
+    this.outbox = outboxChannel(schema);
+  }
 
   /** Every endpoint of a tenant, enabled or not. */
   async endpointsOf(tenantId: string): Promise<Endpoint[]> {
@@ -214,16 +222,24 @@ export class DeliveryStore {
   }
 
   /**
-   * Disables an endpoint with a reason; returns true when this call disabled it (so the
-   * `reten.endpoint.disabled` event is inserted once).
+   * Disables an endpoint with a reason and, in the same statement, inserts the
+   * `reten.endpoint.disabled` event into the log (the relay publishes it like any event).
+   * Returns true when this call disabled it (the event exists once).
    */
   async disableEndpoint(endpointId: string, reason: string): Promise<boolean> {
     const res = await this.pool.query(
-      `UPDATE webhook_endpoints SET enabled = false, disabled_reason = $2, updated_at = now()
-        WHERE id = $1 AND enabled`,
-      [endpointId, reason],
+      `WITH e AS (
+         UPDATE webhook_endpoints SET enabled = false, disabled_reason = $2, updated_at = now()
+          WHERE id = $1 AND enabled RETURNING tenant_id, id, url)
+       INSERT INTO events (tenant_id, event_id, revision, event_type, occurred_at, data)
+       SELECT tenant_id, $3, 1, $4, now(),
+              jsonb_build_object('webhook_id', id, 'url', url, 'reason', $2::text)
+         FROM e`,
+      [endpointId, reason, newEventId(), ENDPOINT_DISABLED_EVENT_TYPE],
     );
-    return (res.rowCount ?? 0) > 0;
+    if ((res.rowCount ?? 0) === 0) return false;
+    await this.pool.query('SELECT pg_notify($1, $2)', [this.outbox, '']);
+    return true;
   }
 
   /**

@@ -85,21 +85,19 @@ export class WebhookSender {
       entry.usedAt = Date.now();
       return entry.pool;
     }
-    {
-      const pool = new Pool(origin, {
-        connections: this.options.connectionsPerOrigin,
-        pipelining: 1,
-        keepAliveTimeout: 4_000,
-        headersTimeout: this.options.timeoutMs,
-        bodyTimeout: this.options.timeoutMs,
-        connect: {
-          timeout: this.options.connectTimeoutMs,
-          lookup: guardedLookup(this.options.allowPrivate),
-        },
-      });
-      this.pools.set(key, { pool, usedAt: Date.now() });
-      return pool;
-    }
+    const pool = new Pool(origin, {
+      connections: this.options.connectionsPerOrigin,
+      pipelining: 1,
+      keepAliveTimeout: 4_000,
+      headersTimeout: this.options.timeoutMs,
+      bodyTimeout: this.options.timeoutMs,
+      connect: {
+        timeout: this.options.connectTimeoutMs,
+        lookup: guardedLookup(this.options.allowPrivate),
+      },
+    });
+    this.pools.set(key, { pool, usedAt: Date.now() });
+    return pool;
   }
 
   /** One attempt; never throws: every failure is described in the result. */
