@@ -277,6 +277,18 @@ describe('eworker status, parked events and replay through the API', () => {
     expect(again.body).toEqual({ replayed: 0, event_ids: [] });
   });
 
+  it('documents the event-types and eworkers routes in /openapi.json', async () => {
+    const res = await api(gw, 'GET', '/openapi.json', undefined, { auth: null });
+    expect(Object.keys((res.body as { paths: object }).paths)).toEqual(
+      expect.arrayContaining([
+        '/api/v1/event-types',
+        '/api/v1/event-types/{type}',
+        '/api/v1/eworkers',
+        '/api/v1/eworkers/{name}/parked/replay',
+      ]),
+    );
+  });
+
   it('answers 404 for the replay of an unknown eworker', async () => {
     const res = await api(gw, 'POST', '/api/v1/eworkers/nobody/parked/replay', {});
     expect(res.status).toBe(404);

@@ -14,6 +14,7 @@ import {
 import { EvciParamsSchema } from './routes/evci';
 import { EventIdParamsSchema } from './routes/events';
 import { authPaths, withSecurity } from './auth/openapi-auth';
+import { eworkerPaths } from './eworkers/openapi-eworkers';
 
 const errorResponse = (description: string) => ({
   description,
@@ -49,6 +50,7 @@ export function buildOpenApiDocument(version: string): oas31.OpenAPIObject {
     },
     paths: {
       ...authPaths,
+      ...eworkerPaths,
       '/v1.0/event/{type}': {
         post: {
           operationId: 'ingestEvent',

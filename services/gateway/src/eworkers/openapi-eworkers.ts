@@ -1,0 +1,64 @@
+import type { z } from 'zod';
+import type { ZodOpenApiPathsObject } from 'zod-openapi';
+import {
+  ErrorEnvelopeSchema,
+  EventTypeListSchema,
+  EventTypeSchema,
+  EworkerListSchema,
+  ReplayParkedResultSchema,
+} from '@reten/contracts';
+import { EventTypeParamsSchema } from '../routes/event-types';
+import { EworkerParamsSchema } from '../routes/eworkers';
+
+const error = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: ErrorEnvelopeSchema } },
+});
+
+const json = <S extends z.ZodType>(description: string, schema: S) => ({
+  description,
+  content: { 'application/json': { schema } },
+});
+
+/** The paths of event types and eworkers (issue 5). */
+export const eworkerPaths: ZodOpenApiPathsObject = {
+  '/api/v1/event-types': {
+    get: {
+      operationId: 'listEventTypes',
+      summary:
+        'Registered types (JSON Schema, eworkers) and the types the caller has events of, with counts',
+      responses: { '200': json('Event types', EventTypeListSchema) },
+    },
+  },
+  '/api/v1/event-types/{type}': {
+    get: {
+      operationId: 'getEventType',
+      requestParams: { path: EventTypeParamsSchema },
+      responses: {
+        '200': json('The type, its registrations and the caller’s counts', EventTypeSchema),
+        '404': error('`not_found`: neither registered nor used by the caller'),
+      },
+    },
+  },
+  '/api/v1/eworkers': {
+    get: {
+      operationId: 'listEworkers',
+      summary:
+        'Registered eworkers: consumers and queue depth (broker), processed / failed / parked (caller’s tenant)',
+      responses: { '200': json('Eworkers', EworkerListSchema) },
+    },
+  },
+  '/api/v1/eworkers/{name}/parked/replay': {
+    post: {
+      operationId: 'replayParked',
+      summary:
+        'Sends the caller’s parked events of this eworker back to its queue, in event order (at most 1000 per call)',
+      requestParams: { path: EworkerParamsSchema },
+      responses: {
+        '202': json('Sent; the eworker processes them in order', ReplayParkedResultSchema),
+        '404': error('`not_found`: no such eworker'),
+        '503': error('`service_unavailable`: the broker did not confirm; the events stay parked'),
+      },
+    },
+  },
+};
