@@ -191,6 +191,38 @@ describe('EworkerService', () => {
     }
   });
 
+  it('handles a revision once when copies of it arrive in the same batch', async () => {
+    await channel.assertQueue(eworkerQueueName('same-batch'), {
+      durable: true,
+      arguments: {
+        'x-queue-type': 'quorum',
+        'x-single-active-consumer': true,
+        'x-delivery-limit': 50,
+      },
+    });
+    await channel.bindQueue(eworkerQueueName('same-batch'), EVENTS_EXCHANGE, TYPE);
+    // queued before the eworker starts: the copies are delivered together
+    publish(9);
+    const id = publish(10);
+    publish(10, { eventId: id });
+    publish(11);
+    publish(10, { eventId: id });
+    await eventually(async () => {
+      const q = await channel.checkQueue(eworkerQueueName('same-batch'));
+      expect(q.messageCount).toBe(5);
+    });
+    const service = await startEworker(counterEworker('same-batch'));
+    try {
+      await eventually(async () => expect(await handled('same-batch')).toEqual([9, 10, 11]));
+      await eventually(async () => {
+        const q = await channel.checkQueue(eworkerQueueName('same-batch'));
+        expect(q.messageCount).toBe(0);
+      });
+    } finally {
+      await service.stop();
+    }
+  });
+
   it('retries a throwing handler in place, then parks the event and moves on in order', async () => {
     const service = await startEworker(
       counterEworker('parks', (n, attempt) => n === 3 || (n === 5 && attempt < 2)),

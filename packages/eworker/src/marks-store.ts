@@ -15,6 +15,8 @@ export async function claimForProcessing(
   events: MessageIdentity[],
   attempt: number,
 ): Promise<Set<string>> {
+  // one row per revision: a second copy in the same INSERT would fail the whole statement
+  const unique = [...new Map(events.map((e) => [`${e.eventId}:${e.revision}`, e])).values()];
   const res = await db.query<{ event_id: string; revision: number }>(
     `INSERT INTO eworker_marks AS m (eworker, event_id, revision, tenant_id, event_type, status, attempts)
      SELECT $1, e.event_id, e.revision, e.tenant_id, e.event_type, 'processed', $6
@@ -25,10 +27,10 @@ export async function claimForProcessing(
      RETURNING event_id, revision`,
     [
       eworker,
-      events.map((e) => e.eventId),
-      events.map((e) => e.revision),
-      events.map((e) => e.tenantId),
-      events.map((e) => e.type),
+      unique.map((e) => e.eventId),
+      unique.map((e) => e.revision),
+      unique.map((e) => e.tenantId),
+      unique.map((e) => e.type),
       attempt,
     ],
   );
