@@ -93,3 +93,70 @@ describe('gateway killed with SIGKILL in the middle of a load (kill -9 test)', (
     expect(left.rows[0]!.n).toBe(0);
   });
 });
+
+describe('gateway stopped with SIGTERM in the middle of a load', () => {
+  let schema: TestSchema;
+  let vhost: TestVhost;
+  let tap: EventTap;
+  let apiKey: string;
+
+  beforeAll(async () => {
+    schema = await createTestSchema('e2e gateway sigterm');
+    vhost = await createTestVhost('e2e gateway sigterm');
+    apiKey = await createApiKey(schema);
+    tap = await EventTap.open(vhost.url);
+  });
+
+  afterAll(async () => {
+    await tap?.close();
+    await schema?.drop();
+    await vhost?.drop();
+  });
+
+  it('finishes in-flight requests, publishes every accepted event and exits 0', async () => {
+    // a long drain deadline: stopping must not wait for it when nothing is in flight
+    const gateway = await startGatewayProcess(schema, vhost, {
+      SHUTDOWN_DRAIN_TIMEOUT_MS: '30000',
+    });
+    const gw = { url: gateway.url, apiKey };
+    const accepted: string[] = [];
+    const statuses = new Set<number>();
+    let stopping = false;
+    const producers = Array.from({ length: PRODUCERS }, async (_, p) => {
+      for (let i = 0; !stopping; i += 1) {
+        try {
+          const res = await api(gw, 'POST', '/v1.0/event/sigterm.test', { p, i });
+          statuses.add(res.status);
+          if (res.status === 202) accepted.push((res.body as { event_id: string }).event_id);
+        } catch {
+          return; // the server stopped accepting connections
+        }
+      }
+    });
+    await eventually(() => expect(accepted.length).toBeGreaterThanOrEqual(200), {
+      timeoutMs: 30_000,
+    });
+    const signalled = Date.now();
+    const exited = gateway.process.kill('SIGTERM');
+    stopping = true;
+    await Promise.all(producers);
+    expect(await exited).toBe(0);
+    // idle keep-alive connections are closed at once, not held until the drain deadline
+    expect(Date.now() - signalled).toBeLessThan(15_000);
+    // a request is answered 202 or refused at the door, never failed half-way with a 5xx
+    expect([...statuses].filter((s) => s !== 202)).toEqual([]);
+    const stored = await schema.pool.query<{ event_id: string; published_at: Date | null }>(
+      'SELECT event_id, published_at FROM events WHERE event_id = ANY($1::text[])',
+      [accepted],
+    );
+    expect(stored.rowCount).toBe(accepted.length);
+    // what the relay had not published before stopping waits in the outbox for the next one
+    const unpublished = stored.rows.filter((r) => r.published_at === null).map((r) => r.event_id);
+    await eventually(() => {
+      const published = new Set(
+        tap.uniqueMessages().map((m) => (m.body as { event_id: string }).event_id),
+      );
+      expect(accepted.filter((id) => !published.has(id)).sort()).toEqual(unpublished.sort());
+    });
+  });
+});

@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
-import type { RequestListener } from 'node:http';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 
 export interface RunningServer {
   server: Server;
@@ -15,9 +15,22 @@ export async function listen(
   port: number,
   host: string,
 ): Promise<RunningServer> {
-  const server = createServer(handler);
+  const server = createServer();
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
+  let closing = false;
+  const inFlight = new Set<ServerResponse>();
+  // once closing, every answer says `Connection: close`, so clients stop reusing the socket;
+  // this listener runs before the handler, so no header has been sent yet
+  server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
+    if (closing) {
+      res.setHeader('connection', 'close');
+      return;
+    }
+    inFlight.add(res);
+    res.once('close', () => inFlight.delete(res));
+  });
+  server.on('request', handler);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -32,11 +45,17 @@ export async function listen(
     port: actualPort,
     close: (deadlineMs) =>
       new Promise<void>((resolve) => {
+        closing = true;
+        for (const res of inFlight) if (!res.headersSent) res.setHeader('connection', 'close');
         const timer = setTimeout(() => {
           server.closeAllConnections();
         }, deadlineMs);
+        // a connection busy now turns idle when its response is done: close it then, rather
+        // than keep it (and the shutdown) open until the deadline
+        const sweeper = setInterval(() => server.closeIdleConnections(), 50);
         server.close(() => {
           clearTimeout(timer);
+          clearInterval(sweeper);
           resolve();
         });
         server.closeIdleConnections();
