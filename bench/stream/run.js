@@ -11,7 +11,8 @@
  *     one client in 20; "publish" = the HTTP request leaving the bench);
  *   - server RSS per idle connection (RSS after connecting the clients minus before, / clients).
  * Env: BENCH_STREAM_CLIENTS, BENCH_STREAM_BURST_EVENTS, BENCH_STREAM_RATE,
- * BENCH_STREAM_CLIENT_PROCESSES (1: the clients' own process; more spreads them), BENCH_DATABASE_URL.
+ * BENCH_STREAM_CLIENT_PROCESSES (1: the clients' own process; more spreads them), BENCH_DATABASE_URL,
+ * BENCH_STREAM_NODE_OPTIONS (NODE_OPTIONS of the stream process only, e.g. `--cpu-prof`).
  */
 const fs = require('node:fs');
 const os = require('node:os');
@@ -281,6 +282,9 @@ async function reten(schema, vhost, apiKey) {
       REDIS_URL,
       REDIS_KEY_PREFIX: `${schema}:`,
       STREAM_MAX_CONNECTIONS_PER_TENANT: String(CLIENTS * 2),
+      ...(process.env.BENCH_STREAM_NODE_OPTIONS
+        ? { NODE_OPTIONS: process.env.BENCH_STREAM_NODE_OPTIONS }
+        : {}),
     },
     'stream',
   );
