@@ -23,19 +23,32 @@ export const DeliveryIdSchema = z
 const RESERVED_HEADER =
   /^(host|content-type|content-length|connection|transfer-encoding|user-agent|webhook-.*|x-reten-.*)$/i;
 
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$/;
+
 /** Custom request headers: HTTP token names (not ours, not hop-by-hop), printable values. */
 export const WebhookHeadersSchema = z
   .record(
-    z
-      .string()
-      .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$/, 'must be an HTTP header name')
-      .refine((n) => !RESERVED_HEADER.test(n), 'is set by Reten and cannot be overridden'),
+    z.string(),
     z
       .string()
       .max(1000)
       .regex(/^[\t\x20-\x7e]*$/, 'must be printable ASCII'),
   )
-  .refine((h) => Object.keys(h).length <= 20, 'at most 20 headers');
+  .superRefine((headers, ctx) => {
+    const names = Object.keys(headers);
+    if (names.length > 20) ctx.addIssue({ code: 'custom', message: 'at most 20 headers' });
+    for (const name of names) {
+      if (!HEADER_NAME.test(name)) {
+        ctx.addIssue({ code: 'custom', path: [name], message: 'must be an HTTP header name' });
+      } else if (RESERVED_HEADER.test(name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [name],
+          message: 'is set by Reten and cannot be overridden',
+        });
+      }
+    }
+  });
 
 const RetryScheduleSchema = z
   .array(
