@@ -11,8 +11,7 @@
  * Environment: a `.env` file at the root is read first (see .env.example). STACK_PORT_OFFSET
  * shifts every service port (tests run a second stack beside a running one);
  * STACK_LOG_FORMAT=json passes the services' pino JSON through unchanged;
- * STACK_READY_TIMEOUT_MS bounds the wait for /readyz (default 90000); STACK_SKIP_BOOTSTRAP=true
- * leaves .reten/dev-api-key alone (the repository tests).
+ * STACK_READY_TIMEOUT_MS bounds the wait for /readyz (default 90000).
  */
 const { spawn, spawnSync } = require('node:child_process');
 const { existsSync, readFileSync } = require('node:fs');
@@ -21,7 +20,6 @@ const readline = require('node:readline');
 const { STACK_SERVICES } = require('./stack-services');
 
 const ROOT = path.join(__dirname, '..');
-const DEV_KEY_FILE = path.join(ROOT, '.reten/dev-api-key');
 const BOOTSTRAP = path.join(ROOT, 'services/gateway/dist/bootstrap-cli.js');
 const MIGRATE = path.join(ROOT, 'packages/store/dist/migrate-cli.js');
 const STOP_TIMEOUT_MS = 20_000;
@@ -85,6 +83,30 @@ function implemented(mainJs) {
   return /\brequire\(/.test(readFileSync(mainJs, 'utf8'));
 }
 
+/** The variable names a process's built config shape reads; undefined when it has none built. */
+function configKeys(dir, candidates) {
+  for (const candidate of candidates) {
+    const file = path.join(ROOT, dir, `${candidate.replace(/(^|\/)src\//, '$1dist/')}.js`);
+    if (!existsSync(file)) continue;
+    const mod = require(file);
+    const name = Object.keys(mod).find((key) => key.endsWith('ConfigShape'));
+    if (name) return new Set(Object.keys(mod[name]));
+  }
+  return undefined;
+}
+
+/**
+ * `env` without the RETEN_* variables a process does not read: every process refuses unknown
+ * RETEN_* keys, while `.env` and the shell hold them for the whole stack (RETEN_HOME and
+ * RETEN_BOOTSTRAP_API_KEY are the gateway's and its bootstrap's only).
+ */
+function envFor(env, keys) {
+  if (keys === undefined) return env;
+  return Object.fromEntries(
+    Object.entries(env).filter(([key]) => !key.startsWith('RETEN_') || keys.has(key)),
+  );
+}
+
 async function waitReady(service, state, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
   const url = `http://127.0.0.1:${service.port}/readyz`;
@@ -115,10 +137,18 @@ async function main() {
 
   // Private webhook targets (localhost receivers) are allowed in the local stack only.
   const env = { ...process.env, WEBHOOK_ALLOW_PRIVATE: 'true' };
-  await runOnce('migrate', MIGRATE, env);
-  if (process.env.STACK_SKIP_BOOTSTRAP === 'true')
-    say('auth bootstrap skipped (STACK_SKIP_BOOTSTRAP)');
-  else if (existsSync(BOOTSTRAP)) await runOnce('bootstrap', BOOTSTRAP, env);
+  const keysOf = new Map(STACK_SERVICES.map((s) => [s.name, configKeys(s.dir, s.config)]));
+  const ownKeys = Object.keys(env).filter((key) => key.startsWith('RETEN_'));
+  const unread = ownKeys.filter((key) =>
+    [...keysOf.values()].every((keys) => keys && !keys.has(key)),
+  );
+  if (unread.length > 0)
+    throw new Error(`no service reads ${unread.join(', ')} (a typo, or a renamed key?)`);
+  await runOnce('migrate', MIGRATE, envFor(env, new Set()));
+  // where the gateway's bootstrap writes the key (RETEN_HOME, default .reten at the root)
+  const devKeyFile = path.join(process.env.RETEN_HOME || path.join(ROOT, '.reten'), 'dev-api-key');
+  if (existsSync(BOOTSTRAP))
+    await runOnce('bootstrap', BOOTSTRAP, envFor(env, keysOf.get('gateway')));
   else say('auth bootstrap not built yet (services/gateway/dist/bootstrap-cli.js): no dev key');
 
   const running = [];
@@ -145,9 +175,7 @@ async function main() {
       say(`${service.name}: skipped, not implemented yet (${path.relative(ROOT, mainJs)})`);
       return;
     }
-    // RETEN_BOOTSTRAP_API_KEY is the bootstrap's alone: a service refuses unknown RETEN_* keys.
-    const serviceEnv = { ...env };
-    delete serviceEnv.RETEN_BOOTSTRAP_API_KEY;
+    const serviceEnv = envFor(env, keysOf.get(service.name));
     const child = spawn(process.execPath, [mainJs], {
       cwd: ROOT,
       env: { ...serviceEnv, PORT: String(service.port) },
@@ -189,9 +217,9 @@ async function main() {
     }
     lines.push(`  ${'RabbitMQ management UI'.padEnd(24)} http://localhost:15672 (guest / guest)`);
     lines.push(
-      existsSync(DEV_KEY_FILE)
-        ? `  ${'dev API key'.padEnd(24)} ${path.relative(process.cwd(), DEV_KEY_FILE)}  (curl -H "Authorization: Bearer $(cat .reten/dev-api-key)" …)`
-        : `  ${'dev API key'.padEnd(24)} none yet (${path.relative(process.cwd(), DEV_KEY_FILE)} is written by the auth bootstrap)`,
+      existsSync(devKeyFile)
+        ? `  ${'dev API key'.padEnd(24)} ${path.relative(process.cwd(), devKeyFile)}  (curl -H "Authorization: Bearer $(cat ${path.relative(process.cwd(), devKeyFile)})" …)`
+        : `  ${'dev API key'.padEnd(24)} none yet (${path.relative(process.cwd(), devKeyFile)} is written by the auth bootstrap)`,
     );
     lines.push(
       '  WEBHOOK_ALLOW_PRIVATE=true: webhooks may target localhost and private addresses (local stack only)',

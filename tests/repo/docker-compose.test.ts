@@ -113,6 +113,9 @@ describe('docker-compose.yml', () => {
       expect(migrate.image).toBe(image);
       expect(JSON.stringify(migrate.command)).toContain('packages/store/dist/migrate-cli.js');
       expect(JSON.stringify(migrate.command)).toContain('bootstrap-cli.js');
+      expect(JSON.stringify(migrate.command)).toContain(
+        'env -u RETEN_BOOTSTRAP_API_KEY node packages/store/dist/migrate-cli.js',
+      );
       expect(migrate.depends_on).toEqual({ postgres: { condition: 'service_healthy' } });
     });
 

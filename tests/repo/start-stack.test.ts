@@ -1,6 +1,9 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import {
   createTestSchema,
   createTestVhost,
@@ -55,20 +58,28 @@ async function freeOffset(): Promise<number> {
 describe('scripts/start-stack.js (pnpm start)', () => {
   let schema: TestSchema;
   let vhost: TestVhost;
+  // the bootstrap writes the dev key here (RETEN_HOME), not into the repository's .reten
+  let home: string;
   const stacks: Stack[] = [];
 
   beforeAll(async () => {
     schema = await createTestSchema('start stack', { migrate: false });
     vhost = await createTestVhost('start stack');
+    home = mkdtempSync(path.join(tmpdir(), 'reten-home-'));
   });
 
   afterAll(async () => {
+    // SIGTERM lets the stack stop its children (SIGKILL would orphan them)
     for (const stack of stacks) {
-      if (stack.child.exitCode === null) stack.child.kill('SIGKILL');
+      if (stack.child.exitCode === null && stack.child.signalCode === null) {
+        stack.child.kill('SIGTERM');
+        await Promise.race([stack.exited, new Promise((resolve) => setTimeout(resolve, 30_000))]);
+      }
     }
     await schema.drop();
     await vhost.drop();
-  });
+    rmSync(home, { recursive: true, force: true });
+  }, 120_000);
 
   async function startStack(extraEnv: Record<string, string> = {}): Promise<Stack> {
     const servers = await testServers();
@@ -83,8 +94,8 @@ describe('scripts/start-stack.js (pnpm start)', () => {
         REDIS_URL: servers.redisUrl,
         REDIS_KEY_PREFIX: `${uniqueName('start stack')}:`,
         STACK_PORT_OFFSET: String(offset),
-        STACK_SKIP_BOOTSTRAP: 'true',
-        STACK_READY_TIMEOUT_MS: '60000',
+        RETEN_HOME: home,
+        STACK_READY_TIMEOUT_MS: '120000',
         LOG_LEVEL: 'info',
         ...extraEnv,
       },
@@ -95,36 +106,58 @@ describe('scripts/start-stack.js (pnpm start)', () => {
     return stack;
   }
 
-  it('migrates, starts every built service on its port with prefixed logs, says where things are, and stops them all on SIGTERM', async () => {
+  it('migrates, bootstraps the dev key, starts every built service on its port with prefixed logs, serves the README flow, and stops them all on SIGTERM', async () => {
     const stack = await startStack();
     await eventually(() => expect(stack.text()).toContain('Reten is running'), {
-      timeoutMs: 90_000,
+      timeoutMs: 150_000,
     });
     const gatewayPort = 8080 + stack.offset;
     expect(stack.text()).toContain(`http://localhost:${gatewayPort}/api/v1/events`);
     expect(stack.text()).toContain('WEBHOOK_ALLOW_PRIVATE=true');
     expect(stack.text()).toContain('http://localhost:15672');
     expect(stack.text()).toMatch(/^gateway +\| .*gateway listening/m);
-    const ready = await fetch(`http://127.0.0.1:${gatewayPort}/readyz`);
-    expect(ready.status).toBe(200);
+    for (const service of STACK_SERVICES) {
+      expect(stack.text()).toMatch(
+        new RegExp(`^(${service.name} +\\| |stack +\\| ${service.name}: skipped)`, 'm'),
+      );
+    }
 
-    const tables = await schema.pool.query(
-      'SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = $1',
-      [schema.schema],
+    // the README's curl flow, with the key the bootstrap wrote
+    const key = readFileSync(path.join(home, 'dev-api-key'), 'utf8').trim();
+    expect(stack.text()).toContain(path.join(home, 'dev-api-key'));
+    const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+    const sent = await fetch(`http://127.0.0.1:${gatewayPort}/v1.0/event/order.created`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ order_id: 'ord_789' }),
+    });
+    expect(sent.status).toBe(202);
+    const { event_id: eventId } = (await sent.json()) as { event_id: string };
+    const read = await fetch(`http://127.0.0.1:${gatewayPort}/api/v1/events/${eventId}`, {
+      headers,
+    });
+    expect(read.status).toBe(200);
+    expect(await read.json()).toEqual(
+      expect.objectContaining({ event_id: eventId, data: { order_id: 'ord_789' } }),
     );
-    expect((tables.rows[0] as { n: number }).n).toBeGreaterThan(0);
 
     stack.child.kill('SIGTERM');
     expect(await stack.exited).toBe(0);
     expect(stack.text()).toMatch(/^stack +\| stopped$/m);
     expect(await tcpAnswers('127.0.0.1', gatewayPort)).toBe(false);
+  }, 200_000);
+
+  it('refuses to start when no service reads a RETEN_* variable it was given', async () => {
+    const stack = await startStack({ RETEN_NO_SUCH_SETTING: '1' });
+    expect(await stack.exited).not.toBe(0);
+    expect(stack.text()).toContain('no service reads RETEN_NO_SUCH_SETTING');
   });
 
   it('stops the others and exits non-zero when a service dies at start', async () => {
-    // Only the gateway reads BODY_LIMIT_BYTES; below its minimum it refuses to start.
-    const stack = await startStack({ BODY_LIMIT_BYTES: '1' });
+    // Only the stream service reads STREAM_MAX_CONNECTIONS; below its minimum it refuses to start.
+    const stack = await startStack({ STREAM_MAX_CONNECTIONS: '0' });
     expect(await stack.exited).not.toBe(0);
-    expect(stack.text()).toMatch(/gateway died \(exit code 2\): stopping the stack/);
+    expect(stack.text()).toMatch(/stream died \(exit code [1-9]\d*\): stopping the stack/);
     expect(stack.text()).not.toContain('Reten is running');
     for (const service of STACK_SERVICES) {
       expect(await tcpAnswers('127.0.0.1', service.port + stack.offset)).toBe(false);
