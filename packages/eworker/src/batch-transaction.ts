@@ -40,6 +40,12 @@ export async function runBatch(
   const db = await deps.pool.connect();
   let open = false;
   let broken: Error | undefined;
+  // a checked-out client whose connection dies emits 'error' (the pool only listens on idle
+  // ones): record it so the client is discarded; the failing query rejects on its own
+  const onError = (err: Error): void => {
+    broken = err;
+  };
+  db.on('error', onError);
   try {
     await db.query('BEGIN');
     open = true;
@@ -67,6 +73,8 @@ export async function runBatch(
           afterCommit: (fn) => afterCommit.push(fn),
         });
       } catch (err) {
+        // the database connection died under the handler: an outage, not a handler failure
+        if (broken) throw err;
         await db.query('ROLLBACK');
         open = false;
         return { kind: 'handler-failed', index, error: errorText(err) };
@@ -96,6 +104,7 @@ export async function runBatch(
     throw err;
   } finally {
     // a client that failed mid-transaction is discarded, not returned to the pool
+    db.off('error', onError);
     db.release(broken);
   }
 }

@@ -29,6 +29,11 @@ export async function registerEworker(
   const hash = createHash('sha256').update(jsonSchema).digest('hex');
   const types = [...new Set(registration.types)];
   const client = await pool.connect();
+  let broken: Error | undefined;
+  const onError = (err: Error): void => {
+    broken = err;
+  };
+  client.on('error', onError);
   try {
     await client.query('BEGIN');
     await client.query(
@@ -63,6 +68,7 @@ export async function registerEworker(
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;
   } finally {
-    client.release();
+    client.off('error', onError);
+    client.release(broken);
   }
 }

@@ -1,0 +1,108 @@
+import amqplib from 'amqplib';
+import type { Channel, ChannelModel } from 'amqplib';
+import { z } from 'zod';
+import { EVENTS_EXCHANGE, MESSAGE_HEADERS } from '@reten/contracts';
+import { newEventId } from '@reten/store';
+import {
+  TcpProxy,
+  createTestSchema,
+  createTestVhost,
+  eventually,
+  silentLogger,
+} from '@reten/testing';
+import type { TestSchema, TestVhost } from '@reten/testing';
+import { loadEworkerConfig } from './config';
+import { defineEworker } from './define-eworker';
+import { EworkerService } from './eworker-service';
+
+const TYPE = 'test.db-outage';
+
+let schema: TestSchema;
+let vhost: TestVhost;
+let proxy: TcpProxy;
+let connection: ChannelModel;
+let channel: Channel;
+let service: EworkerService;
+
+beforeAll(async () => {
+  schema = await createTestSchema('eworker db outage');
+  vhost = await createTestVhost('eworker db outage');
+  const target = new URL(schema.databaseUrl);
+  proxy = await TcpProxy.start(target.hostname, Number(target.port || 5432));
+  connection = await amqplib.connect(vhost.url);
+  channel = await connection.createChannel();
+  await channel.assertExchange(EVENTS_EXCHANGE, 'topic', { durable: true });
+  await schema.pool.query('CREATE TABLE seen (id bigint GENERATED ALWAYS AS IDENTITY, n int)');
+  const definition = defineEworker({
+    name: 'db-outage',
+    types: [TYPE],
+    schema: z.object({ n: z.number().int() }),
+    handle: async (event, ctx) => {
+      await ctx.db.query('INSERT INTO seen (n) VALUES ($1)', [event.data.n]);
+    },
+  });
+  const config = loadEworkerConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    // the eworker reaches PostgreSQL only through the proxy the test cuts
+    DATABASE_URL: proxy.proxiedUrl(schema.databaseUrl),
+    DATABASE_SCHEMA: schema.schema,
+    DATABASE_POOL_SIZE: '3',
+    RABBITMQ_URL: vhost.url,
+    MIGRATE_ON_START: 'false',
+    EWORKER_RETRY_BASE_MS: '50',
+    EWORKER_RETRY_MAX_MS: '200',
+    EWORKER_MAX_ATTEMPTS: '2',
+    SHUTDOWN_DRAIN_TIMEOUT_MS: '1000',
+  });
+  service = new EworkerService(definition, config, silentLogger());
+  await service.start();
+  await service.waitForConsumer(10_000);
+});
+
+afterAll(async () => {
+  await service?.stop();
+  await proxy?.close();
+  await connection?.close();
+  await schema?.drop();
+  await vhost?.drop();
+});
+
+function publish(n: number): void {
+  const id = newEventId();
+  const envelope = {
+    event_id: id,
+    event_type: TYPE,
+    timestamp: new Date().toISOString(),
+    revision: 1,
+    data: { n },
+  };
+  channel.publish(EVENTS_EXCHANGE, TYPE, Buffer.from(JSON.stringify(envelope)), {
+    persistent: true,
+    messageId: `${id}:1`,
+    headers: { [MESSAGE_HEADERS.tenant]: 'acme' },
+  });
+}
+
+async function seen(): Promise<number[]> {
+  const res = await schema.pool.query<{ n: number }>('SELECT n FROM seen ORDER BY id');
+  return res.rows.map((r) => r.n);
+}
+
+describe('an eworker losing PostgreSQL', () => {
+  it('waits and resumes in order, parking nothing: an outage is not a handler failure', async () => {
+    publish(0);
+    await eventually(async () => expect(await seen()).toEqual([0]));
+    proxy.cut();
+    for (let n = 1; n <= 100; n += 1) publish(n);
+    await eventually(async () => {
+      const metrics = await service.registry.metrics();
+      expect(metrics).toMatch(/reten_eworker_infrastructure_errors_total\{[^}]*\} [1-9]/);
+    });
+    proxy.restore();
+    await eventually(async () => expect(await seen()).toHaveLength(101), { timeoutMs: 20_000 });
+    expect(await seen()).toEqual([...Array(101).keys()]);
+    const failed = await schema.pool.query("SELECT 1 FROM eworker_marks WHERE status = 'failed'");
+    expect(failed.rowCount).toBe(0);
+  });
+});
