@@ -34,7 +34,7 @@ export function createStreamMetrics(registry: Registry): StreamMetrics {
     }),
     fanoutLatency: new Histogram({
       name: 'reten_stream_fanout_latency_seconds',
-      help: 'From the Redis PUBLISH of an event to its send to a live client',
+      help: 'From the Redis PUBLISH of an event to its send to the last live client of this replica',
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
     }),

@@ -111,7 +111,12 @@ export class RedisFanout {
     }
     if (!channel.recent.add(event.seq)) return;
     if (event.seq > channel.lastSeq) channel.lastSeq = event.seq;
-    for (const client of channel.clients) client.deliverLive(event);
+    let sent = 0;
+    for (const client of channel.clients) if (client.deliverLive(event)) sent += 1;
+    if (sent > 0) {
+      this.metrics.messagesOut.inc(sent);
+      this.metrics.fanoutLatency.observe(Math.max(0, Date.now() - event.publishedAtMs) / 1000);
+    }
   }
 
   /** After a reconnect: subscribe again, then resume every client from what it last got. */

@@ -53,29 +53,30 @@ export class StreamClient {
     private readonly metrics: StreamMetrics,
   ) {}
 
-  /** An event from the tenant's Redis channel. */
-  deliverLive(event: LiveEvent): void {
-    if (this.state === 'live') {
-      this.sendLive(event);
-    } else if (this.state === 'resuming') {
-      if (this.filter && !this.filter.matches(event.eventType)) return;
+  /**
+   * An event from the tenant's Redis channel; true when it was sent now (the caller counts
+   * messages and observes the fan-out latency once per event, not once per client).
+   */
+  deliverLive(event: LiveEvent): boolean {
+    if (this.state === 'live') return this.sendLive(event);
+    if (this.state === 'resuming') {
+      if (this.filter && !this.filter.matches(event.eventType)) return false;
       this.seam.push(event);
       this.seamBytes += event.json.length;
       if (this.queuedBytes() > this.limits.maxSendBufferBytes) this.closeSlow();
     }
+    return false;
   }
 
-  private sendLive(event: LiveEvent): void {
-    if (!this.filter?.matches(event.eventType)) return;
-    if (event.seq <= this.resumeFloor) return;
+  private sendLive(event: LiveEvent): boolean {
+    if (!this.filter?.matches(event.eventType)) return false;
+    if (event.seq <= this.resumeFloor) return false;
     if (this.backfilled.size > 0) {
-      if (this.backfilled.delete(event.seq)) return; // already sent by the backfill
+      if (this.backfilled.delete(event.seq)) return false; // already sent by the backfill
       // the relay publishes in seq order: past the newest backfilled seq, none can still come
       if (event.seq > this.backfilledMax) this.backfilled.clear();
     }
-    if (this.sendEvent(event.json, event.seq)) {
-      this.metrics.fanoutLatency.observe(Math.max(0, Date.now() - event.publishedAtMs) / 1000);
-    }
+    return this.sendEvent(event.json, event.seq);
   }
 
   /**
@@ -99,7 +100,10 @@ export class StreamClient {
     let done: () => void = () => undefined;
     this.lastFlush = new Promise<void>((resolve) => (done = resolve));
     const sent = this.sendEvent(event.json, seq, () => done());
-    if (sent) this.metrics.backfillEvents.inc();
+    if (sent) {
+      this.metrics.backfillEvents.inc();
+      this.metrics.messagesOut.inc();
+    }
     return sent;
   }
 
@@ -115,7 +119,6 @@ export class StreamClient {
     }
     this.ws.send(data, { binary: false }, done);
     if (seq > this.cursor) this.cursor = seq;
-    this.metrics.messagesOut.inc();
     return true;
   }
 
@@ -151,7 +154,7 @@ export class StreamClient {
     this.seamBytes = 0;
     for (const event of buffered) {
       if (this.state !== 'live') return;
-      this.sendLive(event);
+      if (this.sendLive(event)) this.metrics.messagesOut.inc();
     }
     if (this.pendingFilter) {
       this.filter = this.pendingFilter;
