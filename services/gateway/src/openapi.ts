@@ -15,6 +15,7 @@ import { EvciParamsSchema } from './routes/evci';
 import { EventIdParamsSchema } from './routes/events';
 import { authPaths, withSecurity } from './auth/openapi-auth';
 import { eworkerPaths } from './eworkers/openapi-eworkers';
+import { webhookPaths } from './webhooks/openapi-webhooks';
 
 const errorResponse = (description: string) => ({
   description,
@@ -51,6 +52,7 @@ export function buildOpenApiDocument(version: string): oas31.OpenAPIObject {
     paths: {
       ...authPaths,
       ...eworkerPaths,
+      ...webhookPaths,
       '/v1.0/event/{type}': {
         post: {
           operationId: 'ingestEvent',
