@@ -46,6 +46,22 @@ function pem(value: string): string {
   return value.replace(/\\n/g, '\n');
 }
 
+/**
+ * Throws ConfigError when the JWT settings cannot work: RS256 needs JWT_PUBLIC_KEY, and a
+ * service that issues tokens (`signs`) also JWT_PRIVATE_KEY. Call it right after loadConfig.
+ */
+export function checkAuthConfig(config: AuthConfigValues, options: { signs: boolean }): void {
+  const problems: string[] = [];
+  if (config.JWT_ALGORITHM === 'RS256') {
+    if (!config.JWT_PUBLIC_KEY)
+      problems.push('JWT_PUBLIC_KEY: required when JWT_ALGORITHM is RS256');
+    if (options.signs && !config.JWT_PRIVATE_KEY) {
+      problems.push('JWT_PRIVATE_KEY: required to issue tokens when JWT_ALGORITHM is RS256');
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+}
+
 /** JwtOptions from parsed config; warns when the development secret is in use. */
 export function jwtOptionsFromConfig(config: AuthConfigValues, log: Logger): JwtOptions {
   const common = {

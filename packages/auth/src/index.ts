@@ -14,5 +14,5 @@ export type { ApiKeyRecord } from './api-key-store';
 export { TenantStore } from './tenant-store';
 export type { TenantLimitsRecord } from './tenant-store';
 export { apiKeyIdOf, generateApiKey, hashApiKey } from './api-key-format';
-export { DEV_JWT_SECRET, authConfig, jwtOptionsFromConfig } from './auth-config';
+export { DEV_JWT_SECRET, authConfig, checkAuthConfig, jwtOptionsFromConfig } from './auth-config';
 export type { KeyCacheOptions } from './key-cache';

@@ -9,7 +9,7 @@ import {
   rabbitConfig,
   redisConfig,
 } from '@reten/config';
-import { authConfig } from '@reten/auth';
+import { authConfig, checkAuthConfig } from '@reten/auth';
 
 /** Every variable the gateway reads, with its default and meaning. */
 export const gatewayConfigShape = {
@@ -128,5 +128,7 @@ export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;
 
 /** Parses the gateway's environment; throws ConfigError naming each bad variable. */
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env) {
-  return loadConfig(gatewayConfigShape, env);
+  const config = loadConfig(gatewayConfigShape, env);
+  checkAuthConfig(config, { signs: true });
+  return config;
 }
