@@ -11,6 +11,13 @@ interface TenantRow {
   ingest_events_per_second: number | null;
 }
 
+function toLimits(row: TenantRow): TenantLimitsRecord {
+  return {
+    restRequestsPerMinute: row.rest_requests_per_minute,
+    ingestEventsPerSecond: row.ingest_events_per_second,
+  };
+}
+
 /** Tenants in PostgreSQL: existence and per-tenant limits. */
 export class TenantStore {
   private readonly table: string;
@@ -39,12 +46,7 @@ export class TenantStore {
       [id],
     );
     const row = res.rows[0];
-    return row
-      ? {
-          restRequestsPerMinute: row.rest_requests_per_minute,
-          ingestEventsPerSecond: row.ingest_events_per_second,
-        }
-      : undefined;
+    return row ? toLimits(row) : undefined;
   }
 
   /** Sets the given limits (undefined: unchanged, null: back to the default). */
@@ -66,11 +68,6 @@ export class TenantStore {
       ],
     );
     const row = res.rows[0];
-    return row
-      ? {
-          restRequestsPerMinute: row.rest_requests_per_minute,
-          ingestEventsPerSecond: row.ingest_events_per_second,
-        }
-      : undefined;
+    return row ? toLimits(row) : undefined;
   }
 }

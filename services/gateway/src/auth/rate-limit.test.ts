@@ -1,4 +1,4 @@
-import { TcpProxy, eventually, logSink, testServers, uniqueName } from '@reten/testing';
+import { TcpProxy, eventually, freePort, logSink, testServers, uniqueName } from '@reten/testing';
 import { startTestGateway } from '../test-fixture';
 import type { TestGateway } from '../test-fixture';
 import { api } from '../test-api';
@@ -204,6 +204,21 @@ describe('REST and ingest rate limits', () => {
     } finally {
       await gw.close();
       await proxy.close();
+    }
+  });
+
+  it('starts and serves with Redis unreachable from the start', async () => {
+    const nothing = await freePort();
+    const gw = await startTestGateway('rate limit no redis', {
+      env: { REDIS_URL: `redis://127.0.0.1:${nothing}` },
+    });
+    try {
+      const res = await api(gw, 'GET', REST_PATH);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-ratelimit-limit')).toBeNull();
+      expect((await api(gw, 'POST', '/v1.0/event/rate.noredis', {})).status).toBe(202);
+    } finally {
+      await gw.close();
     }
   });
 });
