@@ -3,6 +3,7 @@
 
 # ---- build: all dependencies, TypeScript build -------------------------------------------
 FROM node:22-bookworm-slim AS build
+ENV CI=true
 RUN npm i -g pnpm@10
 WORKDIR /app
 # Only the lockfile first: the dependency download stays cached until the lockfile changes.
