@@ -1,11 +1,10 @@
 import { z } from 'zod';
-import { defineEworker, registerEworker } from '@reten/eworker';
+import { defineEworker, registerEworker, startTestEworker } from '@reten/eworker';
 import type { EworkerService } from '@reten/eworker';
 import { eventually } from '@reten/testing';
 import { startTestGateway } from '../../services/gateway/src/test-fixture';
 import type { TestGateway } from '../../services/gateway/src/test-fixture';
 import { api, eventIdOf } from '../../services/gateway/src/test-api';
-import { startTestEworker } from './eworker-helpers';
 
 jest.setTimeout(60_000);
 
@@ -184,7 +183,11 @@ describe('eworker status, parked events and replay through the API', () => {
           ]);
         },
       }),
-      gw,
+      {
+        databaseUrl: gw.schema.databaseUrl,
+        schema: gw.schema.schema,
+        rabbitUrl: gw.vhost.url,
+      },
     );
   });
 

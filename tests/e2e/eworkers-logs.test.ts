@@ -1,10 +1,10 @@
+import { startTestEworker } from '@reten/eworker';
 import type { EworkerService } from '@reten/eworker';
 import { eventually } from '@reten/testing';
 import { clientLogEworker } from '../../services/eworkers/logs/src/client-log-eworker';
 import { startTestGateway } from '../../services/gateway/src/test-fixture';
 import type { TestGateway } from '../../services/gateway/src/test-fixture';
 import { api, eventIdOf } from '../../services/gateway/src/test-api';
-import { startTestEworker } from './eworker-helpers';
 
 jest.setTimeout(60_000);
 
@@ -23,7 +23,11 @@ const client = {
 
 beforeAll(async () => {
   gw = await startTestGateway('eworkers logs', { tenantId: 'acme' });
-  eworker = await startTestEworker(clientLogEworker, gw);
+  eworker = await startTestEworker(clientLogEworker, {
+    databaseUrl: gw.schema.databaseUrl,
+    schema: gw.schema.schema,
+    rabbitUrl: gw.vhost.url,
+  });
 });
 
 afterAll(async () => {

@@ -1,19 +1,12 @@
 import amqplib from 'amqplib';
 import type { Channel, ChannelModel } from 'amqplib';
 import { z } from 'zod';
-import { EVENTS_EXCHANGE, MESSAGE_HEADERS } from '@reten/contracts';
-import { newEventId } from '@reten/store';
-import {
-  TcpProxy,
-  createTestSchema,
-  createTestVhost,
-  eventually,
-  silentLogger,
-} from '@reten/testing';
+import { EVENTS_EXCHANGE } from '@reten/contracts';
+import { TcpProxy, createTestSchema, createTestVhost, eventually } from '@reten/testing';
 import type { TestSchema, TestVhost } from '@reten/testing';
-import { loadEworkerConfig } from './config';
 import { defineEworker } from './define-eworker';
-import { EworkerService } from './eworker-service';
+import type { EworkerService } from './eworker-service';
+import { publishLikeRelay, startTestEworker } from './test-eworker';
 
 const TYPE = 'test.reconnect';
 
@@ -41,21 +34,16 @@ beforeAll(async () => {
       await ctx.db.query('INSERT INTO seen (n) VALUES ($1)', [event.data.n]);
     },
   });
-  const config = loadEworkerConfig({
-    PORT: '0',
-    HOST: '127.0.0.1',
-    DATABASE_URL: schema.databaseUrl,
-    DATABASE_SCHEMA: schema.schema,
-    DATABASE_POOL_SIZE: '3',
-    // the eworker reaches RabbitMQ only through the proxy the test cuts
-    RABBITMQ_URL: proxy.proxiedUrl(vhost.url),
-    RABBITMQ_HEARTBEAT_SECONDS: '2',
-    MIGRATE_ON_START: 'false',
-    SHUTDOWN_DRAIN_TIMEOUT_MS: '1000',
-  });
-  service = new EworkerService(definition, config, silentLogger());
-  await service.start();
-  await service.waitForConsumer(10_000);
+  service = await startTestEworker(
+    definition,
+    { databaseUrl: schema.databaseUrl, schema: schema.schema, rabbitUrl: vhost.url },
+    {
+      // the eworker reaches RabbitMQ only through the proxy the test cuts
+      RABBITMQ_URL: proxy.proxiedUrl(vhost.url),
+      RABBITMQ_HEARTBEAT_SECONDS: '2',
+      DATABASE_POOL_SIZE: '3',
+    },
+  );
 });
 
 afterAll(async () => {
@@ -67,19 +55,7 @@ afterAll(async () => {
 });
 
 function publish(n: number): void {
-  const id = newEventId();
-  const envelope = {
-    event_id: id,
-    event_type: TYPE,
-    timestamp: new Date().toISOString(),
-    revision: 1,
-    data: { n },
-  };
-  channel.publish(EVENTS_EXCHANGE, TYPE, Buffer.from(JSON.stringify(envelope)), {
-    persistent: true,
-    messageId: `${id}:1`,
-    headers: { [MESSAGE_HEADERS.tenant]: 'acme' },
-  });
+  publishLikeRelay(channel, TYPE, { n });
 }
 
 async function seen(): Promise<number[]> {

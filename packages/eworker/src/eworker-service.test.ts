@@ -1,20 +1,14 @@
 import amqplib from 'amqplib';
 import type { Channel, ChannelModel } from 'amqplib';
 import { z } from 'zod';
-import {
-  EVENTS_EXCHANGE,
-  MESSAGE_HEADERS,
-  eworkerParkedQueueName,
-  eworkerQueueName,
-} from '@reten/contracts';
-import { newEventId } from '@reten/store';
-import { createTestSchema, createTestVhost, eventually, silentLogger } from '@reten/testing';
+import { EVENTS_EXCHANGE, eworkerParkedQueueName, eworkerQueueName } from '@reten/contracts';
+import { createTestSchema, createTestVhost, eventually } from '@reten/testing';
 import type { TestSchema, TestVhost } from '@reten/testing';
-import { loadEworkerConfig } from './config';
 import { defineEworker } from './define-eworker';
 import type { EworkerDefinition } from './define-eworker';
-import { EworkerService } from './eworker-service';
+import type { EworkerService } from './eworker-service';
 import { PARKED_HEADERS } from './parker';
+import { publishLikeRelay, startTestEworker } from './test-eworker';
 
 const TYPE = 'test.counter';
 
@@ -41,32 +35,12 @@ afterAll(async () => {
   await vhost.drop();
 });
 
-/** Publishes what the relay publishes for one event revision. */
 function publish(
   n: number,
-  options: { eventId?: string; revision?: number; type?: string; body?: Buffer } = {},
+  options: { eventId?: string; revision?: number; body?: Buffer } = {},
 ): string {
-  const eventId = options.eventId ?? newEventId();
-  const revision = options.revision ?? 1;
-  const type = options.type ?? TYPE;
   seq += 1;
-  const envelope = {
-    event_id: eventId,
-    event_type: type,
-    timestamp: new Date().toISOString(),
-    revision,
-    data: { n },
-  };
-  channel.publish(EVENTS_EXCHANGE, type, options.body ?? Buffer.from(JSON.stringify(envelope)), {
-    persistent: true,
-    messageId: `${eventId}:${revision}`,
-    headers: {
-      [MESSAGE_HEADERS.tenant]: 'acme',
-      [MESSAGE_HEADERS.revision]: revision,
-      [MESSAGE_HEADERS.seq]: String(seq),
-    },
-  });
-  return eventId;
+  return publishLikeRelay(channel, TYPE, { n }, { ...options, seq });
 }
 
 function counterEworker(
@@ -88,28 +62,15 @@ function counterEworker(
   });
 }
 
-async function startEworker(
+function startEworker(
   definition: EworkerDefinition,
   env: Record<string, string> = {},
 ): Promise<EworkerService> {
-  const config = loadEworkerConfig({
-    PORT: '0',
-    HOST: '127.0.0.1',
-    DATABASE_URL: schema.databaseUrl,
-    DATABASE_SCHEMA: schema.schema,
-    DATABASE_POOL_SIZE: '4',
-    RABBITMQ_URL: vhost.url,
-    MIGRATE_ON_START: 'false',
-    EWORKER_RETRY_BASE_MS: '20',
-    EWORKER_RETRY_MAX_MS: '100',
-    EWORKER_MAX_ATTEMPTS: '3',
-    SHUTDOWN_DRAIN_TIMEOUT_MS: '1000',
-    ...env,
-  });
-  const service = new EworkerService(definition, config, silentLogger());
-  await service.start();
-  await service.waitForConsumer(10_000);
-  return service;
+  return startTestEworker(
+    definition,
+    { databaseUrl: schema.databaseUrl, schema: schema.schema, rabbitUrl: vhost.url },
+    env,
+  );
 }
 
 async function handled(name: string): Promise<number[]> {
@@ -257,21 +218,7 @@ describe('EworkerService', () => {
       publish(1);
       publish(0, { body: Buffer.from('not json{') });
       publish(0, { body: Buffer.from(JSON.stringify({ hello: 'world' })) });
-      const badData = newEventId();
-      channel.publish(
-        EVENTS_EXCHANGE,
-        TYPE,
-        Buffer.from(
-          JSON.stringify({
-            event_id: badData,
-            event_type: TYPE,
-            timestamp: new Date().toISOString(),
-            revision: 1,
-            data: { n: 'three' },
-          }),
-        ),
-        { messageId: `${badData}:1`, headers: { [MESSAGE_HEADERS.tenant]: 'acme' } },
-      );
+      publishLikeRelay(channel, TYPE, { n: 'three' });
       publish(2);
       await eventually(async () => expect(await handled('poison')).toEqual([1, 2]));
       await eventually(async () => {

@@ -1,8 +1,8 @@
 import type { ConfirmPublisher } from '@reten/broker';
-import { EWORKER_REPLAY_HEADER, MESSAGE_HEADERS, eworkerQueueName } from '@reten/contracts';
+import { EWORKER_REPLAY_HEADER, eworkerQueueName } from '@reten/contracts';
 import { RetenError } from '@reten/contracts';
 import type { OutboxRow } from '@reten/store';
-import { envelopeJson } from '../relay/outbox-relay';
+import { toMessage } from '../relay/outbox-relay';
 import type { EworkerQueries } from './eworker-queries';
 
 /** Most revisions one replay request sends back (call again for more). */
@@ -31,24 +31,21 @@ export async function replayParked(
   const queue = eworkerQueueName(eworker);
   try {
     await publisher.publishBatch(
-      rows.map((row) => ({
-        exchange: '',
-        routingKey: queue,
-        content: Buffer.from(envelopeJson(row)),
-        options: {
-          persistent: true,
-          contentType: 'application/json',
-          messageId: `${row.eventId}:${row.revision}`,
-          type: row.eventType,
-          timestamp: Math.floor(row.receivedAt.getTime() / 1000),
-          headers: {
-            [MESSAGE_HEADERS.tenant]: row.tenantId,
-            [MESSAGE_HEADERS.revision]: row.revision,
-            [MESSAGE_HEADERS.seq]: row.seq,
-            [EWORKER_REPLAY_HEADER]: 1,
+      rows.map((row) => {
+        const message = toMessage(row);
+        return {
+          ...message,
+          exchange: '',
+          routingKey: queue,
+          options: {
+            ...message.options,
+            headers: {
+              ...(message.options.headers as Record<string, unknown>),
+              [EWORKER_REPLAY_HEADER]: 1,
+            },
           },
-        },
-      })),
+        };
+      }),
       confirmTimeoutMs,
     );
   } catch (err) {

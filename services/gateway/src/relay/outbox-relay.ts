@@ -23,7 +23,8 @@ export function envelopeJson(row: OutboxRow): string {
   );
 }
 
-function toMessage(row: OutboxRow): OutgoingMessage {
+/** The message the relay publishes for one revision (parked replay reuses it). */
+export function toMessage(row: OutboxRow): OutgoingMessage {
   return {
     exchange: EVENTS_EXCHANGE,
     routingKey: row.eventType,
