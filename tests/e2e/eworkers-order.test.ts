@@ -1,8 +1,15 @@
 import path from 'node:path';
-import { ServiceProcess, eventually, freePort } from '@reten/testing';
-import { startTestGateway } from '../../services/gateway/src/test-fixture';
-import type { TestGateway } from '../../services/gateway/src/test-fixture';
+import {
+  ServiceProcess,
+  createTestSchema,
+  createTestVhost,
+  eventually,
+  freePort,
+} from '@reten/testing';
+import type { TestSchema, TestVhost } from '@reten/testing';
 import { api } from '../../services/gateway/src/test-api';
+import { createApiKey, startGatewayProcess } from './gateway-process';
+import type { GatewayProcess } from './gateway-process';
 
 jest.setTimeout(180_000);
 
@@ -10,7 +17,10 @@ const TYPE = 'test.ordered';
 const TOTAL = 1000;
 const SCRIPT = path.join(__dirname, 'fixtures', 'order-eworker.js');
 
-let gw: TestGateway;
+let schema: TestSchema;
+let vhost: TestVhost;
+let gateway: GatewayProcess;
+let gw: { url: string; apiKey: string };
 const replicas: ServiceProcess[] = [];
 
 async function startReplica(): Promise<ServiceProcess> {
@@ -20,10 +30,10 @@ async function startReplica(): Promise<ServiceProcess> {
     env: {
       PORT: String(port),
       HOST: '127.0.0.1',
-      DATABASE_URL: gw.schema.databaseUrl,
-      DATABASE_SCHEMA: gw.schema.schema,
+      DATABASE_URL: schema.databaseUrl,
+      DATABASE_SCHEMA: schema.schema,
       DATABASE_POOL_SIZE: '3',
-      RABBITMQ_URL: gw.vhost.url,
+      RABBITMQ_URL: vhost.url,
       MIGRATE_ON_START: 'false',
       LOG_LEVEL: 'warn',
       EWORKER_PREFETCH: '100',
@@ -37,22 +47,28 @@ async function startReplica(): Promise<ServiceProcess> {
 }
 
 async function seen(): Promise<{ n: number; pid: number }[]> {
-  const res = await gw.schema.pool.query<{ n: number; pid: number }>(
+  const res = await schema.pool.query<{ n: number; pid: number }>(
     'SELECT n, pid FROM order_seen ORDER BY id',
   );
   return res.rows;
 }
 
 beforeAll(async () => {
-  gw = await startTestGateway('eworkers order', { tenantId: 'acme' });
-  await gw.schema.pool.query(
+  // every part a real process: the gateway (with its relay) and the eworker replicas
+  schema = await createTestSchema('eworkers order');
+  vhost = await createTestVhost('eworkers order');
+  gateway = await startGatewayProcess(schema, vhost);
+  gw = { url: gateway.url, apiKey: await createApiKey(schema, 'acme') };
+  await schema.pool.query(
     'CREATE TABLE order_seen (id bigint GENERATED ALWAYS AS IDENTITY, n int, event_id text, pid int)',
   );
 });
 
 afterAll(async () => {
   for (const r of replicas) await r.kill('SIGKILL');
-  await gw?.close();
+  await gateway?.process.kill('SIGTERM');
+  await schema?.drop();
+  await vhost?.drop();
 });
 
 describe('in-order processing by an eworker with two replicas', () => {
@@ -101,7 +117,7 @@ describe('in-order processing by an eworker with two replicas', () => {
     const handlers = new Set(rows.map((r) => r.pid));
     expect(handlers.size).toBeGreaterThanOrEqual(2);
     expect(rows.some((r) => r.pid === killedPid)).toBe(true);
-    const marks = await gw.schema.pool.query<{ processed: number; failed: number }>(
+    const marks = await schema.pool.query<{ processed: number; failed: number }>(
       `SELECT count(*) FILTER (WHERE status = 'processed')::int AS processed,
               count(*) FILTER (WHERE status <> 'processed')::int AS failed
          FROM eworker_marks WHERE eworker = 'order-test' AND tenant_id = 'acme'`,
