@@ -71,6 +71,21 @@ describe('docs/configuration.md and .env.example', () => {
     expect(env.split('\n').filter((line) => line !== '' && !line.startsWith('#'))).toEqual([]);
   });
 
+  it('holds defaults every process accepts: .env.example uncommented is a valid .env', () => {
+    const env: Record<string, string> = {};
+    for (const line of readFileSync(generator.ENV_EXAMPLE, 'utf8').split('\n')) {
+      const match = /^# ([A-Z][A-Z0-9_]*)=(.*)$/.exec(line);
+      if (match) env[match[1]!] = match[2]!;
+    }
+    for (const section of sections) {
+      // as pnpm start does: each process gets the RETEN_* keys it reads, and every other one
+      const own = Object.fromEntries(
+        Object.entries(env).filter(([key]) => !key.startsWith('RETEN_') || key in section.shape),
+      );
+      expect(() => sharedConfig.loadConfig(section.shape, own)).not.toThrow();
+    }
+  });
+
   it('gives every variable a description and a default in the tables', () => {
     const doc = readFileSync(generator.DOC, 'utf8');
     const rows = doc.split('\n').filter((line) => /^\| `[A-Z0-9_]+`/.test(line));
