@@ -57,7 +57,7 @@ export class AttemptRunner {
       await this.defer(row, token, body, Math.max(slot.waitMs, 100), 'rate_limit');
       return;
     }
-    if (slot.waitMs > 0) await sleep(slot.waitMs);
+    if (slot.waitMs >= 1) await sleep(slot.waitMs);
     const now = new Date();
     const headers = requestHeaders(endpoint, row, body, this.options.userAgent, now);
     const result = await sender.send(endpoint.id, endpoint.url, headers, body);

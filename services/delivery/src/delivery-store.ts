@@ -172,11 +172,18 @@ export class DeliveryStore {
        a AS (
          INSERT INTO webhook_attempts (tenant_id, delivery_id, endpoint_id, attempt, started_at,
                 latency_ms, succeeded, status_code, phase, error, response_excerpt)
-         SELECT tenant_id, id, endpoint_id, attempts, $6, $9, $10, $7, $11, $8, $12 FROM d)
-       UPDATE webhook_endpoints e
-          SET failing_since = CASE WHEN $10 THEN NULL ELSE COALESCE(e.failing_since, $6) END
-         FROM d WHERE e.id = d.endpoint_id
-       RETURNING e.failing_since`,
+         SELECT tenant_id, id, endpoint_id, attempts, $6, $9, $10, $7, $11, $8, $12 FROM d),
+       -- the endpoint row is written only when its failure run starts or ends, so concurrent
+       -- attempts to one endpoint do not queue on its row lock
+       u AS (
+         UPDATE webhook_endpoints e SET failing_since = CASE WHEN $10 THEN NULL ELSE $6 END
+           FROM d WHERE e.id = d.endpoint_id
+            AND (CASE WHEN $10 THEN e.failing_since IS NOT NULL ELSE e.failing_since IS NULL END)
+         RETURNING e.failing_since)
+       SELECT CASE WHEN $10 THEN NULL
+                   ELSE COALESCE((SELECT failing_since FROM u LIMIT 1), e.failing_since) END
+                AS failing_since
+         FROM d JOIN webhook_endpoints e ON e.id = d.endpoint_id`,
       [
         row.id,
         expectedToken,

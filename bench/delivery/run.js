@@ -1,0 +1,253 @@
+/**
+ * `pnpm bench:delivery`: deliveries/s from the queue to a local receiver (a minimal
+ * node:http server answering 204, own process) at 1, 10 and 100 endpoints, against a baseline
+ * measured in the same run with the same messages: a bare amqplib consumer (same prefetch)
+ * POSTing each message with undici and acking after the 2xx (bench/delivery/baseline.js).
+ * Then publish→receipt latency at a paced rate, for both, and the latency Reten adds.
+ * Env: BENCH_MESSAGES (3000 per scenario), BENCH_PREFETCH (100), BENCH_ENDPOINT_IN_FLIGHT (10,
+ * the delivery service's DELIVERY_ENDPOINT_MAX_IN_FLIGHT), BENCH_LATENCY_RATE (200 msg/s),
+ * BENCH_LATENCY_SECONDS (3), BENCH_ENDPOINTS (1,10,100), BENCH_DATABASE_URL.
+ */
+const fs = require('node:fs');
+const path = require('node:path');
+const { fork } = require('node:child_process');
+const { randomBytes } = require('node:crypto');
+const amqplib = require('amqplib');
+const { Client } = require('pg');
+const h = require('../lib/harness');
+
+const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 3000);
+const PREFETCH = Number(process.env.BENCH_PREFETCH ?? 100);
+const IN_FLIGHT = Number(process.env.BENCH_ENDPOINT_IN_FLIGHT ?? 10);
+const LAT_RATE = Number(process.env.BENCH_LATENCY_RATE ?? 200);
+const LAT_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 3);
+const ENDPOINTS = (process.env.BENCH_ENDPOINTS ?? '1,10,100').split(',').map(Number);
+const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/reten_bench';
+const DELIVERY = path.join(h.ROOT, 'services/delivery/dist/main.js');
+const MIGRATE = path.join(h.ROOT, 'packages/store/dist/migrate-cli.js');
+const EVENTS_EXCHANGE = 'reten.events';
+const TENANT = 'bench';
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const pct = (sorted, p) =>
+  sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+
+function startReceiver() {
+  const child = fork(path.join(__dirname, 'receiver.js'), [], { stdio: 'inherit' });
+  return new Promise((resolve) => {
+    child.once('message', (m) => {
+      const stats = (run, withLatencies = false) =>
+        new Promise((res) => {
+          const on = (msg) => {
+            if (msg.run !== run) return;
+            child.off('message', on);
+            res(msg);
+          };
+          child.on('message', on);
+          child.send({ cmd: 'stats', run, withLatencies });
+        });
+      resolve({ child, port: m.port, stats });
+    });
+  });
+}
+
+async function waitCount(receiver, run, n, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const s = await receiver.stats(run);
+    if (s.count >= n) return Date.now();
+    if (Date.now() > deadline) throw new Error(`run ${run}: ${s.count}/${n} received`);
+    await sleep(20);
+  }
+}
+
+/** Publishes `n` relay-shaped messages round-robin over `endpoints` types; `paced` in msg/s. */
+async function publish(url, n, endpoints, paced) {
+  const conn = await amqplib.connect(url);
+  const ch = await conn.createConfirmChannel();
+  await ch.assertExchange(EVENTS_EXCHANGE, 'topic', { durable: true });
+  const interval = paced ? 1000 / paced : 0;
+  const start = Date.now();
+  for (let i = 0; i < n; i++) {
+    if (interval) {
+      const due = start + i * interval;
+      if (due > Date.now()) await sleep(due - Date.now());
+    }
+    const id = `evt_${randomBytes(13).toString('hex').toUpperCase().slice(0, 26)}`;
+    const type = `bench.e${i % endpoints}`;
+    const body = JSON.stringify({
+      event_id: id.replace(/[ILOU]/g, 'A'),
+      event_type: type,
+      timestamp: new Date().toISOString(),
+      revision: 1,
+      data: { i, t: Date.now() },
+    });
+    ch.publish(EVENTS_EXCHANGE, type, Buffer.from(body), {
+      persistent: true,
+      contentType: 'application/json',
+      messageId: `${id}:1`,
+      headers: { 'x-reten-tenant': TENANT, 'x-reten-revision': 1, 'x-reten-seq': String(i + 1) },
+    });
+    if (i % 200 === 199 || interval) await ch.waitForConfirms();
+  }
+  await ch.waitForConfirms();
+  await conn.close();
+}
+
+async function scenario(receiver, endpoints) {
+  const tag = `${endpoints}e${randomBytes(3).toString('hex')}`;
+  const base = `http://127.0.0.1:${receiver.port}`;
+  const results = {};
+  for (const which of ['baseline', 'reten']) {
+    const vhost = h.createVhost(`bench_delivery_${which}_${tag}`);
+    let child;
+    const runs = { tp: `${which}${tag}tp`, lat: `${which}${tag}lat` };
+    const schema = `bench_delivery_${tag}`;
+    try {
+      if (which === 'baseline') {
+        const conn = await amqplib.connect(vhost.url);
+        const ch = await conn.createChannel();
+        await ch.assertExchange(EVENTS_EXCHANGE, 'topic', { durable: true });
+        await ch.assertQueue('bench.baseline', {
+          durable: true,
+          arguments: { 'x-queue-type': 'quorum', 'x-delivery-limit': 50 },
+        });
+        await ch.bindQueue('bench.baseline', EVENTS_EXCHANGE, '#');
+        await conn.close();
+      }
+      const start = async (run) => {
+        if (which === 'baseline') {
+          child = fork(
+            path.join(__dirname, 'baseline.js'),
+            [vhost.url, 'bench.baseline', String(PREFETCH), `${base}/run/${run}`],
+            { stdio: 'inherit' },
+          );
+          await new Promise((r) => child.once('message', r));
+        } else {
+          const port = await h.freePort();
+          child = h.startNode(
+            DELIVERY,
+            [],
+            {
+              PORT: String(port),
+              HOST: '127.0.0.1',
+              LOG_LEVEL: 'warn',
+              DATABASE_URL,
+              DATABASE_SCHEMA: schema,
+              RABBITMQ_URL: vhost.url,
+              REDIS_KEY_PREFIX: `bench:${tag}:`,
+              WEBHOOK_ALLOW_PRIVATE: 'true',
+              DELIVERY_PREFETCH: String(PREFETCH),
+              DELIVERY_ENDPOINT_MAX_IN_FLIGHT: String(IN_FLIGHT),
+            },
+            'delivery',
+          );
+          await h.waitReady(`http://127.0.0.1:${port}/readyz`, child);
+        }
+      };
+      if (which === 'reten') {
+        const env = { DATABASE_URL, DATABASE_SCHEMA: schema, LOG_LEVEL: 'warn' };
+        const mig = h.startNode(MIGRATE, [], env, 'migrate');
+        if ((await mig.exited) !== 0) throw new Error(`migrate failed:\n${mig.output.join('')}`);
+      }
+      const r = {};
+      for (const phase of ['tp', 'lat']) {
+        if (which === 'reten') {
+          await withDb(async (db) => {
+            await db.query(`SET search_path = "${schema}"`);
+            await db.query('DELETE FROM webhook_endpoints');
+            for (let i = 0; i < endpoints; i++) {
+              await db.query(
+                `INSERT INTO webhook_endpoints (id, tenant_id, url, event_types, rate_limit_per_second, secret)
+                 VALUES ($1, $2, $3, $4, 100000, $5)`,
+                [
+                  `wh_BENCH${String(i).padStart(22, '0')}`,
+                  TENANT,
+                  `${base}/run/${runs[phase]}/e${i}`,
+                  [`bench.e${i}`],
+                  `whsec_${randomBytes(32).toString('base64')}`,
+                ],
+              );
+            }
+          });
+        }
+        await start(runs[phase]);
+        const n = phase === 'tp' ? MESSAGES : LAT_RATE * LAT_SECONDS;
+        const t0 = Date.now();
+        await publish(vhost.url, n, endpoints, phase === 'tp' ? 0 : LAT_RATE);
+        const t1 = await waitCount(receiver, runs[phase], n, 300_000);
+        if (phase === 'tp') r.perSecond = n / ((t1 - t0) / 1000);
+        else {
+          const s = await receiver.stats(runs[phase], true);
+          const sorted = s.latencies.sort((a, b) => a - b);
+          r.p50 = pct(sorted, 0.5);
+          r.p99 = pct(sorted, 0.99);
+        }
+        await h.stop(child);
+      }
+      results[which] = r;
+    } finally {
+      if (child) await h.stop(child);
+      vhost.drop();
+      if (which === 'reten') {
+        await withDb((db) => db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
+      }
+    }
+  }
+  return results;
+}
+
+async function withDb(fn) {
+  const db = new Client({ connectionString: DATABASE_URL });
+  try {
+    await db.connect();
+  } catch (err) {
+    if (err.code !== '3D000') throw err;
+    const admin = new Client({ connectionString: DATABASE_URL.replace(/\/[^/]*$/, '/postgres') });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE "${new URL(DATABASE_URL).pathname.slice(1)}"`);
+    await admin.end();
+    await db.connect();
+  }
+  try {
+    return await fn(db);
+  } finally {
+    await db.end();
+  }
+}
+
+async function main() {
+  if (!fs.existsSync(DELIVERY)) throw new Error('run `tsc -b` first (services/delivery/dist)');
+  const receiver = await startReceiver();
+  const rows = [];
+  try {
+    for (const endpoints of ENDPOINTS) {
+      const r = await scenario(receiver, endpoints);
+      rows.push({ endpoints, ...r });
+      const ratio = r.reten.perSecond / r.baseline.perSecond;
+      console.log(
+        `${String(endpoints).padStart(3)} endpoint(s): baseline ${h.fmt(r.baseline.perSecond)}/s, ` +
+          `reten ${h.fmt(r.reten.perSecond)}/s, ratio ${h.fmt(ratio, 2)} (goal ≥ 0.60); ` +
+          `publish→receipt p50/p99 baseline ${r.baseline.p50}/${r.baseline.p99} ms, ` +
+          `reten ${r.reten.p50}/${r.reten.p99} ms, added p50 ${r.reten.p50 - r.baseline.p50} ms, ` +
+          `p99 ${r.reten.p99 - r.baseline.p99} ms`,
+      );
+    }
+  } finally {
+    receiver.child.kill();
+  }
+  const out = path.join(h.ROOT, 'bench/results', `delivery-${Date.now()}.json`);
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.writeFileSync(
+    out,
+    JSON.stringify({ messages: MESSAGES, prefetch: PREFETCH, inFlight: IN_FLIGHT, rows }, null, 2),
+  );
+  console.log(
+    `(${MESSAGES} messages per run, prefetch ${PREFETCH}, ${IN_FLIGHT} in flight per endpoint; ${out})`,
+  );
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
