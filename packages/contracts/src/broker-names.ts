@@ -48,8 +48,8 @@ export const EWORKER_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,63}$/;
 /**
  * Redeliveries the broker allows per message on an eworker queue. Eworkers retry in process
  * and never requeue, so only crashes count: a message that killed this many consumers in a
- * row is dead-lettered away (dropped, since the queue has no dead-letter exchange) rather than
- * crash-looping every replica. Set explicitly because RabbitMQ 4 defaults to 20.
+ * row is dead-lettered (at least once) to the parked queue rather than crash-looping every
+ * replica. Set explicitly because RabbitMQ 4 defaults to 20.
  */
 export const EWORKER_DELIVERY_LIMIT = 50;
 
@@ -68,8 +68,10 @@ export function eworkerParkedQueueName(name: string): string {
 
 /**
  * An eworker's queues: `reten.eworker.<name>` (quorum, single active consumer, bound to each
- * of its event types) and `reten.eworker.<name>.parked` (quorum, an operator's copy of what was
- * parked; the failed marks in PostgreSQL are what the API counts and replays).
+ * of its event types, dead-lettering a message past the delivery limit to the parked queue;
+ * `reject-publish` keeps that dead-lettering at-least-once) and `reten.eworker.<name>.parked`
+ * (quorum, an operator's copy of what was parked; the failed marks in PostgreSQL are what the
+ * API counts and replays).
  */
 export function eworkerTopology(name: string, types: readonly string[]): Topology {
   if (!EWORKER_NAME_PATTERN.test(name)) throw new Error(`invalid eworker name: ${name}`);
@@ -84,6 +86,10 @@ export function eworkerTopology(name: string, types: readonly string[]): Topolog
           'x-queue-type': 'quorum',
           'x-single-active-consumer': true,
           'x-delivery-limit': EWORKER_DELIVERY_LIMIT,
+          'x-overflow': 'reject-publish',
+          'x-dead-letter-exchange': '',
+          'x-dead-letter-routing-key': eworkerParkedQueueName(name),
+          'x-dead-letter-strategy': 'at-least-once',
         },
       },
       {

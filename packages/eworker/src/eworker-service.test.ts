@@ -1,7 +1,13 @@
 import amqplib from 'amqplib';
 import type { Channel, ChannelModel } from 'amqplib';
 import { z } from 'zod';
-import { EVENTS_EXCHANGE, eworkerParkedQueueName, eworkerQueueName } from '@reten/contracts';
+import {
+  EVENTS_EXCHANGE,
+  eworkerParkedQueueName,
+  eworkerQueueName,
+  eworkerTopology,
+} from '@reten/contracts';
+import { declareTopology } from '@reten/broker';
 import { createTestSchema, createTestVhost, eventually } from '@reten/testing';
 import type { TestSchema, TestVhost } from '@reten/testing';
 import { defineEworker } from './define-eworker';
@@ -153,15 +159,7 @@ describe('EworkerService', () => {
   });
 
   it('handles a revision once when copies of it arrive in the same batch', async () => {
-    await channel.assertQueue(eworkerQueueName('same-batch'), {
-      durable: true,
-      arguments: {
-        'x-queue-type': 'quorum',
-        'x-single-active-consumer': true,
-        'x-delivery-limit': 50,
-      },
-    });
-    await channel.bindQueue(eworkerQueueName('same-batch'), EVENTS_EXCHANGE, TYPE);
+    await declareTopology(channel, eworkerTopology('same-batch', [TYPE]));
     // queued before the eworker starts: the copies are delivered together
     publish(9);
     const id = publish(10);
