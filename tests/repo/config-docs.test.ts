@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as sharedConfig from '@reten/config';
 import type { ConfigShape } from '@reten/config';
+import { STACK_SERVICES } from './stack-services';
 import { REPO_ROOT, prettierFormat } from './prettier-format';
 
 interface Section {
@@ -19,17 +20,8 @@ interface Generator {
   ENV_EXAMPLE: string;
 }
 
-interface StackService {
-  name: string;
-  dir: string;
-  config: string[];
-}
-
 const load = createRequire(__filename);
 const generator = load('../../scripts/config-table.js') as Generator;
-const { STACK_SERVICES } = load('../../scripts/stack-services.js') as {
-  STACK_SERVICES: StackService[];
-};
 
 /** A service's config module from its TypeScript source, or undefined when it has none yet. */
 function loadSource(file: string): unknown {

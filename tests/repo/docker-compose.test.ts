@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
+import { STACK_SERVICES } from './stack-services';
 import { REPO_ROOT } from './prettier-format';
 
 interface ComposeService {
@@ -14,16 +14,6 @@ interface ComposeService {
   healthcheck?: { test?: string[] | string };
   depends_on?: Record<string, { condition: string }>;
 }
-
-interface StackService {
-  name: string;
-  dir: string;
-  port: number;
-}
-
-const { STACK_SERVICES } = createRequire(__filename)('../../scripts/stack-services.js') as {
-  STACK_SERVICES: StackService[];
-};
 
 /**
  * `docker-compose config` (Debian's docker-compose 1.29, installed by scripts/test-prereqs.sh:

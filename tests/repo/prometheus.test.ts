@@ -1,23 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
+import { STACK_SERVICES } from './stack-services';
 import { REPO_ROOT } from './prettier-format';
-
-interface StackService {
-  name: string;
-  port: number;
-}
 
 interface Rule {
   alert: string;
   expr: string;
   annotations?: { summary?: string };
 }
-
-const { STACK_SERVICES } = createRequire(__filename)('../../scripts/stack-services.js') as {
-  STACK_SERVICES: StackService[];
-};
 
 /** A YAML file as plain data, through PyYAML (present with docker-compose, see test-prereqs). */
 function readYaml<T>(file: string): T {

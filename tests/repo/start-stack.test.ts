@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
@@ -13,17 +12,8 @@ import {
   uniqueName,
 } from '@reten/testing';
 import type { TestSchema, TestVhost } from '@reten/testing';
+import { STACK_SERVICES } from './stack-services';
 import { REPO_ROOT } from './prettier-format';
-
-interface StackService {
-  name: string;
-  dir: string;
-  port: number;
-}
-
-const { STACK_SERVICES } = createRequire(__filename)('../../scripts/stack-services.js') as {
-  STACK_SERVICES: StackService[];
-};
 
 /** `pnpm start`'s process (after `tsc -b`), with its output kept. */
 class Stack {
