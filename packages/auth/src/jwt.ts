@@ -1,3 +1,5 @@
+import { createPrivateKey, createPublicKey, createSecretKey } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { z } from 'zod';
 import { ScopeSchema } from '@reten/contracts';
@@ -29,7 +31,20 @@ export interface TokenClaims {
 
 /** Signs and verifies Reten access tokens (`sub` = API key id, `tenant`, `scopes`). */
 export class TokenCodec {
-  constructor(private readonly options: JwtOptions) {}
+  // KeyObjects made once: given a string, jsonwebtoken tries (and fails) to parse it as a PEM
+  // key on every call, which costs ~50x the HMAC itself
+  private readonly signingKey: KeyObject | undefined;
+  private readonly verifyingKey: KeyObject;
+
+  constructor(private readonly options: JwtOptions) {
+    if (options.algorithm === 'HS256') {
+      this.signingKey = createSecretKey(Buffer.from(options.secret, 'utf8'));
+      this.verifyingKey = this.signingKey;
+    } else {
+      this.signingKey = options.privateKey ? createPrivateKey(options.privateKey) : undefined;
+      this.verifyingKey = createPublicKey(options.publicKey);
+    }
+  }
 
   get ttlSeconds(): number {
     return this.options.ttlSeconds;
@@ -38,7 +53,7 @@ export class TokenCodec {
   /** A signed token for the key, valid for `ttlSeconds`. */
   sign(claims: TokenClaims): string {
     const o = this.options;
-    const key = o.algorithm === 'HS256' ? o.secret : o.privateKey;
+    const key = this.signingKey;
     if (key === undefined) throw new Error('JWT signing needs a private key (RS256)');
     return jwt.sign({ tenant: claims.tenantId, scopes: claims.scopes }, key, {
       algorithm: o.algorithm,
@@ -54,7 +69,7 @@ export class TokenCodec {
     const o = this.options;
     let payload: unknown;
     try {
-      payload = jwt.verify(token, o.algorithm === 'HS256' ? o.secret : o.publicKey, {
+      payload = jwt.verify(token, this.verifyingKey, {
         algorithms: [o.algorithm],
         issuer: o.issuer,
         audience: o.audience,
