@@ -85,4 +85,12 @@ describe('infra/prometheus', () => {
     const unknown = [...used].filter((metric) => !source.includes(`'${metric}'`));
     expect(unknown).toEqual([]);
   });
+
+  it('documents in docs/operations.md only metrics that some service registers', () => {
+    const doc = readFileSync(path.join(REPO_ROOT, 'docs/operations.md'), 'utf8');
+    const named = new Set([...doc.matchAll(/\b(?:reten|http)_[a-z_]+/g)].map((m) => m[0]));
+    expect(named.size).toBeGreaterThan(10);
+    const source = sourceText();
+    expect([...named].filter((metric) => !source.includes(`'${metric}'`))).toEqual([]);
+  });
 });
