@@ -1,3 +1,4 @@
+import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { z } from 'zod';
 import { ConfigError, intVar } from '@reten/config';
 import type { Logger } from '@reten/observability';
@@ -46,6 +47,15 @@ function pem(value: string): string {
   return value.replace(/\\n/g, '\n');
 }
 
+function parses(make: () => unknown): boolean {
+  try {
+    make();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Throws ConfigError when the JWT settings cannot work: RS256 needs JWT_PUBLIC_KEY, and a
  * service that issues tokens (`signs`) also JWT_PRIVATE_KEY. Call it right after loadConfig.
@@ -57,6 +67,12 @@ export function checkAuthConfig(config: AuthConfigValues, options: { signs: bool
       problems.push('JWT_PUBLIC_KEY: required when JWT_ALGORITHM is RS256');
     if (options.signs && !config.JWT_PRIVATE_KEY) {
       problems.push('JWT_PRIVATE_KEY: required to issue tokens when JWT_ALGORITHM is RS256');
+    }
+    if (config.JWT_PUBLIC_KEY && !parses(() => createPublicKey(pem(config.JWT_PUBLIC_KEY)))) {
+      problems.push('JWT_PUBLIC_KEY: not a PEM public key');
+    }
+    if (config.JWT_PRIVATE_KEY && !parses(() => createPrivateKey(pem(config.JWT_PRIVATE_KEY)))) {
+      problems.push('JWT_PRIVATE_KEY: not a PEM private key');
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);

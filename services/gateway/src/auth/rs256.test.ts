@@ -49,5 +49,8 @@ describe('RS256 access tokens', () => {
     expect(load({})).toThrow(ConfigError);
     expect(load({})).toThrow('JWT_PUBLIC_KEY');
     expect(load({ JWT_PUBLIC_KEY: keys.publicKey })).toThrow('JWT_PRIVATE_KEY');
+    expect(load({ JWT_PUBLIC_KEY: 'not a key', JWT_PRIVATE_KEY: keys.privateKey })).toThrow(
+      'JWT_PUBLIC_KEY: not a PEM public key',
+    );
   });
 });
