@@ -108,6 +108,28 @@ describe('schema validation at the gateway', () => {
     expect(ok.status).toBe(200);
   });
 
+  it('shows a registered eworker that has not processed an event yet as pending', async () => {
+    const id = eventIdOf(
+      await api(gw, 'POST', '/v1.0/event/order.created', {
+        order_id: 'o9',
+        items: [{ sku: 'a', qty: 1 }],
+        currency: 'EUR',
+      }),
+    );
+    const res = await api(gw, 'GET', `/api/v1/events/${id}`);
+    expect(res.status).toBe(200);
+    expect((res.body as { eworkers: unknown }).eworkers).toEqual([
+      {
+        eworker: 'orders',
+        revision: 1,
+        status: 'pending',
+        attempts: 0,
+        last_error: null,
+        updated_at: null,
+      },
+    ]);
+  });
+
   it('accepts any JSON for a type no eworker registered', async () => {
     const res = await api(gw, 'POST', '/v1.0/event/order.unregistered', { anything: [1, 'x'] });
     expect(res.status).toBe(202);
