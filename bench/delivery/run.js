@@ -4,7 +4,7 @@
  * measured in the same run with the same messages: a bare amqplib consumer (same prefetch)
  * POSTing each message with undici and acking after the 2xx (bench/delivery/baseline.js).
  * Then publish→receipt latency at a paced rate, for both, and the latency Reten adds.
- * Env: BENCH_MESSAGES (3000 per scenario), BENCH_PREFETCH (100), BENCH_ENDPOINT_IN_FLIGHT (10,
+ * Env: BENCH_MESSAGES (3000 per scenario), BENCH_PREFETCH (100), BENCH_ENDPOINT_IN_FLIGHT (= prefetch,
  * the delivery service's DELIVERY_ENDPOINT_MAX_IN_FLIGHT), BENCH_LATENCY_RATE (200 msg/s),
  * BENCH_LATENCY_SECONDS (3), BENCH_ENDPOINTS (1,10,100), BENCH_DATABASE_URL.
  */
@@ -18,7 +18,7 @@ const h = require('../lib/harness');
 
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 3000);
 const PREFETCH = Number(process.env.BENCH_PREFETCH ?? 100);
-const IN_FLIGHT = Number(process.env.BENCH_ENDPOINT_IN_FLIGHT ?? 10);
+const IN_FLIGHT = Number(process.env.BENCH_ENDPOINT_IN_FLIGHT ?? PREFETCH);
 const LAT_RATE = Number(process.env.BENCH_LATENCY_RATE ?? 200);
 const LAT_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 3);
 const ENDPOINTS = (process.env.BENCH_ENDPOINTS ?? '1,10,100').split(',').map(Number);

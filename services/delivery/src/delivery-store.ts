@@ -4,6 +4,7 @@ import { newEventId, newPrefixedId, outboxChannel } from '@reten/store';
 import type { AttemptResult } from './retry-policy';
 import type { DeliveryRow, Endpoint } from './endpoint';
 import { INITIAL_TOKEN } from './endpoint';
+import { MicroBatch } from './micro-batch';
 
 interface EndpointRecord {
   id: string;
@@ -84,9 +85,32 @@ export interface DispatchItem {
   occurredAt: Date;
 }
 
+interface EnsureItem {
+  tenantId: string;
+  event: { eventId: string; revision: number; eventType: string; seq: string };
+  endpointIds: string[];
+}
+
+interface RecordItem {
+  row: DeliveryRow;
+  expectedToken: string | null;
+  result: AttemptResult;
+  outcome: AttemptOutcome;
+}
+
+const BATCH_MAX = 200;
+
 /** The delivery service's reads and writes; every statement names the tenant or a row id. */
 export class DeliveryStore {
   private readonly outbox: string;
+  private readonly ensureBatch = new MicroBatch<EnsureItem, DeliveryRow[]>(
+    (items) => this.ensureMany(items),
+    BATCH_MAX,
+  );
+  private readonly recordBatch = new MicroBatch<
+    RecordItem,
+    { failingSince: Date | null } | undefined
+  >((items) => this.recordMany(items), BATCH_MAX);
 
   constructor(
     private readonly pool: Pool,
@@ -109,38 +133,61 @@ export class DeliveryStore {
 
   /**
    * The delivery rows of one event revision to these endpoints, created when missing
-   * (idempotent: a redelivered message finds the rows it created before).
+   * (idempotent: a redelivered message finds the rows it created before). Concurrent calls
+   * share one statement.
    */
-  async ensureDeliveries(
+  ensureDeliveries(
     tenantId: string,
     event: { eventId: string; revision: number; eventType: string; seq: string },
     endpointIds: string[],
   ): Promise<DeliveryRow[]> {
+    return this.ensureBatch.call({ tenantId, event, endpointIds });
+  }
+
+  private async ensureMany(items: EnsureItem[]): Promise<DeliveryRow[][]> {
+    const flat = items.flatMap((it) =>
+      it.endpointIds.map((endpointId) => ({ ...it.event, tenantId: it.tenantId, endpointId })),
+    );
     const res = await this.pool.query<DeliveryRecord>(
-      `WITH ins AS (
+      `WITH i AS (
+         SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::bigint[],
+                              $6::text[], $7::text[])
+           AS i(id, tenant_id, revision, event_id, event_seq, event_type, endpoint_id)),
+       ins AS (
          INSERT INTO webhook_deliveries (id, tenant_id, endpoint_id, event_id, revision, event_type,
                                          event_seq, token)
-         SELECT ids.id, $1, ids.endpoint_id, $2, $3, $4, $5, $6
-           FROM unnest($7::text[], $8::text[]) AS ids(id, endpoint_id)
+         SELECT id, tenant_id, endpoint_id, event_id, revision, event_type, event_seq, $8 FROM i
          ON CONFLICT (endpoint_id, event_id, revision) DO NOTHING
          RETURNING ${DELIVERY_COLUMNS})
        SELECT ${DELIVERY_COLUMNS} FROM ins
        UNION ALL
-       SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries
-        WHERE tenant_id = $1 AND event_id = $2 AND revision = $3
-          AND endpoint_id = ANY($8::text[]) AND endpoint_id NOT IN (SELECT endpoint_id FROM ins)`,
+       SELECT ${DELIVERY_COLUMNS.split(', ')
+         .map((c) => `d.${c}`)
+         .join(', ')}
+         FROM webhook_deliveries d
+         JOIN i ON d.tenant_id = i.tenant_id AND d.endpoint_id = i.endpoint_id
+               AND d.event_id = i.event_id AND d.revision = i.revision`,
       [
-        tenantId,
-        event.eventId,
-        event.revision,
-        event.eventType,
-        event.seq,
+        flat.map(() => newPrefixedId('dlv')),
+        flat.map((f) => f.tenantId),
+        flat.map((f) => f.revision),
+        flat.map((f) => f.eventId),
+        flat.map((f) => f.seq),
+        flat.map((f) => f.eventType),
+        flat.map((f) => f.endpointId),
         INITIAL_TOKEN,
-        endpointIds.map(() => newPrefixedId('dlv')),
-        endpointIds,
       ],
     );
-    return res.rows.map(toDelivery);
+    const rows = res.rows.map(toDelivery);
+    return items.map((it) =>
+      rows.filter(
+        (r) =>
+          r.tenantId === it.tenantId &&
+          r.eventId === it.event.eventId &&
+          r.revision === it.event.revision &&
+          it.endpointIds.includes(r.endpointId),
+      ),
+    );
   }
 
   async delivery(id: string): Promise<DeliveryRow | undefined> {
@@ -155,52 +202,82 @@ export class DeliveryStore {
   /**
    * Stores an attempt and its outcome, only if the row still holds `expectedToken`, and keeps
    * the endpoint's failure run: returns since when it has been failing (null after a success),
-   * or undefined when the row was taken over by a newer message.
+   * or undefined when the row was taken over by a newer message. Concurrent calls share one
+   * statement.
    */
-  async recordAttempt(
+  recordAttempt(
     row: DeliveryRow,
     expectedToken: string | null,
     result: AttemptResult,
     outcome: AttemptOutcome,
   ): Promise<{ failingSince: Date | null } | undefined> {
-    const res = await this.pool.query<{ failing_since: Date | null }>(
-      `WITH d AS (
-         UPDATE webhook_deliveries SET attempts = attempts + 1, status = $3, token = $4,
-                next_attempt_at = $5, last_attempt_at = $6, last_status_code = $7, last_error = $8
-          WHERE id = $1 AND token IS NOT DISTINCT FROM $2
-          RETURNING id, tenant_id, endpoint_id, attempts),
+    return this.recordBatch.call({ row, expectedToken, result, outcome });
+  }
+
+  private async recordMany(
+    items: RecordItem[],
+  ): Promise<({ failingSince: Date | null } | undefined)[]> {
+    const res = await this.pool.query<{ id: string; failing_since: Date | null }>(
+      `WITH i AS (
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[],
+                              $6::timestamptz[], $7::int[], $8::text[], $9::int[], $10::boolean[],
+                              $11::text[], $12::text[])
+           AS i(id, expected_token, status, token, next_at, started_at, status_code, error,
+                latency_ms, succeeded, phase, excerpt)),
+       d AS (
+         UPDATE webhook_deliveries w SET attempts = w.attempts + 1, status = i.status,
+                token = i.token, next_attempt_at = i.next_at, last_attempt_at = i.started_at,
+                last_status_code = i.status_code, last_error = i.error
+           FROM i WHERE w.id = i.id AND w.token IS NOT DISTINCT FROM i.expected_token
+          RETURNING w.id, w.tenant_id, w.endpoint_id, w.attempts),
        a AS (
          INSERT INTO webhook_attempts (tenant_id, delivery_id, endpoint_id, attempt, started_at,
                 latency_ms, succeeded, status_code, phase, error, response_excerpt)
-         SELECT tenant_id, id, endpoint_id, attempts, $6, $9, $10, $7, $11, $8, $12 FROM d),
-       -- the endpoint row is written only when its failure run starts or ends, so concurrent
-       -- attempts to one endpoint do not queue on its row lock
+         SELECT d.tenant_id, d.id, d.endpoint_id, d.attempts, i.started_at, i.latency_ms,
+                i.succeeded, i.status_code, i.phase, i.error, i.excerpt
+           FROM d JOIN i ON i.id = d.id),
+       -- the latest attempt of each endpoint in this batch decides its failure run; the
+       -- endpoint row is written only when the run starts or ends, so concurrent attempts to
+       -- one endpoint do not queue on its row lock
+       last AS (
+         SELECT DISTINCT ON (d.endpoint_id) d.endpoint_id, i.succeeded, i.started_at
+           FROM d JOIN i ON i.id = d.id ORDER BY d.endpoint_id, i.started_at DESC),
        u AS (
-         UPDATE webhook_endpoints e SET failing_since = CASE WHEN $10 THEN NULL ELSE $6 END
-           FROM d WHERE e.id = d.endpoint_id
-            AND (CASE WHEN $10 THEN e.failing_since IS NOT NULL ELSE e.failing_since IS NULL END)
-         RETURNING e.failing_since)
-       SELECT CASE WHEN $10 THEN NULL
-                   ELSE COALESCE((SELECT failing_since FROM u LIMIT 1), e.failing_since) END
-                AS failing_since
-         FROM d JOIN webhook_endpoints e ON e.id = d.endpoint_id`,
+         UPDATE webhook_endpoints e
+            SET failing_since = CASE WHEN last.succeeded THEN NULL ELSE last.started_at END
+           FROM last
+          WHERE e.id = last.endpoint_id
+            AND (CASE WHEN last.succeeded THEN e.failing_since IS NOT NULL
+                      ELSE e.failing_since IS NULL END)
+         RETURNING e.id, e.failing_since)
+       SELECT d.id,
+              CASE WHEN i.succeeded THEN NULL
+                   ELSE COALESCE(u.failing_since, e.failing_since) END AS failing_since
+         FROM d JOIN i ON i.id = d.id
+         JOIN webhook_endpoints e ON e.id = d.endpoint_id
+         LEFT JOIN u ON u.id = d.endpoint_id`,
       [
-        row.id,
-        expectedToken,
-        outcome.status,
-        outcome.token,
-        outcome.nextAttemptAt?.toISOString() ?? null,
-        result.startedAt.toISOString(),
-        result.statusCode,
-        result.error ?? (result.succeeded ? null : `HTTP ${result.statusCode ?? '?'}`),
-        Math.round(result.latencyMs),
-        result.succeeded,
-        result.phase,
-        result.responseExcerpt,
+        items.map((it) => it.row.id),
+        items.map((it) => it.expectedToken),
+        items.map((it) => it.outcome.status),
+        items.map((it) => it.outcome.token),
+        items.map((it) => it.outcome.nextAttemptAt?.toISOString() ?? null),
+        items.map((it) => it.result.startedAt.toISOString()),
+        items.map((it) => it.result.statusCode),
+        items.map(
+          (it) =>
+            it.result.error ?? (it.result.succeeded ? null : `HTTP ${it.result.statusCode ?? '?'}`),
+        ),
+        items.map((it) => Math.round(it.result.latencyMs)),
+        items.map((it) => it.result.succeeded),
+        items.map((it) => it.result.phase),
+        items.map((it) => it.result.responseExcerpt),
       ],
     );
-    const r = res.rows[0];
-    return r ? { failingSince: r.failing_since } : undefined;
+    const byId = new Map(res.rows.map((r) => [r.id, r.failing_since]));
+    return items.map((it) =>
+      byId.has(it.row.id) ? { failingSince: byId.get(it.row.id) ?? null } : undefined,
+    );
   }
 
   /** Moves a row to a new token without an attempt (deferred by backlog or rate limit). */
