@@ -31,7 +31,14 @@ function identityOf(msg: ConsumeMessage): MessageIdentity | undefined {
   if (typeof messageId !== 'string' || !tenantId) return undefined;
   const m = /^(evt_[0-9A-Z]{26}):(\d{1,9})$/.exec(messageId);
   if (!m?.[1] || !m[2]) return undefined;
-  return { eventId: m[1], revision: Number(m[2]), tenantId, type: msg.fields.routingKey };
+  // a replay arrives through the default exchange (routing key = queue): prefer the type property
+  const type: unknown = msg.properties.type;
+  return {
+    eventId: m[1],
+    revision: Number(m[2]),
+    tenantId,
+    type: typeof type === 'string' && type !== '' ? type : msg.fields.routingKey,
+  };
 }
 
 /**
