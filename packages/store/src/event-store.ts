@@ -182,8 +182,11 @@ export class EventStore {
     });
   }
 
-  /** Unpublished revisions in commit-safe order (see the events table comment). */
-  async unpublished(limit: number): Promise<OutboxRow[]> {
+  /**
+   * Unpublished revisions in commit-safe order (see the events table comment): at most `limit`
+   * of them and, past the first, at most about `maxBytes` of data.
+   */
+  async unpublished(limit: number, maxBytes = Number.MAX_SAFE_INTEGER): Promise<OutboxRow[]> {
     const res = await this.pool.query<{
       seq: string;
       tenant_id: string;
@@ -194,9 +197,16 @@ export class EventStore {
       data: string;
       received_at: Date;
     }>(
+      // at most `limit` rows and, past the first, `maxBytes` of stored data (pg_column_size:
+      // jsonb as stored, possibly compressed), so a burst of large events cannot fill memory
       `SELECT seq, tenant_id, event_id, revision, event_type, occurred_at, data::text AS data, received_at
-         FROM events WHERE published_at IS NULL ORDER BY seq LIMIT $1`,
-      [limit],
+         FROM (SELECT *, sum(pg_column_size(data)) OVER (ORDER BY seq) AS running,
+                      row_number() OVER (ORDER BY seq) AS n
+                 FROM (SELECT * FROM events WHERE published_at IS NULL ORDER BY seq LIMIT $1) AS oldest
+              ) AS batch
+        WHERE n = 1 OR running <= $2
+        ORDER BY seq`,
+      [limit, maxBytes],
     );
     return res.rows.map((r) => ({
       seq: r.seq,

@@ -81,6 +81,12 @@ export const gatewayConfigShape = {
     10_000,
     'Most events the outbox relay publishes per confirm round',
   ),
+  RELAY_BATCH_MAX_BYTES: intVar(
+    4 * 1_048_576,
+    1024,
+    1024 * 1_048_576,
+    'Most event data (as stored) the relay loads per confirm round; a larger single event goes alone',
+  ),
   RELAY_POLL_INTERVAL_MS: intVar(1000, 10, 60_000, 'Relay polling fallback when no NOTIFY arrives'),
   RELAY_LOCK_RETRY_MS: intVar(
     1000,

@@ -127,6 +127,7 @@ export class Gateway {
       lock,
       {
         batchSize: config.RELAY_BATCH_SIZE,
+        batchMaxBytes: config.RELAY_BATCH_MAX_BYTES,
         pollIntervalMs: config.RELAY_POLL_INTERVAL_MS,
         lockRetryMs: config.RELAY_LOCK_RETRY_MS,
         confirmTimeoutMs: config.RELAY_CONFIRM_TIMEOUT_MS,

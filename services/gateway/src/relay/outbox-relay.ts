@@ -8,6 +8,8 @@ import { WakeSignal } from './wake-signal';
 
 export interface RelayOptions {
   batchSize: number;
+  /** Stored data bytes per confirm round (past the first event), bounding the relay's memory. */
+  batchMaxBytes: number;
   pollIntervalMs: number;
   lockRetryMs: number;
   confirmTimeoutMs: number;
@@ -106,7 +108,7 @@ export class OutboxRelay {
         await this.wakeSignal.wait(this.options.retryDelayMs);
         continue;
       }
-      const rows = await this.store.unpublished(this.options.batchSize);
+      const rows = await this.store.unpublished(this.options.batchSize, this.options.batchMaxBytes);
       if (rows.length === 0) {
         await this.wakeSignal.wait(this.options.pollIntervalMs);
         continue;
