@@ -60,6 +60,8 @@ export async function startTestGateway(
     REDIS_URL: servers.redisUrl,
     // own rate-limit counters per test gateway (pass REDIS_KEY_PREFIX to share them)
     REDIS_KEY_PREFIX: `${uniqueName(title)}:`,
+    // tests poll the API a lot: only the rate-limit tests ask for the real default (1000/min)
+    RATE_LIMIT_REST_REQUESTS: '1000000',
     ...options.env,
   });
   const gateway = new Gateway(config, options.log ?? silentLogger());

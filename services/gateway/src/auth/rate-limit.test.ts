@@ -1,4 +1,5 @@
 import { TcpProxy, eventually, freePort, logSink, testServers, uniqueName } from '@reten/testing';
+import { loadGatewayConfig } from '../config';
 import { startTestGateway } from '../test-fixture';
 import type { TestGateway } from '../test-fixture';
 import { api } from '../test-api';
@@ -44,7 +45,12 @@ function expectExactly429(res: ApiResponse): void {
 
 describe('REST and ingest rate limits', () => {
   it('answers the 1,001st REST request of a minute with 429, the exact body and Retry-After', async () => {
-    const gw = await startTestGateway('rate limit 1001');
+    // the deployment default, spelled out (the test fixture raises it for every other test)
+    expect(loadGatewayConfig({}).RATE_LIMIT_REST_REQUESTS).toBe(1000);
+    expect(loadGatewayConfig({}).RATE_LIMIT_REST_WINDOW_SECONDS).toBe(60);
+    const gw = await startTestGateway('rate limit 1001', {
+      env: { RATE_LIMIT_REST_REQUESTS: '1000' },
+    });
     try {
       const first = await api(gw, 'GET', REST_PATH);
       expect(first.status).toBe(200);
