@@ -72,7 +72,7 @@ afterAll(async () => {
 });
 
 describe('in-order processing by an eworker with two replicas', () => {
-  it('processes 1,000 events of one type in exactly the order they were accepted, across a kill -9 of the active replica and its restart', async () => {
+  it('processes 1,000 events of one type in exactly the order they were accepted, across a kill -9 of the active replica, its restart and a graceful stop of the next active one', async () => {
     const first = await startReplica();
     const second = await startReplica();
     const pids = new Map([
@@ -80,7 +80,19 @@ describe('in-order processing by an eworker with two replicas', () => {
       [second.child.pid, second],
     ]);
 
+    /** The replica that handled the newest event: the active one. */
+    const active = async (): Promise<number> => {
+      const rows = await eventually(async () => {
+        const r = await seen();
+        expect(r.length).toBeGreaterThan(0);
+        return r;
+      });
+      return rows[rows.length - 1]!.pid;
+    };
+
     let killedPid: number | undefined;
+    let stoppedPid: number | undefined;
+    let stoppedExit: Promise<number | null> | undefined;
     let restarted: Promise<ServiceProcess> | undefined;
     for (let n = 0; n < TOTAL; n += 1) {
       // each event is sent only after the previous one got its 202
@@ -88,20 +100,27 @@ describe('in-order processing by an eworker with two replicas', () => {
       expect(res.status).toBe(202);
       if (n === Math.floor(TOTAL / 3)) {
         // kill the replica that is processing right now, in the middle of the stream
-        const rows = await eventually(async () => {
-          const r = await seen();
-          expect(r.length).toBeGreaterThan(0);
+        killedPid = await active();
+        const victim = pids.get(killedPid);
+        expect(victim).toBeDefined();
+        await victim!.kill('SIGKILL');
+        restarted = startReplica().then((r) => {
+          pids.set(r.child.pid, r);
           return r;
         });
-        const active = rows[rows.length - 1]!.pid;
-        const victim = pids.get(active);
-        expect(victim).toBeDefined();
-        killedPid = active;
-        await victim!.kill('SIGKILL');
-        restarted = startReplica();
+      }
+      if (n === Math.floor((2 * TOTAL) / 3)) {
+        // the standby took over: stop it gracefully (SIGTERM) while events keep coming
+        await restarted;
+        stoppedPid = await eventually(async () => {
+          const pid = await active();
+          expect(pid).not.toBe(killedPid);
+          return pid;
+        });
+        stoppedExit = pids.get(stoppedPid)!.kill('SIGTERM');
       }
     }
-    await restarted;
+    expect(await stoppedExit).toBe(0);
 
     const rows = await eventually(
       async () => {
@@ -115,8 +134,9 @@ describe('in-order processing by an eworker with two replicas', () => {
     expect(rows.map((r) => r.n)).toEqual([...Array(TOTAL).keys()]);
     // the standby took over after the kill: events were handled by more than one process
     const handlers = new Set(rows.map((r) => r.pid));
-    expect(handlers.size).toBeGreaterThanOrEqual(2);
+    expect(handlers.size).toBe(3);
     expect(rows.some((r) => r.pid === killedPid)).toBe(true);
+    expect(rows.some((r) => r.pid === stoppedPid)).toBe(true);
     const marks = await schema.pool.query<{ processed: number; failed: number }>(
       `SELECT count(*) FILTER (WHERE status = 'processed')::int AS processed,
               count(*) FILTER (WHERE status <> 'processed')::int AS failed

@@ -146,13 +146,14 @@ export class EworkerService {
   }
 
   /**
-   * Graceful stop: take no new messages, finish the batch in progress, close the channel
-   * (unacked messages go back to the queue in order), close the servers and the pool.
+   * Graceful stop: finish the batch in progress, then close the connection: the messages
+   * still unacked go back to the queue ahead of the rest, exactly as after a crash, and the
+   * standby takes over from the first of them. No basic.cancel first: with single active
+   * consumer the broker would activate the standby on the later messages while this process
+   * still holds earlier ones (order broken).
    */
   async stop(): Promise<void> {
     this.lifecycle.transition('draining');
-    const { channel, consumerTag } = this;
-    if (channel && consumerTag) await channel.cancel(consumerTag).catch(() => undefined);
     await this.consumer.stop();
     await this.broker.stop();
     await this.server?.close(this.config.SHUTDOWN_DRAIN_TIMEOUT_MS);
