@@ -2,7 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { Pool } from 'pg';
 import { SCOPES } from '@reten/contracts';
 import { createMetricsRegistry } from '@reten/observability';
-import { TcpProxy, createTestSchema, logSink, silentLogger } from '@reten/testing';
+import { TcpProxy, createTestSchema, eventually, logSink, silentLogger } from '@reten/testing';
 import type { TestSchema } from '@reten/testing';
 import { Authenticator } from './authenticator';
 import { authFailureReason } from './auth-failure';
@@ -169,6 +169,33 @@ describe('Authenticator against PostgreSQL', () => {
       expect(sink.text()).not.toContain(key.slice(21));
     } finally {
       await counted.stop();
+    }
+  });
+
+  it('tells onRevoked listeners of another process-local Authenticator which key was revoked', async () => {
+    const other = new Authenticator({
+      pool: schema.pool,
+      schema: schema.schema,
+      jwt: JWT,
+      log: silentLogger(),
+    });
+    await other.start();
+    const heard: string[] = [];
+    const remove = other.onRevoked((keyId) => heard.push(keyId));
+    try {
+      const { record } = await auth.keys.create('acme', 'k', ['stream:read']);
+      await auth.revoke('acme', record.id);
+      await eventually(() => expect(heard).toEqual([record.id]), { timeoutMs: 2000 });
+      remove();
+      const still: string[] = [];
+      other.onRevoked((keyId) => still.push(keyId));
+      await auth.revoke('acme', record.id); // already revoked: no second notification
+      const second = await auth.keys.create('acme', 'k2', ['stream:read']);
+      await auth.revoke('acme', second.record.id);
+      await eventually(() => expect(still).toEqual([second.record.id]), { timeoutMs: 2000 });
+      expect(heard).toEqual([record.id]); // removed: did not hear the second one
+    } finally {
+      await other.stop();
     }
   });
 

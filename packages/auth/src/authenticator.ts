@@ -100,6 +100,14 @@ export class Authenticator {
   }
 
   /**
+   * Calls `listener(keyId)` when this process hears that a key was revoked (by any replica),
+   * e.g. to close the WebSocket connections opened with it. Returns the remover.
+   */
+  onRevoked(listener: (keyId: string) => void): () => void {
+    return this.cache.onRevoked(listener);
+  }
+
+  /**
    * Revokes a key of the tenant. Returns once this process has seen its own NOTIFY, i.e.
    * once PostgreSQL has sent it to every replica. False when the tenant has no such live key.
    */

@@ -30,6 +30,7 @@ export class KeyCache {
   private warned = false;
   private retry: NodeJS.Timeout | undefined;
   private readonly waiters = new Map<string, Array<() => void>>();
+  private readonly revokedListeners = new Set<(keyId: string) => void>();
 
   constructor(
     private readonly store: ApiKeyStore,
@@ -97,7 +98,7 @@ export class KeyCache {
     try {
       client = await this.pool.connect();
       client.on('notification', (msg) => {
-        if (msg.payload) this.onRevoked(msg.payload);
+        if (msg.payload) this.revoked(msg.payload);
       });
       client.on('error', (err) => this.lost(err));
       client.on('end', () => this.lost(new Error('revocation listener connection ended')));
@@ -116,8 +117,21 @@ export class KeyCache {
     }
   }
 
-  private onRevoked(id: string): void {
+  /** Calls `listener(keyId)` for every revocation this process hears of; returns the remover. */
+  onRevoked(listener: (keyId: string) => void): () => void {
+    this.revokedListeners.add(listener);
+    return () => this.revokedListeners.delete(listener);
+  }
+
+  private revoked(id: string): void {
     this.entries.delete(id);
+    for (const listener of this.revokedListeners) {
+      try {
+        listener(id);
+      } catch (err) {
+        this.log.error({ err, keyId: id }, 'api key revocation listener failed');
+      }
+    }
     const list = this.waiters.get(id);
     this.waiters.delete(id);
     for (const resolve of list ?? []) resolve();
