@@ -89,7 +89,8 @@ describe('REST and ingest rate limits', () => {
 
   it('lets requests through again once the window has passed', async () => {
     const gw = await startTestGateway('rate limit window', {
-      env: { RATE_LIMIT_REST_REQUESTS: '3', RATE_LIMIT_REST_WINDOW_SECONDS: '2' },
+      // a window long enough that 4 requests surely fall in it, even on a loaded machine
+      env: { RATE_LIMIT_REST_REQUESTS: '3', RATE_LIMIT_REST_WINDOW_SECONDS: '4' },
     });
     try {
       expect((await burst(gw, 3, undefined, 1)).map((r) => r.status)).toEqual([200, 200, 200]);
@@ -100,7 +101,7 @@ describe('REST and ingest rate limits', () => {
           expect(res.status).toBe(200);
           return res;
         },
-        { timeoutMs: 5000 },
+        { timeoutMs: 10_000, intervalMs: 200 },
       );
       expect(limitHeaders(again)).toMatchObject({ limit: '3', remaining: '2' });
     } finally {
