@@ -283,6 +283,27 @@ describe('eworker status, parked events and replay through the API', () => {
     );
     expect(otherReplay.body).toEqual({ replayed: 0, event_ids: [] });
 
+    const parked = await api(gw, 'GET', '/api/v1/eworkers/invoices/parked?limit=2');
+    expect(parked.status).toBe(200);
+    expect(parked.body).toEqual({
+      data: [
+        {
+          event_id: ids[1],
+          revision: 1,
+          event_type: TYPE,
+          status: 'failed',
+          attempts: 3,
+          last_error: 'Error: cannot handle 2',
+          updated_at: expect.any(String) as unknown,
+        },
+        expect.objectContaining({ event_id: ids[3] }) as unknown,
+      ],
+    });
+    const otherParked = await api(gw, 'GET', '/api/v1/eworkers/invoices/parked', undefined, {
+      auth: otherTenantKey,
+    });
+    expect(otherParked.body).toEqual({ data: [] });
+
     broken = false;
     const replay = await api(gw, 'POST', '/api/v1/eworkers/invoices/parked/replay', {});
     expect(replay.status).toBe(202);
@@ -298,6 +319,7 @@ describe('eworker status, parked events and replay through the API', () => {
     expect(replayedDetail.body).toMatchObject({
       eworkers: [{ eworker: 'invoices', status: 'processed', attempts: 4 }],
     });
+    expect((await api(gw, 'GET', '/api/v1/eworkers/invoices/parked')).body).toEqual({ data: [] });
     const again = await api(gw, 'POST', '/api/v1/eworkers/invoices/parked/replay', {});
     expect(again.body).toEqual({ replayed: 0, event_ids: [] });
   });
@@ -309,6 +331,7 @@ describe('eworker status, parked events and replay through the API', () => {
         '/api/v1/event-types',
         '/api/v1/event-types/{type}',
         '/api/v1/eworkers',
+        '/api/v1/eworkers/{name}/parked',
         '/api/v1/eworkers/{name}/parked/replay',
       ]),
     );

@@ -85,3 +85,26 @@ export type ReplayParkedResult = z.infer<typeof ReplayParkedResultSchema>;
 export function eworkerRegistryChannel(schema: string): string {
   return `reten_eworkers_${schema}`;
 }
+
+/** One parked revision of an eworker (the caller's tenant). */
+export const ParkedEventSchema = z.object({
+  event_id: z.string(),
+  revision: z.number().int().min(1),
+  event_type: EventTypeNameSchema,
+  status: z
+    .enum(['failed', 'replaying'])
+    .describe('`replaying`: sent back by a replay, not processed yet'),
+  attempts: z.number().int().min(0),
+  last_error: z.string().nullable(),
+  updated_at: z.iso.datetime({ offset: true }),
+});
+export type ParkedEvent = z.infer<typeof ParkedEventSchema>;
+
+export const ParkedEventListSchema = z
+  .object({ data: z.array(ParkedEventSchema).describe('In event order, oldest first') })
+  .meta({ id: 'ParkedEventList' });
+export type ParkedEventList = z.infer<typeof ParkedEventListSchema>;
+
+export const ListParkedQuerySchema = z
+  .object({ limit: z.coerce.number().int().min(1).max(1000).default(100) })
+  .strict();

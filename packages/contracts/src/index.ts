@@ -94,6 +94,9 @@ export {
   EworkerListSchema,
   EworkerNameSchema,
   EworkerSummarySchema,
+  ListParkedQuerySchema,
+  ParkedEventListSchema,
+  ParkedEventSchema,
   ReplayParkedResultSchema,
   eworkerRegistryChannel,
 } from './eworkers-api';
@@ -102,6 +105,8 @@ export type {
   EventTypeList,
   EworkerList,
   EworkerSummary,
+  ParkedEvent,
+  ParkedEventList,
   ReplayParkedResult,
 } from './eworkers-api';
 export {

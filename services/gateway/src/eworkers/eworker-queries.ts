@@ -1,4 +1,4 @@
-import type { EventType, EworkerProcessingStatus } from '@reten/contracts';
+import type { EventType, EworkerProcessingStatus, ParkedEvent } from '@reten/contracts';
 import type { OutboxRow, Pool } from '@reten/store';
 
 interface RegistrationRecord {
@@ -161,6 +161,28 @@ export class EworkerQueries {
       last_error: r.last_error,
       updated_at: r.updated_at ? r.updated_at.toISOString() : null,
     }));
+  }
+
+  /** What `GET /api/v1/eworkers/{name}/parked` lists: the tenant's parked revisions, oldest first. */
+  async parkedList(tenantId: string, eworker: string, limit: number): Promise<ParkedEvent[]> {
+    const res = await this.pool.query<{
+      event_id: string;
+      revision: number;
+      event_type: string;
+      status: 'failed' | 'replaying';
+      attempts: number;
+      last_error: string | null;
+      updated_at: Date;
+    }>(
+      `SELECT m.event_id, m.revision, m.event_type, m.status, m.attempts, m.last_error, m.updated_at
+         FROM eworker_marks m
+         JOIN events e ON e.event_id = m.event_id AND e.revision = m.revision AND e.tenant_id = m.tenant_id
+        WHERE m.tenant_id = $1 AND m.eworker = $2 AND m.status IN ('failed', 'replaying')
+        ORDER BY e.seq
+        LIMIT $3`,
+      [tenantId, eworker, limit],
+    );
+    return res.rows.map((r) => ({ ...r, updated_at: r.updated_at.toISOString() }));
   }
 
   /** The tenant's parked revisions of an eworker (and replays not yet done), in event order. */

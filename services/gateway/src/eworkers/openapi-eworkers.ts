@@ -5,6 +5,8 @@ import {
   EventTypeListSchema,
   EventTypeSchema,
   EworkerListSchema,
+  ListParkedQuerySchema,
+  ParkedEventListSchema,
   ReplayParkedResultSchema,
 } from '@reten/contracts';
 import { EventTypeParamsSchema } from '../routes/event-types';
@@ -46,6 +48,18 @@ export const eworkerPaths: ZodOpenApiPathsObject = {
       summary:
         'Registered eworkers: consumers and queue depth (broker), processed / failed / parked (caller’s tenant)',
       responses: { '200': json('Eworkers', EworkerListSchema) },
+    },
+  },
+  '/api/v1/eworkers/{name}/parked': {
+    get: {
+      operationId: 'listParked',
+      summary: 'The caller’s parked events of this eworker, oldest first, with their last error',
+      requestParams: { path: EworkerParamsSchema, query: ListParkedQuerySchema },
+      responses: {
+        '200': json('Parked events', ParkedEventListSchema),
+        '404': error('`not_found`: no such eworker'),
+        '422': error('`validation_failed`: bad `limit`'),
+      },
     },
   },
   '/api/v1/eworkers/{name}/parked/replay': {

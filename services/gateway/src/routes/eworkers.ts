@@ -1,8 +1,14 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import type { ConfirmPublisher } from '@reten/broker';
-import { EworkerNameSchema, RetenError, eworkerQueueName } from '@reten/contracts';
-import type { EworkerList, ReplayParkedResult } from '@reten/contracts';
+import {
+  EworkerNameSchema,
+  ListParkedQuerySchema,
+  RetenError,
+  eworkerQueueName,
+} from '@reten/contracts';
+import type { EworkerList, ParkedEventList, ReplayParkedResult } from '@reten/contracts';
+import { parseOrThrow } from '@reten/http';
 import type { EworkerQueries } from '../eworkers/eworker-queries';
 import { replayParked } from '../eworkers/parked-replay';
 import type { QueueInspector } from '../eworkers/queue-inspector';
@@ -19,7 +25,7 @@ export interface EworkersRouterDeps {
 
 const INSPECT_TIMEOUT_MS = 2000;
 
-/** `GET /api/v1/eworkers`, `POST /api/v1/eworkers/{name}/parked/replay`. */
+/** `GET /api/v1/eworkers`, `GET …/{name}/parked`, `POST …/{name}/parked/replay`. */
 export function eworkersRouter(deps: EworkersRouterDeps): Router {
   const router = Router();
   router.get('/api/v1/eworkers', async (req, res) => {
@@ -43,16 +49,32 @@ export function eworkersRouter(deps: EworkersRouterDeps): Router {
     };
     res.json(body);
   });
-  router.post('/api/v1/eworkers/:name/parked/replay', async (req, res) => {
-    const parsed = EworkerParamsSchema.safeParse(req.params);
+  /** The eworker named in the path, or 404. */
+  const eworkerOf = async (params: unknown): Promise<string> => {
+    const parsed = EworkerParamsSchema.safeParse(params);
     if (!parsed.success || !(await deps.queries.exists(parsed.data.name))) {
-      throw new RetenError('not_found', `No eworker named ${String(req.params.name)}`);
+      throw new RetenError(
+        'not_found',
+        `No eworker named ${String((params as { name?: unknown }).name)}`,
+      );
     }
+    return parsed.data.name;
+  };
+  router.get('/api/v1/eworkers/:name/parked', async (req, res) => {
+    const name = await eworkerOf(req.params);
+    const query = parseOrThrow(ListParkedQuerySchema, req.query, 'query');
+    const body: ParkedEventList = {
+      data: await deps.queries.parkedList(tenantOf(req), name, query.limit),
+    };
+    res.json(body);
+  });
+  router.post('/api/v1/eworkers/:name/parked/replay', async (req, res) => {
+    const name = await eworkerOf(req.params);
     const rows = await replayParked(
       deps.queries,
       deps.publisher,
       tenantOf(req),
-      parsed.data.name,
+      name,
       deps.confirmTimeoutMs,
     );
     const body: ReplayParkedResult = {
