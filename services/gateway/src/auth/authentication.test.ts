@@ -1,6 +1,6 @@
 import { TokenCodec } from '@reten/auth';
 import { scopeFor } from '@reten/http';
-import { logSink } from '@reten/testing';
+import { eventually, logSink } from '@reten/testing';
 import type { LogSink } from '@reten/testing';
 import { startTestGateway } from '../test-fixture';
 import type { TestGateway } from '../test-fixture';
@@ -210,6 +210,12 @@ describe('gateway authentication and scopes', () => {
     expect((await api(gw, 'GET', '/api/v1/events', undefined, { auth: created.key })).status).toBe(
       200,
     );
+    // last use is recorded in the background (at most once a minute per key and process)
+    await eventually(async () => {
+      const after = await api(gw, 'GET', '/api/v1/api-keys');
+      const row = (after.body as { data: Array<{ id: string; last_used_at: string | null }> }).data;
+      expect(row.find((k) => k.id === created.id)?.last_used_at).toEqual(expect.any(String));
+    });
   });
 
   it('answers 422 naming the field for a key request with an unknown scope', async () => {
