@@ -1,5 +1,13 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ClientLogSchema } from '../../services/eworkers/logs/src/client-log-schema';
@@ -65,6 +73,30 @@ describe('README quick start', () => {
     expect(targets.length).toBeGreaterThan(10);
     const missing = targets.filter((target) => !existsSync(path.join(REPO_ROOT, target)));
     expect(missing).toEqual([]);
+  });
+});
+
+describe('package and service READMEs', () => {
+  /** Every workspace folder under packages/ and services/ (those with a package.json). */
+  function workspaceFolders(): string[] {
+    const folders: string[] = [];
+    for (const parent of ['packages', 'services', 'services/eworkers']) {
+      for (const name of readdirSync(path.join(REPO_ROOT, parent))) {
+        if (existsSync(path.join(REPO_ROOT, parent, name, 'package.json'))) {
+          folders.push(`${parent}/${name}`);
+        }
+      }
+    }
+    return folders;
+  }
+
+  it('exist in every package and service folder, and the README links to each', () => {
+    const folders = workspaceFolders();
+    expect(folders.length).toBeGreaterThan(10);
+    expect(folders.filter((dir) => !existsSync(path.join(REPO_ROOT, dir, 'README.md')))).toEqual(
+      [],
+    );
+    expect(folders.filter((dir) => !readme.includes(`](${dir})`))).toEqual([]);
   });
 });
 
