@@ -130,6 +130,13 @@ describe('EworkerService', () => {
       expect(await handled('ordered')).toEqual([...Array(2000).keys()]);
       const m = await marks('ordered');
       expect(m.every((r) => r.status === 'processed' && r.tenant_id === 'acme')).toBe(true);
+      await eventually(async () => {
+        const metrics = await service.registry.metrics();
+        expect(metrics).toMatch(
+          /reten_eworker_events_total\{[^}]*eworker="ordered"[^}]*outcome="processed"[^}]*\} 2000/,
+        );
+        expect(metrics).toMatch(/reten_eworker_buffered_messages\{[^}]*\} 0/);
+      });
     } finally {
       await service.stop();
     }

@@ -11,7 +11,7 @@ import type { Pool } from '@reten/store';
 import type { EworkerConfig } from './config';
 import type { EworkerDefinition } from './define-eworker';
 import { InOrderConsumer } from './in-order-consumer';
-import { createEworkerMetrics } from './metrics';
+import { createEworkerMetrics, registerBufferedGauge } from './metrics';
 import { Parker } from './parker';
 import { registerEworker } from './registration';
 
@@ -61,6 +61,7 @@ export class EworkerService {
       log,
       this.registry,
     );
+    registerBufferedGauge(this.registry, definition.name, () => this.consumer.buffered);
     this.broker = new BrokerConnection({
       url: config.RABBITMQ_URL,
       log,

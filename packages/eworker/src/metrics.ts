@@ -39,3 +39,16 @@ export function createEworkerMetrics(registry: Registry) {
 }
 
 export type EworkerMetrics = ReturnType<typeof createEworkerMetrics>;
+
+/** `reten_eworker_buffered_messages`: delivered to this process, not yet acked (≤ prefetch). */
+export function registerBufferedGauge(registry: Registry, eworker: string, read: () => number) {
+  new Gauge({
+    name: 'reten_eworker_buffered_messages',
+    help: 'Messages delivered to this process and not yet acked or parked (at most the prefetch)',
+    labelNames: ['eworker'] as const,
+    registers: [registry],
+    collect() {
+      this.set({ eworker }, read());
+    },
+  });
+}
