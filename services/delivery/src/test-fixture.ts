@@ -51,6 +51,12 @@ export interface TestDelivery {
   stopService(): Promise<void>;
   /** Starts a new service on the same schema, vhost and Redis prefix. */
   restartService(): Promise<void>;
+  /** Starts one more replica (same schema, vhost, Redis prefix); closed with the fixture. */
+  addReplica(): Promise<DeliveryService>;
+  /** Publishes raw bytes to `reten.events` (bad messages). */
+  publishRaw(routingKey: string, content: Buffer, headers: Record<string, unknown>): Promise<void>;
+  /** Messages waiting in a queue of the test's vhost. */
+  queueDepth(queue: string): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -96,6 +102,7 @@ export async function startTestDelivery(
   const channel: ConfirmChannel = await connection.createConfirmChannel();
   const events = new EventStore(schema.pool, schema.schema);
   let stopped = false;
+  const replicas: DeliveryService[] = [];
   return {
     get service() {
       return service;
@@ -169,7 +176,22 @@ export async function startTestDelivery(
       await service.waitForConsumer(15_000);
       stopped = false;
     },
+    async addReplica() {
+      const replica = build();
+      await replica.start();
+      await replica.waitForConsumer(15_000);
+      replicas.push(replica);
+      return replica;
+    },
+    async publishRaw(routingKey, content, headers) {
+      channel.publish(EVENTS_EXCHANGE, routingKey, content, { persistent: true, headers });
+      await channel.waitForConfirms();
+    },
+    async queueDepth(queue) {
+      return (await channel.checkQueue(queue)).messageCount;
+    },
     async close() {
+      for (const r of replicas) await r.stop();
       if (!stopped) await service.stop();
       await connection.close().catch(() => undefined);
       await schema.drop();
