@@ -1,3 +1,4 @@
+import { SCOPES } from '@reten/auth';
 import { EventTap, eventually } from '@reten/testing';
 import { startTestGateway } from '../test-fixture';
 import type { TestGateway } from '../test-fixture';
@@ -211,6 +212,19 @@ describe('REST events API /api/v1/events', () => {
     );
     expect(res.status).toBe(422);
     expect(res.body).toMatchObject({ error: { details: [{ path: 'headers.if-match' }] } });
+  });
+
+  it("does not show or change another tenant's events", async () => {
+    const id = await create('tenant.private', { secret: true });
+    const other = await gw.createKey('events-other-tenant', [...SCOPES]);
+    const as = { auth: other };
+    expect((await api(gw, 'GET', `/api/v1/events/${id}`, undefined, as)).status).toBe(404);
+    const listed = await api(gw, 'GET', '/api/v1/events?type=tenant.*', undefined, as);
+    expect(listed.body).toEqual({ data: [], next_cursor: null });
+    const put = await api(gw, 'PUT', `/api/v1/events/${id}`, { data: { secret: false } }, as);
+    expect(put.status).toBe(404);
+    const mine = await api(gw, 'GET', `/api/v1/events/${id}`);
+    expect(mine.body).toMatchObject({ revision: 1, data: { secret: true } });
   });
 
   it('PUT and GET of an unknown id answer 404 not_found in the envelope', async () => {
