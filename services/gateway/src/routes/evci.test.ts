@@ -51,7 +51,7 @@ describe('EVCI ingest POST /v1.0/event/{type}', () => {
     expect(msg.deliveryMode).toBe(2);
     expect(msg.contentType).toBe('application/json');
     expect(msg.messageId).toBe(`${id}:1`);
-    expect(msg.headers[MESSAGE_HEADERS.tenant]).toBe('dev');
+    expect(msg.headers[MESSAGE_HEADERS.tenant]).toBe(gw.tenantId);
     expect(msg.headers[MESSAGE_HEADERS.revision]).toBe(1);
     // the envelope exactly as ARCHITECTURE.md shows it: these keys in this order, nothing else
     const timestamp = (read.body as { timestamp: string }).timestamp;
