@@ -114,7 +114,7 @@ describe('delivery service: rate limit, order, signing options', () => {
       url: receiver.url('/custom'),
       tenantId: t,
       // the API refuses reserved names; a row holding one anyway still loses to ours
-      headers: { 'x-team': 'payments', 'user-agent': 'evil', 'x-reten-event-id': 'forged' },
+      headers: { 'x-team': 'payments', 'User-Agent': 'evil', 'X-Reten-Event-Id': 'forged' },
     });
     await d.publish('custom.x', {}, t);
     const req = await eventually(() => firstTo(receiver, '/custom'));

@@ -1,6 +1,9 @@
 import { WEBHOOK_HEADERS, signWebhook } from '@reten/webhooks';
 import type { DeliveryRow, Endpoint } from './endpoint';
 
+const RESERVED =
+  /^(host|content-type|content-length|connection|transfer-encoding|user-agent|webhook-.*|x-reten-.*)$/i;
+
 /** `User-Agent` of every webhook request. */
 export function userAgent(version: string): string {
   return `Reten-Webhooks/${version}`;
@@ -28,8 +31,13 @@ export function requestHeaders(
       secrets.push(endpoint.previousSecret);
     }
   }
+  const custom: Record<string, string> = {};
+  for (const [name, value] of Object.entries(endpoint.headers)) {
+    // the API refuses these names; a row holding one anyway (any case) never overrides ours
+    if (!RESERVED.test(name)) custom[name] = value;
+  }
   return {
-    ...endpoint.headers,
+    ...custom,
     'content-type': 'application/json',
     'user-agent': agent,
     [WEBHOOK_HEADERS.eventId]: row.eventId,
