@@ -12,13 +12,22 @@ export class LeaderLock extends EventEmitter {
   private client: Client | undefined;
   private held = false;
 
+  private readonly clientConfig: ClientConfig;
+
   constructor(
-    private readonly clientConfig: ClientConfig,
+    clientConfig: ClientConfig,
     private readonly lockName: string,
     private readonly channel: string,
     private readonly log: Logger,
   ) {
     super();
+    // the server keeps the lock as long as it believes the session alive: probe the client so
+    // a leader whose host died (no FIN, no RST) loses the lock in ~20 s, not the OS's 2 hours
+    this.clientConfig = {
+      ...clientConfig,
+      options:
+        `${clientConfig.options ?? ''} -c tcp_keepalives_idle=10 -c tcp_keepalives_interval=3 -c tcp_keepalives_count=3`.trim(),
+    };
   }
 
   get isHeld(): boolean {
