@@ -129,6 +129,7 @@ export {
   ENDPOINT_DISABLED_EVENT_TYPE,
   ListDeliveriesQuerySchema,
   ListWebhooksQuerySchema,
+  RESERVED_WEBHOOK_HEADER,
   ReplayRequestSchema,
   ReplayResultSchema,
   RotateSecretRequestSchema,

@@ -20,7 +20,8 @@ export const DeliveryIdSchema = z
   .regex(/^dlv_[0-9A-HJKMNP-TV-Z]{26}$/, 'must be a delivery id')
   .meta({ example: 'dlv_01J8Z3V6ZV4X3M2N9Q8R7S6T5U' });
 
-const RESERVED_HEADER =
+/** Header names Reten sets on webhook requests: an endpoint's custom headers cannot use them. */
+export const RESERVED_WEBHOOK_HEADER =
   /^(host|content-type|content-length|connection|transfer-encoding|user-agent|webhook-.*|x-reten-.*)$/i;
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$/;
@@ -40,7 +41,7 @@ export const WebhookHeadersSchema = z
     for (const name of names) {
       if (!HEADER_NAME.test(name)) {
         ctx.addIssue({ code: 'custom', path: [name], message: 'must be an HTTP header name' });
-      } else if (RESERVED_HEADER.test(name)) {
+      } else if (RESERVED_WEBHOOK_HEADER.test(name)) {
         ctx.addIssue({
           code: 'custom',
           path: [name],

@@ -1,8 +1,6 @@
+import { RESERVED_WEBHOOK_HEADER } from '@reten/contracts';
 import { WEBHOOK_HEADERS, signWebhook } from '@reten/webhooks';
 import type { DeliveryRow, Endpoint } from './endpoint';
-
-const RESERVED =
-  /^(host|content-type|content-length|connection|transfer-encoding|user-agent|webhook-.*|x-reten-.*)$/i;
 
 /** `User-Agent` of every webhook request. */
 export function userAgent(version: string): string {
@@ -34,7 +32,7 @@ export function requestHeaders(
   const custom: Record<string, string> = {};
   for (const [name, value] of Object.entries(endpoint.headers)) {
     // the API refuses these names; a row holding one anyway (any case) never overrides ours
-    if (!RESERVED.test(name)) custom[name] = value;
+    if (!RESERVED_WEBHOOK_HEADER.test(name)) custom[name] = value;
   }
   return {
     ...custom,
