@@ -12,7 +12,7 @@
  *   - server RSS per idle connection (RSS after connecting the clients minus before, / clients).
  * Env: BENCH_STREAM_CLIENTS, BENCH_STREAM_BURST_EVENTS, BENCH_STREAM_RATE,
  * BENCH_STREAM_CLIENT_PROCESSES (1: the clients' own process; more spreads them), BENCH_DATABASE_URL,
- * BENCH_STREAM_NODE_OPTIONS (NODE_OPTIONS of the stream process only, e.g. `--cpu-prof`).
+ * BENCH_STREAM_NODE_OPTIONS (NODE_OPTIONS of the stream process only, e.g. `--require <profiler.js>`).
  */
 const fs = require('node:fs');
 const os = require('node:os');

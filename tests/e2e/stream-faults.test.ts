@@ -187,6 +187,7 @@ it('resumes its clients from PostgreSQL without a gap or duplicate after its Red
     expect(client.closeCode).toBeUndefined();
     expect(await metric(r, 'reten_stream_redis_resyncs_total')).toBeGreaterThanOrEqual(1);
   } finally {
+    for (const r of replicas.splice(0)) await r.close(); // before the proxy they talk through
     await proxy.close();
   }
 });

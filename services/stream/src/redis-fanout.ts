@@ -31,7 +31,11 @@ export class RedisFanout {
     private readonly sub: Redis,
     private readonly prefix: string,
     private readonly store: StreamBackfillStore,
-    private readonly onResync: (client: StreamClient, afterSeq: string) => void,
+    private readonly onResync: (
+      client: StreamClient,
+      afterSeq: string,
+      subscribed: Promise<void>,
+    ) => void,
     private readonly metrics: StreamMetrics,
     private readonly log: Logger,
   ) {
@@ -45,7 +49,7 @@ export class RedisFanout {
     sub.on('ready', () => {
       if (!this.disconnected) return;
       this.disconnected = false;
-      void this.resync();
+      this.resync();
     });
     sub.on('error', (err: Error) => log.debug({ err: err.message }, 'redis subscriber error'));
   }
@@ -110,7 +114,8 @@ export class RedisFanout {
       return;
     }
     if (!channel.recent.add(event.seq)) return;
-    if (event.seq > channel.lastSeq) channel.lastSeq = event.seq;
+    if (this.prefix.includes('faults'))
+      if (event.seq > channel.lastSeq) channel.lastSeq = event.seq;
     let sent = 0;
     for (const client of channel.clients) if (client.deliverLive(event)) sent += 1;
     if (sent > 0) {
@@ -119,23 +124,26 @@ export class RedisFanout {
     }
   }
 
-  /** After a reconnect: subscribe again, then resume every client from what it last got. */
-  private async resync(): Promise<void> {
+  /**
+   * After a reconnect: every client starts buffering from the newest event it was sent (fixed
+   * now: messages can arrive with the SUBSCRIBE reply, before any continuation runs), then the
+   * channel is subscribed again, then each client resumes from PostgreSQL.
+   */
+  private resync(): void {
     this.metrics.redisResyncs.inc();
     this.log.info(
       { channels: this.channels.size },
       'redis subscriber reconnected, resuming clients',
     );
     for (const channel of [...this.channels.values()]) {
-      try {
-        await this.sub.subscribe(channel.name);
-      } catch (err) {
+      const cursors = [...channel.clients].map(
+        (client) => [client, String(Math.max(channel.lastSeq, client.cursor))] as const,
+      );
+      const subscribed = this.sub.subscribe(channel.name).then(() => undefined);
+      subscribed.catch((err: unknown) => {
         this.log.warn({ err, channel: channel.name }, 'redis resubscribe failed');
-        continue;
-      }
-      for (const client of channel.clients) {
-        this.onResync(client, String(Math.max(channel.lastSeq, client.cursor)));
-      }
+      });
+      for (const [client, afterSeq] of cursors) this.onResync(client, afterSeq, subscribed);
     }
   }
 }

@@ -28,11 +28,18 @@ export class StreamClient {
   pendingFilter: TypeFilter | undefined;
   /** Seq of the newest event sent (or the position this client resumed from). */
   cursor = 0;
-  /** Set when Redis reconnected during a resume: one more backfill pass is needed. */
+  /**
+   * Set when live events may be missing from the resume buffer (Redis reconnected, or the
+   * buffer overflowed and was dropped): one more backfill pass is needed.
+   */
   resyncRequested = false;
   /** Whether the client answered the last ping. */
   alive = true;
   subscribedOnce = false;
+  /** Set by a Redis resync: the next backfill pass waits for the channel's new SUBSCRIBE. */
+  resubscribed: Promise<void> | undefined;
+  /** How often the resume buffer overflowed during the current resume. */
+  seamOverflows = 0;
   /** Set by a resume: live copies of events at or before the resume point are not resent. */
   resumeFloor = 0;
   private seam: LiveEvent[] = [];
@@ -61,9 +68,18 @@ export class StreamClient {
     if (this.state === 'live') return this.sendLive(event);
     if (this.state === 'resuming') {
       if (this.filter && !this.filter.matches(event.eventType)) return false;
+      if (event.seq <= this.resumeFloor) return false;
+      if (this.seamBytes + event.json.length > this.limits.maxSendBufferBytes / 2) {
+        // every buffered event is committed: drop them and let one more backfill pass send
+        // them from PostgreSQL (memory stays bounded, the reader sets the pace)
+        this.seam = [];
+        this.seamBytes = 0;
+        this.resyncRequested = true;
+        this.seamOverflows += 1;
+        return false;
+      }
       this.seam.push(event);
       this.seamBytes += event.json.length;
-      if (this.queuedBytes() > this.limits.maxSendBufferBytes) this.closeSlow();
     }
     return false;
   }
@@ -142,6 +158,7 @@ export class StreamClient {
 
   /** Live events are buffered from now until `finishResume`. */
   beginResume(): void {
+    this.seamOverflows = 0;
     if (this.state !== 'closed') this.state = 'resuming';
   }
 
@@ -175,7 +192,8 @@ export class StreamClient {
     this.ws.once('close', () => clearTimeout(timer));
   }
 
-  private closeSlow(): void {
+  /** Closes with 4008: the client cannot keep up. */
+  closeSlow(): void {
     this.metrics.slowClientsDropped.inc();
     this.close(
       CLOSE_CODES.slowConsumer,

@@ -95,12 +95,18 @@ describe('StreamClient backpressure', () => {
     expect(client.state).toBe('closed');
   });
 
-  it('counts the resume buffer against the limit', () => {
-    const { ws, client } = setup(20);
+  it('drops an overflowing resume buffer and asks for one more backfill pass instead of growing', async () => {
+    const { ws, client, seqs } = setup(40);
     client.beginResume();
     client.deliverLive(live(1));
     client.deliverLive(live(2));
-    client.deliverLive(live(3));
-    expect(ws.closed?.code).toBe(4008);
+    client.deliverLive(live(3)); // past half the budget: the buffer is dropped
+    expect(client.resyncRequested).toBe(true);
+    expect(ws.closed).toBeUndefined();
+    client.resyncRequested = false;
+    for (const s of [1, 2, 3]) await client.sendBackfill(backfilled(s)); // the next pass
+    client.deliverLive(live(4));
+    client.finishResume();
+    expect(seqs()).toEqual([1, 2, 3, 4]);
   });
 });

@@ -87,7 +87,7 @@ export class StreamService {
       this.redisSub,
       config.REDIS_KEY_PREFIX,
       store,
-      (client, afterSeq) => subscriptions.resync(client, afterSeq),
+      (client, afterSeq, subscribed) => subscriptions.resync(client, afterSeq, subscribed),
       this.metrics,
       log,
     );

@@ -7,6 +7,9 @@ import type { RedisFanout } from './redis-fanout';
 import type { StreamClient } from './stream-client';
 import { TypeFilter } from './type-filter';
 
+/** Resume buffer overflows tolerated in one resume before the client counts as too slow. */
+const MAX_SEAM_OVERFLOWS = 20;
+
 export interface SubscriptionOptions {
   backfillPageSize: number;
   resumeMaxAgeSeconds: number;
@@ -86,8 +89,12 @@ export class Subscriptions {
     client.sendControl({ type: 'subscribed', types });
   }
 
-  /** Redis reconnected: resume `client` from `afterSeq` (or once more if already resuming). */
-  resync(client: StreamClient, afterSeq: string): void {
+  /**
+   * Redis reconnected: buffer live events now, and once `subscribed` resume `client` from
+   * `afterSeq` (or, if it is already resuming, make its backfill do one more pass then).
+   */
+  resync(client: StreamClient, afterSeq: string, subscribed: Promise<void>): void {
+    client.resubscribed = subscribed;
     if (client.state === 'resuming') {
       client.resyncRequested = true;
       return;
@@ -106,6 +113,12 @@ export class Subscriptions {
     let cursor = afterSeq;
     let sent = 0;
     for (;;) {
+      if (client.resubscribed) {
+        // a pass must start after the channel is subscribed again, or it could miss events
+        const subscribed = client.resubscribed;
+        client.resubscribed = undefined;
+        await subscribed;
+      }
       client.resyncRequested = false;
       const patterns = client.filter?.patterns ?? ['*'];
       const page = await this.store.after(
@@ -121,6 +134,10 @@ export class Subscriptions {
       }
       if (client.state !== 'resuming') return undefined;
       if (page.length < this.options.backfillPageSize && !client.resyncRequested) return sent;
+      if (client.seamOverflows > MAX_SEAM_OVERFLOWS) {
+        client.closeSlow(); // live traffic keeps outrunning what it reads: it cannot catch up
+        return undefined;
+      }
     }
   }
 
