@@ -52,7 +52,12 @@ export class DeliveryService {
     private readonly log: Logger,
   ) {
     this.registry = createMetricsRegistry('delivery');
-    this.metrics = createDeliveryMetrics(this.registry);
+    const lanes = new EndpointLanes(
+      config.DELIVERY_ENDPOINT_MAX_IN_FLIGHT,
+      config.DELIVERY_MAX_IN_FLIGHT,
+      config.DELIVERY_ENDPOINT_BACKLOG_MAX,
+    );
+    this.metrics = createDeliveryMetrics(this.registry, () => lanes.size);
     const poolOptions = {
       databaseUrl: config.DATABASE_URL,
       schema: config.DATABASE_SCHEMA,
@@ -105,11 +110,6 @@ export class DeliveryService {
         backlogDeferMs: config.DELIVERY_BACKLOG_DEFER_MS,
         userAgent: userAgent(version),
       },
-    );
-    const lanes = new EndpointLanes(
-      config.DELIVERY_ENDPOINT_MAX_IN_FLIGHT,
-      config.DELIVERY_MAX_IN_FLIGHT,
-      config.DELIVERY_ENDPOINT_BACKLOG_MAX,
     );
     this.handler = new MessageHandler(
       store,

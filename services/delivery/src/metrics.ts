@@ -1,8 +1,8 @@
-import { Counter, Histogram } from '@reten/observability';
+import { Counter, Gauge, Histogram } from '@reten/observability';
 import type { Registry } from '@reten/observability';
 
-/** The delivery service's own series. */
-export function createDeliveryMetrics(registry: Registry) {
+/** The delivery service's own series; `queued` reads the lanes at scrape time. */
+export function createDeliveryMetrics(registry: Registry, queued: () => number = () => 0) {
   return {
     attempts: new Counter({
       name: 'reten_webhook_attempts_total',
@@ -32,6 +32,14 @@ export function createDeliveryMetrics(registry: Registry) {
       name: 'reten_webhook_endpoints_disabled_total',
       help: 'Endpoints disabled by the delivery service (410 Gone, failing too long)',
       registers: [registry],
+    }),
+    lanes: new Gauge({
+      name: 'reten_delivery_lane_jobs',
+      help: 'Deliveries running or waiting in the endpoint lanes of this process',
+      registers: [registry],
+      collect() {
+        this.set(queued());
+      },
     }),
     errors: new Counter({
       name: 'reten_delivery_errors_total',
