@@ -220,6 +220,15 @@ describe('Authenticator against PostgreSQL', () => {
       const { record, key } = await auth.keys.create('acme', 'k', ['admin']);
       expect((await replica.authenticate(key)).keyId).toBe(record.id); // cached on the replica
       proxy.cut();
+      // once the replica notices, it stops trusting its cache: 503 (it cannot reach the
+      // database either), never the cached answer
+      await eventually(async () => {
+        const during = await replica.authenticate(key).then(
+          () => 'accepted',
+          (err: { code?: string }) => err.code,
+        );
+        expect(during).toBe('service_unavailable');
+      });
       await auth.revoke('acme', record.id); // the replica cannot hear this NOTIFY
       proxy.restore();
       expect(await reasonOf(replica.authenticate(key))).toBe('revoked_key');

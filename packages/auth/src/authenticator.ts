@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import { RetenError } from '@reten/contracts';
 import type { Scope } from '@reten/contracts';
 import type { Logger, Registry } from '@reten/observability';
 import { AuthFailure, authFailureReason } from './auth-failure';
@@ -141,7 +142,18 @@ export class Authenticator {
   }
 
   private async liveKey(keyId: string): Promise<ApiKeyRecord> {
-    const record = await this.cache.get(keyId);
+    let record: ApiKeyRecord | undefined;
+    try {
+      record = await this.cache.get(keyId);
+    } catch (err) {
+      this.options.log.warn({ err, keyId }, 'api key lookup failed');
+      throw new RetenError(
+        'service_unavailable',
+        'Credentials cannot be checked right now; retry',
+        undefined,
+        { cause: err },
+      );
+    }
     if (!record) throw new AuthFailure('unknown_key');
     if (record.revokedAt) throw new AuthFailure('revoked_key');
     this.touch(keyId);

@@ -31,6 +31,9 @@ export class KeyCache {
   private retry: NodeJS.Timeout | undefined;
   private readonly waiters = new Map<string, Array<() => void>>();
   private readonly revokedListeners = new Set<(keyId: string) => void>();
+  private readonly inflight = new Map<string, Promise<ApiKeyRecord | undefined>>();
+  /** Bumped by every revocation heard and every listener loss: guards caching of reads. */
+  private generation = 0;
 
   constructor(
     private readonly store: ApiKeyStore,
@@ -57,25 +60,39 @@ export class KeyCache {
 
   /** The key row (undefined when no such key), from the cache when it can be trusted. */
   async get(id: string): Promise<ApiKeyRecord | undefined> {
-    const now = Date.now();
     if (this.listening) {
       const hit = this.entries.get(id);
-      if (hit && hit.expiresAt > now) return hit.record;
+      if (hit && hit.expiresAt > Date.now()) return hit.record;
     }
+    // concurrent requests with the same uncached key share one query
+    const pending = this.inflight.get(id);
+    if (pending) return pending;
+    const lookup = this.lookup(id).finally(() => {
+      if (this.inflight.get(id) === lookup) this.inflight.delete(id);
+    });
+    this.inflight.set(id, lookup);
+    return lookup;
+  }
+
+  private async lookup(id: string): Promise<ApiKeyRecord | undefined> {
     const wasListening = this.listening;
+    const generation = this.generation;
     const record = await this.store.find(id);
-    // a notification that arrived during the query may predate the row we read: do not cache
-    if (wasListening && this.listening && !this.entries.has(id)) {
+    // a revocation heard while we read may postdate the row: then the row is not cached.
+    // Unknown ids are never cached, so random guesses cannot fill the cache.
+    if (record && wasListening && this.listening && generation === this.generation) {
       if (this.entries.size >= this.options.maxEntries) this.entries.clear();
-      // unknown ids are not cached, so random guesses cannot fill the cache
-      if (record) this.entries.set(id, { record, expiresAt: now + this.options.ttlMs });
+      this.entries.set(id, { record, expiresAt: Date.now() + this.options.ttlMs });
     }
     return record;
   }
 
   /** Forgets a key here at once (the revoking replica does not wait for its own NOTIFY). */
   invalidate(id: string): void {
+    this.generation += 1;
     this.entries.delete(id);
+    // a lookup started before the revocation must not answer requests made after it
+    this.inflight.delete(id);
   }
 
   /** Resolves when this process has received the revocation notification of `id`. */
@@ -83,6 +100,7 @@ export class KeyCache {
     if (!this.listening) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(done, timeoutMs);
+      timer.unref();
       const list = this.waiters.get(id) ?? [];
       list.push(done);
       this.waiters.set(id, list);
@@ -124,7 +142,7 @@ export class KeyCache {
   }
 
   private revoked(id: string): void {
-    this.entries.delete(id);
+    this.invalidate(id);
     for (const listener of this.revokedListeners) {
       try {
         listener(id);
@@ -154,7 +172,9 @@ export class KeyCache {
 
   private drop(err: Error | undefined): void {
     this.listening = false;
+    this.generation += 1;
     this.entries.clear();
+    this.inflight.clear();
     const client = this.client;
     this.client = undefined;
     if (client) {
