@@ -129,6 +129,30 @@ describe('scripts/start-stack.js (pnpm start)', () => {
       expect.objectContaining({ event_id: eventId, data: { order_id: 'ord_789' } }),
     );
 
+    // the README's log:ClientLog example reaches the client-log eworker
+    const readme = readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
+    const evci = readme.slice(readme.indexOf('/v1.0/event/log:ClientLog'));
+    const log = await fetch(`http://127.0.0.1:${gatewayPort}/v1.0/event/log:ClientLog`, {
+      method: 'POST',
+      headers,
+      body: /-d '([^']*)'/.exec(evci)![1]!,
+    });
+    expect(log.status).toBe(202);
+    const { event_id: logId } = (await log.json()) as { event_id: string };
+    await eventually(
+      async () => {
+        const detail = await fetch(`http://127.0.0.1:${gatewayPort}/api/v1/events/${logId}`, {
+          headers,
+        });
+        expect(await detail.json()).toEqual(
+          expect.objectContaining({
+            eworkers: [expect.objectContaining({ eworker: 'logs', status: 'processed' })],
+          }),
+        );
+      },
+      { timeoutMs: 30_000 },
+    );
+
     stack.child.kill('SIGTERM');
     expect(await stack.exited).toBe(0);
     expect(stack.text()).toMatch(/^stack +\| stopped$/m);
