@@ -16,7 +16,13 @@ let redisPrefix: string;
 const processes: ServiceProcess[] = [];
 const clients: ResumingClient[] = [];
 
-async function startReplica(): Promise<{ proc: ServiceProcess; wsUrl: string }> {
+async function publishedToRedis(httpUrl: string): Promise<number> {
+  const text = await (await fetch(`${httpUrl}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith('reten_stream_redis_published_total'));
+  return line ? Number(line.split(' ').at(-1)) : 0;
+}
+
+async function startReplica(): Promise<{ proc: ServiceProcess; wsUrl: string; httpUrl: string }> {
   const port = await freePort();
   const { redisUrl } = await testServers();
   const proc = await ServiceProcess.start({
@@ -39,7 +45,11 @@ async function startReplica(): Promise<{ proc: ServiceProcess; wsUrl: string }> 
     readyUrl: `http://127.0.0.1:${port}/readyz`,
   });
   processes.push(proc);
-  return { proc, wsUrl: `ws://127.0.0.1:${port}/events/stream` };
+  return {
+    proc,
+    wsUrl: `ws://127.0.0.1:${port}/events/stream`,
+    httpUrl: `http://127.0.0.1:${port}`,
+  };
 }
 
 beforeAll(async () => {
@@ -62,6 +72,12 @@ async function scenario(
   signal: NodeJS.Signals,
 ): Promise<{ client: ResumingClient; expected: string[] }> {
   const first = await startReplica();
+  await eventually(async () => {
+    const ready = (await (await fetch(`${first.httpUrl}/readyz`)).json()) as {
+      checks: { rabbitmq: { ok: boolean } };
+    };
+    expect(ready.checks.rabbitmq.ok).toBe(true); // consuming before the second one starts
+  });
   const second = await startReplica();
   // the client starts on the first replica and fails over to the second
   const client = new ResumingClient([first.wsUrl, second.wsUrl], streamKey);
@@ -69,6 +85,10 @@ async function scenario(
   await eventually(() => expect(client.subscribed()).toBe(true));
   const before = await ingestMany(gw, writeKey, 'order.created', 10);
   await eventually(() => expect(client.eventIds()).toEqual(before));
+  // the first replica started is the active consumer of reten.stream: killing it also tests
+  // the takeover (its unacked messages are redelivered to the second)
+  expect(await publishedToRedis(first.httpUrl)).toBeGreaterThan(0);
+  expect(await publishedToRedis(second.httpUrl)).toBe(0);
   // kill it while events keep coming
   const during = ingestMany(gw, writeKey, 'order.created', 20);
   await first.proc.kill(signal);
