@@ -8,9 +8,11 @@ import { loadGatewayConfig } from './config';
 
 const USAGE = `usage: bootstrap [--tenant <id>] [--rest-requests-per-minute <n>|default]
                  [--ingest-events-per-second <n>|default]
-Ensures the tenant (default dev) and a development API key with every scope, prints the key
-and writes it to $RETEN_HOME/dev-api-key (default .reten/dev-api-key). RETEN_BOOTSTRAP_API_KEY
-sets the key. Running it again keeps the key.`;
+Ensures the tenant (default dev) and an API key of it with every scope, prints the key and
+writes it to $RETEN_HOME/<tenant>-api-key (default .reten/dev-api-key). RETEN_BOOTSTRAP_API_KEY
+sets the dev tenant's key. Running it again keeps the key.`;
+
+const TENANT_ID = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
 function limitArg(value: string | undefined, name: string): number | null | undefined {
   if (value === undefined) return undefined;
@@ -35,6 +37,9 @@ async function main(): Promise<void> {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
+  if (!TENANT_ID.test(values.tenant)) {
+    throw new ConfigError(['--tenant: lower-case letters, digits, "-" or "_" (at most 63)']);
+  }
   const config = loadGatewayConfig();
   const rest = limitArg(values['rest-requests-per-minute'], 'rest-requests-per-minute');
   const ingest = limitArg(values['ingest-events-per-second'], 'ingest-events-per-second');
@@ -50,13 +55,14 @@ async function main(): Promise<void> {
   try {
     const keyFile = path.join(
       config.RETEN_HOME || path.resolve(__dirname, '../../../.reten'),
-      'dev-api-key',
+      `${values.tenant}-api-key`,
     );
     const result = await bootstrapDevKey({
       pool,
       schema: config.DATABASE_SCHEMA,
       tenantId: values.tenant,
-      presetKey: config.RETEN_BOOTSTRAP_API_KEY || undefined,
+      // RETEN_BOOTSTRAP_API_KEY is the development key: the dev tenant's only
+      presetKey: (values.tenant === 'dev' && config.RETEN_BOOTSTRAP_API_KEY) || undefined,
       keyFile,
       limits: {
         ...(rest === undefined ? {} : { restRequestsPerMinute: rest }),
