@@ -129,6 +129,15 @@ describe('scripts/start-stack.js (pnpm start)', () => {
       expect.objectContaining({ event_id: eventId, data: { order_id: 'ord_789' } }),
     );
 
+    // every http address the stack prints answers (with the dev key)
+    for (const service of STACK_SERVICES) {
+      for (const [, url] of service.urls.filter(([, u]) => u.startsWith('http'))) {
+        const shifted = url.replace(`:${service.port}`, `:${service.port + stack.offset}`);
+        expect(stack.text()).toContain(shifted);
+        expect([shifted, (await fetch(shifted, { headers })).status]).toEqual([shifted, 200]);
+      }
+    }
+
     // the README's log:ClientLog example reaches the client-log eworker
     const readme = readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
     const evci = readme.slice(readme.indexOf('/v1.0/event/log:ClientLog'));
