@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@reten/observability';
+import type { CircuitBreaker } from './circuit-breaker';
 import type { DeliveryStore } from './delivery-store';
 import type { DeliveryRow, Endpoint } from './endpoint';
 import type { EndpointCache } from './endpoint-cache';
@@ -26,6 +27,7 @@ export interface AttemptRunnerDeps {
   sender: WebhookSender;
   limiter: EndpointRateLimiter;
   scheduler: RetryScheduler;
+  breaker: CircuitBreaker;
   metrics: DeliveryMetrics;
   log: Logger;
 }
@@ -51,6 +53,12 @@ export class AttemptRunner {
       metrics.outcomes.inc({ status: 'failed' });
       return;
     }
+    const blockedMs = this.deps.breaker.blockedForMs(endpoint.id);
+    if (blockedMs > 0) {
+      // circuit open: the endpoint failed too often in a row; wait without an attempt
+      await this.defer(row, token, body, Math.max(blockedMs, 100), 'circuit_open');
+      return;
+    }
     const slot = await limiter.reserve(endpoint.id, endpoint.rateLimitPerSecond);
     if (!slot.granted) {
       // over the rate: waits in a tier, not counted as an attempt
@@ -61,6 +69,7 @@ export class AttemptRunner {
     const now = new Date();
     const headers = requestHeaders(endpoint, row, body, this.options.userAgent, now);
     const result = await sender.send(endpoint.id, endpoint.url, headers, body);
+    this.deps.breaker.record(endpoint.id, result.succeeded);
     metrics.attempts.inc({ result: result.succeeded ? 'succeeded' : (result.phase ?? 'status') });
     metrics.attemptLatency.observe(result.latencyMs / 1000);
     await this.record(row, token, endpoint, body, result);
@@ -72,7 +81,7 @@ export class AttemptRunner {
     token: string,
     body: string,
     delayMs: number,
-    reason: 'rate_limit' | 'backlog',
+    reason: 'rate_limit' | 'backlog' | 'circuit_open',
   ): Promise<void> {
     const next = randomUUID();
     const dueAt = Date.now() + delayMs;

@@ -75,6 +75,18 @@ export const deliveryConfigShape = {
     365 * 86_400,
     'An endpoint failing every attempt for this long is disabled (with a reason and an event)',
   ),
+  DELIVERY_BREAKER_FAILURES: intVar(
+    10,
+    1,
+    100_000,
+    'Failed attempts in a row after which an endpoint’s circuit opens (per process)',
+  ),
+  DELIVERY_BREAKER_COOLDOWN_MS: intVar(
+    30_000,
+    100,
+    3_600_000,
+    'How long an open circuit holds an endpoint’s deliveries (not attempts) before one trial',
+  ),
   DELIVERY_RATE_LIMIT_MAX_WAIT_MS: intVar(
     2_000,
     0,

@@ -43,6 +43,8 @@ describe('delivery service: receivers that misbehave', () => {
         DELIVERY_RETRY_SCHEDULE_SECONDS: '0,0.3',
         DELIVERY_TIMEOUT_MS: '600',
         DELIVERY_CONNECT_TIMEOUT_MS: '500',
+        DELIVERY_BREAKER_FAILURES: '3',
+        DELIVERY_BREAKER_COOLDOWN_MS: '2000',
       },
     });
     receiver = await webhookReceiver();
@@ -173,5 +175,33 @@ describe('delivery service: receivers that misbehave', () => {
     });
     // 20 hangs of 600 ms in a row would take 12 s; the healthy endpoint is not behind them
     expect(Date.now() - started).toBeLessThan(8_000);
+  });
+
+  it('opens the circuit of an endpoint after failures in a row: the rest wait without attempts, then go', async () => {
+    const t = tenant();
+    receiver.respond({ status: 500 });
+    const ep = await d.createEndpoint({
+      url: receiver.url('/breaker'),
+      tenantId: t,
+      retryScheduleSeconds: [0],
+    });
+    for (let i = 0; i < 8; i++) await d.publish('fault.x', { i }, t);
+    await eventually(async () => {
+      const rows = await statusOf(ep.id);
+      expect(rows.filter((r) => r.status === 'failed')).toHaveLength(3);
+    });
+    expect(receiver.requestsTo('/breaker')).toHaveLength(3);
+    receiver.respond({ status: 204 });
+    await eventually(
+      async () => {
+        const rows = await statusOf(ep.id);
+        expect(rows.filter((r) => r.status === 'succeeded')).toHaveLength(5);
+      },
+      { timeoutMs: 20_000 },
+    );
+    // the deliveries held by the open circuit were attempted once, when it closed
+    const rows = await statusOf(ep.id);
+    expect(rows.filter((r) => r.status === 'succeeded').every((r) => r.attempts === 1)).toBe(true);
+    expect(receiver.requestsTo('/breaker')).toHaveLength(8);
   });
 });

@@ -10,6 +10,7 @@ import { clientConfig, createPool } from '@reten/store';
 import type { Pool } from '@reten/store';
 import express from 'express';
 import { AttemptRunner } from './attempt-runner';
+import { CircuitBreaker } from './circuit-breaker';
 import type { DeliveryConfig } from './config';
 import { parseScheduleMs } from './config';
 import { DeliveryStore } from './delivery-store';
@@ -99,6 +100,10 @@ export class DeliveryService {
           },
         ),
         scheduler,
+        breaker: new CircuitBreaker(
+          config.DELIVERY_BREAKER_FAILURES,
+          config.DELIVERY_BREAKER_COOLDOWN_MS,
+        ),
         metrics: this.metrics,
         log,
       },

@@ -24,7 +24,7 @@ export function createDeliveryMetrics(registry: Registry, queued: () => number =
     }),
     deferred: new Counter({
       name: 'reten_webhook_deferred_total',
-      help: 'Deliveries moved to a retry tier without an attempt, by reason (rate_limit, backlog)',
+      help: 'Deliveries moved to a retry tier without an attempt, by reason (rate_limit, backlog, circuit_open)',
       labelNames: ['reason'] as const,
       registers: [registry],
     }),
