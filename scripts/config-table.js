@@ -73,6 +73,11 @@ function configurationMarkdown(sections, configTable) {
     '',
     'Variables shared by several processes (`LOG_LEVEL`, `DATABASE_URL`, …) appear in each',
     'section that reads them.',
+    '',
+    '`pnpm start` itself (scripts/start-stack.js) reads `STACK_LOG_FORMAT=json` (pass the',
+    "services' pino JSON through unchanged), `STACK_PORT_OFFSET` (shift every service port, to",
+    'run a second stack beside one) and `STACK_READY_TIMEOUT_MS` (how long it waits for each',
+    '`/readyz`, 90000 by default).',
   ];
   for (const section of sections) {
     parts.push('', `## ${section.title}`, '', `${section.where}.`, '', configTable(section.shape));
