@@ -207,6 +207,7 @@ export class Gateway {
         endpoints: new EndpointRepo(this.pool),
         deliveries,
         store: this.store,
+        idempotency: this.idempotency,
         policy: {
           allowPrivate: config.WEBHOOK_ALLOW_PRIVATE,
           allowHttp: config.WEBHOOK_ALLOW_HTTP || config.WEBHOOK_ALLOW_PRIVATE,

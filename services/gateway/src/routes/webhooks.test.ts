@@ -48,6 +48,29 @@ describe('webhooks API (private targets allowed, as in the local stack)', () => 
     expect(got.body).not.toHaveProperty('secret');
   });
 
+  it('answers a retried create with the same Idempotency-Key with the first answer, creating one endpoint', async () => {
+    const body = { url: 'http://127.0.0.1:9/idem', description: 'idempotent' };
+    const headers = { 'idempotency-key': 'create-webhook-1' };
+    const first = await api(gw, 'POST', '/api/v1/webhooks', body, { headers });
+    const again = await api(gw, 'POST', '/api/v1/webhooks', body, { headers });
+    expect(first.status).toBe(201);
+    expect(again.status).toBe(201);
+    expect(again.text).toBe(first.text);
+    const rows = await gw.schema.pool.query(
+      "SELECT 1 FROM webhook_endpoints WHERE description = 'idempotent'",
+    );
+    expect(rows.rowCount).toBe(1);
+    const other = await api(
+      gw,
+      'POST',
+      '/api/v1/webhooks',
+      { ...body, description: 'x' },
+      { headers },
+    );
+    expect(other.status).toBe(422);
+    expect((other.body as { error: { code: string } }).error.code).toBe('idempotency_key_reused');
+  });
+
   it('creates an ed25519 endpoint that publishes its public key and has no shared secret', async () => {
     const ep = await create({ url: 'http://127.0.0.1:9/ed', signing: 'ed25519' });
     expect(ep.secret).toBeNull();

@@ -14,9 +14,10 @@ import {
 import type { CreatedWebhookEndpoint, DeliveryList, WebhookList } from '@reten/contracts';
 import { parseOrThrow, requireJsonBody } from '@reten/http';
 import { newEventId, newPrefixedId } from '@reten/store';
-import type { EventStore } from '@reten/store';
+import type { EventStore, IdempotencyStore } from '@reten/store';
 import { generateEd25519KeyPair, generateSecret } from '@reten/webhooks';
 import type { TargetPolicy } from '@reten/webhooks';
+import { idempotencyKeyOf, requestFingerprint } from '../ingest/idempotency-key';
 import { tenantOf } from '../tenant';
 import type { DeliveryRepo } from '../webhooks/delivery-repo';
 import type { EndpointRepo } from '../webhooks/endpoint-repo';
@@ -28,6 +29,8 @@ export interface WebhooksRouterDeps {
   endpoints: EndpointRepo;
   deliveries: DeliveryRepo;
   store: EventStore;
+  /** Idempotency-Key records: a retried create answers the first answer, not a second endpoint. */
+  idempotency: IdempotencyStore;
   policy: TargetPolicy;
   /** Default grace period of a rotated secret. */
   rotationGraceSeconds: number;
@@ -70,14 +73,16 @@ export function webhooksRouter(deps: WebhooksRouterDeps): Router {
     return endpoint;
   };
 
-  router.post('/api/v1/webhooks', requireJsonBody, async (req, res) => {
-    const body = parseOrThrow(CreateWebhookRequestSchema, req.body, 'body');
-    const url = await checkWebhookUrl(body.url, deps.policy);
+  const createEndpoint = async (
+    tenantId: string,
+    url: string,
+    body: ReturnType<typeof CreateWebhookRequestSchema.parse>,
+  ): Promise<CreatedWebhookEndpoint> => {
     const keys = body.signing === 'ed25519' ? generateEd25519KeyPair() : undefined;
     const secret = keys ? null : generateSecret();
     const created = await endpoints.create({
       id: newPrefixedId('wh'),
-      tenantId: tenantOf(req),
+      tenantId,
       url,
       description: body.description,
       eventTypes: body.event_types,
@@ -90,8 +95,42 @@ export function webhooksRouter(deps: WebhooksRouterDeps): Router {
       publicKey: keys?.publicKey ?? null,
       privateKey: keys?.privateKey ?? null,
     });
-    const answer: CreatedWebhookEndpoint = { ...created, secret };
-    res.status(201).location(`/api/v1/webhooks/${created.id}`).json(answer);
+    return { ...created, secret };
+  };
+
+  router.post('/api/v1/webhooks', requireJsonBody, async (req, res) => {
+    const body = parseOrThrow(CreateWebhookRequestSchema, req.body, 'body');
+    const url = await checkWebhookUrl(body.url, deps.policy);
+    const tenantId = tenantOf(req);
+    const key = idempotencyKeyOf(req);
+    if (key !== undefined) {
+      const claim = await deps.idempotency.claim(tenantId, key, requestFingerprint(req));
+      if (claim.kind === 'replay') {
+        res.status(claim.status).type('application/json').send(claim.bodyJson);
+        return;
+      }
+      if (claim.kind === 'reused') {
+        throw new RetenError(
+          'idempotency_key_reused',
+          'This Idempotency-Key was already used with a different request body',
+        );
+      }
+      if (claim.kind === 'in_progress') {
+        throw new RetenError(
+          'idempotency_key_in_progress',
+          'A request with this Idempotency-Key is still being processed; retry later',
+        );
+      }
+    }
+    try {
+      const answer = await createEndpoint(tenantId, url, body);
+      const json = JSON.stringify(answer);
+      if (key !== undefined) await deps.idempotency.complete(tenantId, key, 201, json);
+      res.status(201).location(`/api/v1/webhooks/${answer.id}`).type('application/json').send(json);
+    } catch (err) {
+      if (key !== undefined) await deps.idempotency.release(tenantId, key).catch(() => undefined);
+      throw err;
+    }
   });
 
   router.get('/api/v1/webhooks', async (req, res) => {
