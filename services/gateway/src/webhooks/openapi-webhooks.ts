@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { ZodOpenApiPathsObject } from 'zod-openapi';
 import {
   CreateWebhookRequestSchema,
@@ -46,6 +46,15 @@ export const webhookPaths: ZodOpenApiPathsObject = {
     post: {
       operationId: 'createWebhook',
       summary: 'Registers an endpoint; the answer shows its signing secret (only here)',
+      requestParams: {
+        header: z.object({
+          'idempotency-key': z
+            .string()
+            .max(255)
+            .optional()
+            .describe('Same key and body → the first answer again, no second endpoint'),
+        }),
+      },
       requestBody: body(CreateWebhookRequestSchema),
       responses: { '201': json('Created', CreatedWebhookEndpointSchema), '422': invalid },
     },
