@@ -40,6 +40,8 @@ export async function startGatewayProcess(
       RABBITMQ_URL: vhost.url,
       RELAY_LOCK_RETRY_MS: '200',
       RELAY_POLL_INTERVAL_MS: '200',
+      // tests poll the API: the REST default (1000/min per key) is for production traffic
+      RATE_LIMIT_REST_REQUESTS: '1000000',
       ...env,
     },
     readyUrl: `http://127.0.0.1:${port}/readyz`,
