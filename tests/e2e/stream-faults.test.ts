@@ -5,7 +5,7 @@ import type { TestGateway } from '../../services/gateway/src/test-fixture';
 import { startTestStream, testRedisPrefix } from '../../services/stream/src/test-fixture';
 import type { TestStream } from '../../services/stream/src/test-fixture';
 import { TestClient } from '../../services/stream/src/test-client';
-import { ingest, ingestMany } from './stream-helpers';
+import { ingest, ingestMany, metricValue } from './stream-helpers';
 
 jest.setTimeout(90_000);
 
@@ -40,10 +40,8 @@ async function replica(env: Record<string, string>, redisUrl?: string): Promise<
   return r;
 }
 
-async function metric(r: TestStream, name: string): Promise<number> {
-  const text = await (await fetch(`${r.httpUrl}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(name));
-  return line ? Number(line.split(' ').at(-1)) : 0;
+function metric(r: TestStream, name: string): Promise<number> {
+  return metricValue(r.httpUrl, name);
 }
 
 beforeAll(async () => {

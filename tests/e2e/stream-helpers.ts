@@ -79,3 +79,10 @@ export class ResumingClient {
     this.current?.close();
   }
 }
+
+/** The value of an unlabelled Prometheus series on a service's `/metrics` (0 when absent). */
+export async function metricValue(httpUrl: string, name: string): Promise<number> {
+  const text = await (await fetch(`${httpUrl}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(name));
+  return line ? Number(line.split(' ').at(-1)) : 0;
+}

@@ -3,7 +3,7 @@ import { ServiceProcess, eventually, freePort, testServers } from '@reten/testin
 import { startTestGateway } from '../../services/gateway/src/test-fixture';
 import type { TestGateway } from '../../services/gateway/src/test-fixture';
 import { testRedisPrefix } from '../../services/stream/src/test-fixture';
-import { ResumingClient, ingestMany } from './stream-helpers';
+import { ResumingClient, ingestMany, metricValue } from './stream-helpers';
 
 jest.setTimeout(120_000);
 
@@ -16,10 +16,8 @@ let redisPrefix: string;
 const processes: ServiceProcess[] = [];
 const clients: ResumingClient[] = [];
 
-async function publishedToRedis(httpUrl: string): Promise<number> {
-  const text = await (await fetch(`${httpUrl}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith('reten_stream_redis_published_total'));
-  return line ? Number(line.split(' ').at(-1)) : 0;
+function publishedToRedis(httpUrl: string): Promise<number> {
+  return metricValue(httpUrl, 'reten_stream_redis_published_total');
 }
 
 async function startReplica(): Promise<{ proc: ServiceProcess; wsUrl: string; httpUrl: string }> {

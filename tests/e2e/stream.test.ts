@@ -130,6 +130,7 @@ describe('live fan-out', () => {
 
 describe('resume with last_event_id', () => {
   it('sends every later event of the tenant and filter in order, then live, with no gap and no duplicate at the seam', async () => {
+    const witness = await subscribed(replicaA, 'types=order.*');
     const history = await ingestMany(gw, writeKey, 'order.created', 8);
     await ingest(gw, writeKey, 'user.created'); // filtered out
     await ingest(gw, otherWriteKey, 'order.created'); // other tenant
@@ -144,6 +145,10 @@ describe('resume with last_event_id', () => {
     const expected = [...history.slice(2), ...during, ...after];
     await eventually(() => expect(client.eventIds()).toEqual(expected));
     expect(new Set(client.eventIds()).size).toBe(expected.length);
+    // a backfilled event is the same envelope as its live copy
+    await eventually(() => expect(witness.eventIds()).toEqual(expect.arrayContaining(expected)));
+    const live = new Map(witness.events().map((e) => [e.event_id, e]));
+    for (const e of client.events()) expect(e).toEqual(live.get(e.event_id));
   });
 
   it('resumes from the first message when the URL has no last_event_id', async () => {
