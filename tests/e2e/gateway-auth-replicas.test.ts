@@ -129,7 +129,7 @@ describe('two gateway processes', () => {
         expect(res.status).toBe(401);
         return res;
       },
-      { timeoutMs: 1000, intervalMs: 5 },
+      { timeoutMs: 3000, intervalMs: 5 },
     );
     expect(refused.text).toContain('revoked');
   });

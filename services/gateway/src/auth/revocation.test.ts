@@ -48,7 +48,7 @@ describe('API key revocation across gateway replicas', () => {
           const tokenOnB = await api(b, 'GET', '/api/v1/events', undefined, { auth: token });
           expect([onB.status, tokenOnB.status]).toEqual([401, 401]);
         },
-        { timeoutMs: 1000, intervalMs: 5 },
+        { timeoutMs: 3000, intervalMs: 5 },
       );
     }
   });
