@@ -87,6 +87,19 @@ describe('SchemaRegistry', () => {
     expect(failure('shared.type', { a: 1, b: 2 })).toBeUndefined();
   });
 
+  it('lists at most 50 failing paths in one answer', async () => {
+    await register('many', 'many.type', {
+      type: 'array',
+      items: { type: 'integer' },
+    });
+    await eventually(() => expect(failure('many.type', ['x'])).toBeDefined());
+    const err = failure(
+      'many.type',
+      Array.from({ length: 500 }, () => 'x'),
+    );
+    expect(isRetenError(err) && err.details).toHaveLength(50);
+  });
+
   it('keeps validating the other types when one registered schema does not compile', async () => {
     await register('broken', 'broken.type', { type: 'not-a-type' });
     await register('fine', 'fine.type', { type: 'object', required: ['x'] });

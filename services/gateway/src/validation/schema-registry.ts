@@ -23,6 +23,9 @@ interface Compiled {
   validate: ValidateFunction;
 }
 
+/** Most `details` entries one 422 answer lists. */
+export const MAX_DETAILS = 50;
+
 export interface SchemaRegistryOptions {
   pool: Pool;
   /** For the dedicated LISTEN connection. */
@@ -85,7 +88,8 @@ export class SchemaRegistry {
       throw new RetenError(
         'validation_failed',
         `The data is not valid for event type ${type}${first ? `: ${first.path} ${first.message}` : ''}`,
-        details,
+        // allErrors on a large invalid array would otherwise answer with one entry per item
+        details.slice(0, MAX_DETAILS),
       );
     }
   }
