@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { apiKeyIdOf } from '@reten/auth';
 import { TcpProxy, eventually, testServers } from '@reten/testing';
 import { startTestGateway } from '../../services/gateway/src/test-fixture';
 import type { TestGateway } from '../../services/gateway/src/test-fixture';
@@ -140,6 +141,23 @@ it('refuses connections past the per-tenant (429) and per-process (503) limits',
     const again = connect(`${r.wsUrl}?types=*`);
     await again.open();
   });
+});
+
+it('closes a stream with 4401 once its key is revoked, and keeps the others', async () => {
+  const r = await replica({ STREAM_REAUTH_INTERVAL_MS: '200' });
+  const doomedKey = await gw.createKey('acme', ['stream:read'], 'revoked soon');
+  const doomed = connect(`${r.wsUrl}?types=*`, doomedKey);
+  const kept = connect(`${r.wsUrl}?types=*`);
+  await doomed.waitFor('subscribed');
+  await kept.waitFor('subscribed');
+  const keyId = apiKeyIdOf(doomedKey);
+  if (!keyId) throw new Error('not an API key');
+  expect(await gw.gateway.authenticator.revoke('acme', keyId)).toBe(true);
+  expect(await doomed.waitClosed()).toBe(4401);
+  expect(doomed.control('error')[0]).toMatchObject({ error: { code: 'unauthorized' } });
+  const id = await ingest(gw, writeKey, 'order.created');
+  await eventually(() => expect(kept.eventIds()).toContain(id));
+  expect(kept.closeCode).toBeUndefined();
 });
 
 it('refuses a browser origin that is not allowed with 403 and accepts an allowed one', async () => {

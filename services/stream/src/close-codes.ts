@@ -7,6 +7,8 @@ export const CLOSE_CODES = {
   serviceRestart: 1012,
   /** Unexpected server failure (e.g. PostgreSQL down during a resume): reconnect later. */
   internalError: 1011,
+  /** The credentials were revoked or expired while the stream was open: reconnect with new ones. */
+  credentialsInvalid: 4401,
   /** The client read too slowly: its send buffer passed STREAM_MAX_SEND_BUFFER_BYTES. */
   slowConsumer: 4008,
   /** `last_event_id` is not an event of this tenant. */

@@ -65,6 +65,12 @@ export const streamConfigShape = {
     60_000,
     'After a server-side close, how long the client has to answer before the socket is destroyed',
   ),
+  STREAM_REAUTH_INTERVAL_MS: intVar(
+    60_000,
+    100,
+    3_600_000,
+    'How often open streams re-check their credentials; a revoked key or an expired token is closed with 4401',
+  ),
   STREAM_CONSUMER_PREFETCH: intVar(
     500,
     1,

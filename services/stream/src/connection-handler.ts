@@ -4,6 +4,7 @@ import type { RawData, WebSocket, WebSocketServer } from 'ws';
 import { RetenError, isRetenError } from '@reten/contracts';
 import type { Principal } from '@reten/auth';
 import type { Lifecycle, Logger } from '@reten/observability';
+import { CLOSE_CODES } from './close-codes';
 import type { StreamMetrics } from './metrics';
 import { ClientMessageSchema, parseConnectParams, parseLastEventId } from './protocol';
 import type { ConnectParams } from './protocol';
@@ -39,6 +40,7 @@ export class ConnectionHandler {
   readonly clients = new Set<StreamClient>();
   private readonly perTenant = new Map<string, number>();
   private pending = 0;
+  private reauthenticating = false;
 
   constructor(
     private readonly deps: ConnectionDeps,
@@ -130,12 +132,20 @@ export class ConnectionHandler {
       );
     }
     if (socket.destroyed) return;
-    deps.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, principal, params));
+    const credential = req.headers.authorization ?? params.token;
+    deps.wss.handleUpgrade(req, socket, head, (ws) =>
+      this.onConnection(ws, principal, params, credential),
+    );
   }
 
-  private onConnection(ws: WebSocket, principal: Principal, params: ConnectParams): void {
+  private onConnection(
+    ws: WebSocket,
+    principal: Principal,
+    params: ConnectParams,
+    credential: string | undefined,
+  ): void {
     const { deps, options } = this;
-    const client = new StreamClient(ws, principal.tenantId, options, deps.metrics);
+    const client = new StreamClient(ws, principal.tenantId, credential, options, deps.metrics);
     this.clients.add(client);
     this.perTenant.set(client.tenantId, (this.perTenant.get(client.tenantId) ?? 0) + 1);
     deps.metrics.connections.set(this.clients.size);
@@ -231,6 +241,36 @@ export class ConnectionHandler {
       }
       client.alive = false;
       client.ws.ping();
+    }
+  }
+
+  /**
+   * Re-checks every open stream's credentials (cached key lookups; revocations reach the cache
+   * by NOTIFY): a revoked key, an expired token or a lost scope closes the stream with 4401.
+   * An unreachable database keeps streams open (logged): it is not the client's fault.
+   */
+  async reauthenticate(): Promise<void> {
+    if (this.reauthenticating) return;
+    this.reauthenticating = true;
+    try {
+      for (const client of [...this.clients]) {
+        if (client.state === 'closed') continue;
+        try {
+          const principal = await this.deps.authenticate(client.credential);
+          if (principal.tenantId !== client.tenantId || !this.deps.mayStream(principal)) {
+            throw new RetenError('forbidden', 'The credentials no longer grant stream:read');
+          }
+        } catch (err) {
+          if (isRetenError(err) && (err.code === 'unauthorized' || err.code === 'forbidden')) {
+            client.sendError(err);
+            client.close(CLOSE_CODES.credentialsInvalid, 'credentials revoked or expired');
+          } else {
+            this.deps.log.warn({ err }, 'stream credential re-check failed');
+          }
+        }
+      }
+    } finally {
+      this.reauthenticating = false;
     }
   }
 

@@ -56,6 +56,8 @@ export class StreamClient {
   constructor(
     readonly ws: WebSocket,
     readonly tenantId: string,
+    /** The bearer credential the stream was opened with, re-checked periodically. */
+    readonly credential: string | undefined,
     private readonly limits: ClientLimits,
     private readonly metrics: StreamMetrics,
   ) {}

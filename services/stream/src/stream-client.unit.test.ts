@@ -41,6 +41,7 @@ function setup(maxSendBufferBytes = 1_000_000) {
   const client = new StreamClient(
     ws as unknown as WebSocket,
     'acme',
+    'rtn_test',
     { maxSendBufferBytes, closeGraceMs: 10 },
     metrics,
   );

@@ -39,6 +39,7 @@ export class StreamService {
   private readonly wss: WebSocketServer;
   private server: RunningServer | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
+  private reauth: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly config: StreamConfig,
@@ -187,6 +188,12 @@ export class StreamService {
       config.STREAM_PING_INTERVAL_MS,
     );
     this.heartbeat.unref();
+    this.reauth = setInterval(() => {
+      this.connections.reauthenticate().catch((err: unknown) => {
+        log.warn({ err }, 'stream credential re-check failed');
+      });
+    }, config.STREAM_REAUTH_INTERVAL_MS);
+    this.reauth.unref();
     this.lifecycle.transition('running');
     log.info({ port: this.server.port, redis: redactUrl(config.REDIS_URL) }, 'stream listening');
   }
@@ -199,6 +206,7 @@ export class StreamService {
     const deadline = this.config.SHUTDOWN_DRAIN_TIMEOUT_MS;
     this.lifecycle.transition('draining');
     clearInterval(this.heartbeat);
+    clearInterval(this.reauth);
     await this.publisher.stop(deadline);
     await this.connections.closeAll(
       CLOSE_CODES.serviceRestart,
