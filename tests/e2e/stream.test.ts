@@ -1,5 +1,6 @@
 import { EventEnvelopeSchema } from '@reten/contracts';
 import { eventually } from '@reten/testing';
+import { api } from '../../services/gateway/src/test-api';
 import { startTestGateway } from '../../services/gateway/src/test-fixture';
 import type { TestGateway } from '../../services/gateway/src/test-fixture';
 import { startTestStream, testRedisPrefix } from '../../services/stream/src/test-fixture';
@@ -233,6 +234,19 @@ describe('authentication and bad input', () => {
   it('accepts the key as ?token= (browsers cannot set headers)', async () => {
     const client = connect(`${replicaA.wsUrl}?types=*&token=${streamKey}`);
     await client.waitFor('subscribed');
+  });
+
+  it('accepts a JWT from POST /api/v1/auth/token, and refuses one narrowed to other scopes with 403', async () => {
+    const token = async (scopes: string[]) => {
+      const res = await api(gw, 'POST', '/api/v1/auth/token', { scopes });
+      expect(res.status).toBe(200);
+      return (res.body as { access_token: string }).access_token;
+    };
+    const streamJwt = await token(['stream:read']);
+    const client = connect(`${replicaA.wsUrl}?types=*&token=${streamJwt}`);
+    expect(await client.waitFor('welcome')).toMatchObject({ tenant_id: 'acme' });
+    expect((await refusal(replicaA.wsUrl, await token(['events:read']))).status).toBe(403);
+    expect((await refusal(replicaA.wsUrl, `${streamJwt.slice(0, -4)}AAAA`)).status).toBe(401);
   });
 
   it('refuses a bad filter or last_event_id with 400 naming the parameter', async () => {
