@@ -72,6 +72,8 @@ describe('Authenticator against PostgreSQL', () => {
     expect(await reasonOf(auth.authenticate(wrongSecret))).toBe('unknown_key');
     await auth.revoke('acme', record.id);
     expect(await reasonOf(auth.authenticate(key))).toBe('revoked_key');
+    // without the secret nothing is said about the key, not even that it was revoked
+    expect(await reasonOf(auth.authenticate(wrongSecret))).toBe('unknown_key');
     const err = await auth.authenticate(wrongSecret).then(
       () => new Error('accepted'),
       (e: unknown) => e as Error,

@@ -109,8 +109,9 @@ export class Authenticator {
   }
 
   /**
-   * Revokes a key of the tenant. Returns once this process has seen its own NOTIFY, i.e.
-   * once PostgreSQL has sent it to every replica. False when the tenant has no such live key.
+   * Revokes a key of the tenant: refused here at once, and by every other replica as soon as
+   * PostgreSQL delivers the NOTIFY (milliseconds). Returns once this process has heard its own
+   * NOTIFY. False when the tenant has no such live key.
    */
   async revoke(tenantId: string, keyId: string): Promise<boolean> {
     const echo = this.cache.notified(keyId, NOTIFY_ECHO_TIMEOUT_MS);
@@ -125,8 +126,8 @@ export class Authenticator {
     if (looksLikeApiKey(credential)) {
       const keyId = apiKeyIdOf(credential);
       if (!keyId) throw new AuthFailure('malformed');
-      const record = await this.liveKey(keyId);
-      if (!apiKeyMatches(credential, record.keyHash)) throw new AuthFailure('unknown_key');
+      // the secret is checked before anything else is said about the key (revoked or not)
+      const record = await this.liveKey(keyId, (r) => apiKeyMatches(credential, r.keyHash));
       return { tenantId: record.tenantId, keyId, scopes: record.scopes, via: 'api_key' };
     }
     if (!JWT_SHAPE.test(credential)) throw new AuthFailure('malformed');
@@ -141,7 +142,11 @@ export class Authenticator {
     };
   }
 
-  private async liveKey(keyId: string): Promise<ApiKeyRecord> {
+  /** The key's row if it exists, `proves` it (API keys: the secret matches) and is live. */
+  private async liveKey(
+    keyId: string,
+    proves: (record: ApiKeyRecord) => boolean = () => true,
+  ): Promise<ApiKeyRecord> {
     let record: ApiKeyRecord | undefined;
     try {
       record = await this.cache.get(keyId);
@@ -154,7 +159,7 @@ export class Authenticator {
         { cause: err },
       );
     }
-    if (!record) throw new AuthFailure('unknown_key');
+    if (!record || !proves(record)) throw new AuthFailure('unknown_key');
     if (record.revokedAt) throw new AuthFailure('revoked_key');
     this.touch(keyId);
     return record;
