@@ -38,6 +38,8 @@ export async function startDeliveryProcess(
       DELIVERY_RETRY_SCHEDULE_SECONDS: '0,0.3,0.3',
       DELIVERY_RETRY_JITTER_PERCENT: '0',
       DELIVERY_DISPATCH_POLL_MS: '200',
+      // these tests fail endpoints on purpose; the circuit breaker has its own tests
+      DELIVERY_BREAKER_FAILURES: '1000',
       ...env,
     },
     readyUrl: `http://127.0.0.1:${port}/readyz`,
