@@ -42,7 +42,7 @@ describe('delivery service: receivers that misbehave', () => {
       env: {
         DELIVERY_RETRY_SCHEDULE_SECONDS: '0,0.3',
         DELIVERY_TIMEOUT_MS: '600',
-        DELIVERY_CONNECT_TIMEOUT_MS: '500',
+        DELIVERY_CONNECT_TIMEOUT_MS: '3000',
         DELIVERY_BREAKER_FAILURES: '3',
         DELIVERY_BREAKER_COOLDOWN_MS: '2000',
       },
