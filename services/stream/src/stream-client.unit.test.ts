@@ -85,6 +85,20 @@ describe('StreamClient seam', () => {
   });
 });
 
+describe('StreamClient filter change during a resume', () => {
+  it('flushes the resume buffer with the old filter, then applies the new one', async () => {
+    const { client, seqs } = setup();
+    client.beginResume();
+    client.pendingFilter = new TypeFilter(['user.*']);
+    client.deliverLive(live(2)); // order.created: buffered under the old filter
+    await client.sendBackfill(backfilled(1));
+    client.finishResume();
+    client.deliverLive(live(3)); // order.created: filtered out now
+    client.deliverLive(live(4, 'user.created'));
+    expect(seqs()).toEqual([1, 2, 4]);
+  });
+});
+
 describe('StreamClient backpressure', () => {
   it('closes with 4008 instead of sending past the send buffer limit', () => {
     const { ws, client } = setup(100);
