@@ -32,7 +32,11 @@ export class EndpointCache {
     }
   }
 
+  /** One endpoint; a miss reloads the tenant once (it may be newer than the cache). */
   async get(tenantId: string, endpointId: string): Promise<Endpoint | undefined> {
+    const cached = (await this.forTenant(tenantId)).find((e) => e.id === endpointId);
+    if (cached) return cached;
+    this.invalidate(tenantId);
     return (await this.forTenant(tenantId)).find((e) => e.id === endpointId);
   }
 
