@@ -15,6 +15,14 @@ async function main() {
   const conn = await amqplib.connect(url);
   const ch = await conn.createChannel();
   await ch.prefetch(Number(prefetch));
+  const settle = (msg, ok) => {
+    try {
+      if (ok) ch.ack(msg);
+      else ch.nack(msg, false, true);
+    } catch {
+      // the channel is closing (SIGTERM): the broker requeues what was not acked
+    }
+  };
   await ch.consume(queue, (msg) => {
     pool
       .request({
@@ -25,10 +33,9 @@ async function main() {
       })
       .then(async (res) => {
         await res.body.dump();
-        if (res.statusCode >= 200 && res.statusCode < 300) ch.ack(msg);
-        else ch.nack(msg, false, true);
+        settle(msg, res.statusCode >= 200 && res.statusCode < 300);
       })
-      .catch(() => ch.nack(msg, false, true));
+      .catch(() => settle(msg, false));
   });
   process.send?.('ready');
   process.on('SIGTERM', () => {
