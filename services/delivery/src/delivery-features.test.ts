@@ -307,3 +307,24 @@ describe('delivery service: replicas and bad messages', () => {
     await eventually(async () => expect(await d.queueDepth('reten.delivery.parked')).toBe(1));
   });
 });
+
+describe('delivery service: Redis unreachable', () => {
+  it('keeps delivering without a rate limit (fails open) while Redis is down', async () => {
+    const d = await startTestDelivery('delivery no redis', {
+      env: { REDIS_URL: 'redis://127.0.0.1:1' },
+    });
+    const receiver = await webhookReceiver();
+    try {
+      receiver.respond({ status: 204 });
+      await d.createEndpoint({ url: receiver.url('/no-redis'), rateLimitPerSecond: 1 });
+      for (let i = 0; i < 5; i++) await d.publish('redis.x', { i });
+      // a working limit of 1/s would need 4 s for these five
+      await eventually(() => expect(receiver.requestsTo('/no-redis')).toHaveLength(5), {
+        timeoutMs: 3_000,
+      });
+    } finally {
+      await d.close();
+      await receiver.close();
+    }
+  });
+});
