@@ -99,7 +99,10 @@ export class MessageHandler {
     } finally {
       release();
     }
-    await Promise.all(started);
+    // wait for every job before failing, so a retry of this message never races its own jobs
+    const results = await Promise.allSettled(started);
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   private start(job: Job, body: string): Promise<void> {
