@@ -5,7 +5,8 @@
  *   (b) single-row INSERT transactions straight into PostgreSQL at the same concurrency.
  * Then the gateway (own database schema and RabbitMQ vhost), and the time its outbox relay
  * needs to publish everything after the load stops.
- * Env: BENCH_DURATION_SECONDS (10), BENCH_CONNECTIONS (50), BENCH_DATABASE_URL.
+ * Env: BENCH_DURATION_SECONDS (10), BENCH_CONNECTIONS (50), BENCH_DATABASE_URL,
+ * BENCH_GATEWAY_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile the gateway).
  */
 const fs = require('node:fs');
 const path = require('node:path');
@@ -134,6 +135,7 @@ async function gateway(schema, vhost) {
       MIGRATE_ON_START: 'false',
     },
     'gateway',
+    (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean),
   );
   try {
     await h.waitReady(`http://127.0.0.1:${port}/readyz`, server);

@@ -16,9 +16,9 @@ function freePort() {
   });
 }
 
-/** Spawns `node script args` with env; output kept for when it fails. */
-function startNode(script, args, env, label) {
-  const child = spawn(process.execPath, [script, ...args], {
+/** Spawns `node [nodeArgs] script args` with env; output kept for when it fails. */
+function startNode(script, args, env, label, nodeArgs = []) {
+  const child = spawn(process.execPath, [...nodeArgs, script, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
