@@ -14,8 +14,8 @@ import { encodeLiveEvent, tenantChannel } from './redis-message';
  */
 export class QueuePublisher {
   private channel: Channel | undefined;
-  private consumerTag: string | undefined;
   private inFlight = 0;
+  private stopping = false;
   private idle: (() => void) | undefined;
 
   constructor(
@@ -37,7 +37,7 @@ export class QueuePublisher {
     });
     await declareTopology(channel, STREAM_TOPOLOGY);
     await channel.prefetch(this.prefetch);
-    const { consumerTag } = await channel.consume(
+    await channel.consume(
       STREAM_QUEUE,
       (msg) => {
         if (msg) this.handle(channel, msg);
@@ -45,10 +45,11 @@ export class QueuePublisher {
       { noAck: false },
     );
     this.channel = channel;
-    this.consumerTag = consumerTag;
   }
 
   private handle(channel: Channel, msg: ConsumeMessage): void {
+    // stopping: leave it unacked; closing the channel returns it, in order, for the standby
+    if (this.stopping) return;
     const headers = msg.properties.headers ?? {};
     const tenant: unknown = headers[MESSAGE_HEADERS.tenant];
     const seq: unknown = headers[MESSAGE_HEADERS.seq];
@@ -87,10 +88,16 @@ export class QueuePublisher {
       });
   }
 
-  /** Stops consuming (another replica takes over) and waits for in-flight publishes. */
+  /**
+   * Stops consuming (another replica takes over) after the in-flight publishes. No
+   * basic.cancel: on a single-active-consumer queue it activates the standby at once, which
+   * would publish later events while this replica still publishes earlier ones (order seen
+   * broken on 3.10.8). Messages that arrive meanwhile stay unacked and return in order when
+   * the channel closes.
+   */
   async stop(timeoutMs: number): Promise<void> {
     const channel = this.channel;
-    if (channel && this.consumerTag) await channel.cancel(this.consumerTag).catch(() => undefined);
+    this.stopping = true;
     if (this.inFlight > 0) {
       let timer: NodeJS.Timeout | undefined;
       await new Promise<void>((resolve) => {
