@@ -5,3 +5,5 @@ export { Lifecycle } from './lifecycle';
 export type { LifecycleState } from './lifecycle';
 export { checkReadiness } from './health';
 export type { ReadinessCheck, ReadinessReport } from './health';
+export { runService } from './run-service';
+export type { RunServiceOptions, RunnableService } from './run-service';
