@@ -1,4 +1,4 @@
-import { STACK_TOPOLOGIES } from '@reten/contracts';
+import { CORE_TOPOLOGY } from '@reten/contracts';
 import { BrokerConnection, ConfirmPublisher, declareTopology } from '@reten/broker';
 import { listen } from '@reten/http';
 import { Authenticator, TenantStore, jwtOptionsFromConfig } from '@reten/auth';
@@ -110,17 +110,9 @@ export class Gateway {
       heartbeatSeconds: config.RABBITMQ_HEARTBEAT_SECONDS,
       connectionName: `reten-gateway-${process.pid}`,
       setup: async (model) => {
-        // Every queue of the stack exists before the relay publishes on this connection: an
-        // event routed to no queue (delivery or stream not started yet) would be lost to it.
-        const declaring = await model.createChannel();
-        // a refused declaration rejects the setup below (and is retried on reconnect)
-        declaring.on('error', (err: Error) =>
-          log.warn({ err: err.message }, 'topology declaration failed'),
-        );
-        for (const topology of STACK_TOPOLOGIES) await declareTopology(declaring, topology);
-        await declaring.close();
-        await publisher.attach(model);
+        const channel = await publisher.attach(model);
         this.queueInspector.attach(model);
+        await declareTopology(channel, CORE_TOPOLOGY);
       },
     });
     const lock = new LeaderLock(
