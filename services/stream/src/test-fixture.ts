@@ -1,4 +1,6 @@
-import { silentLogger, testServers, uniqueName } from '@reten/testing';
+import amqplib from 'amqplib';
+import { STREAM_QUEUE } from '@reten/contracts';
+import { eventually, silentLogger, testServers, uniqueName } from '@reten/testing';
 import type { TestSchema, TestVhost } from '@reten/testing';
 import { loadStreamConfig } from './config';
 import { StreamService } from './stream-service';
@@ -39,12 +41,35 @@ export async function startTestStream(options: {
   });
   const service = new StreamService(config, silentLogger());
   await service.start();
+  await untilQueueConsumed(options.vhost.url);
   return {
     service,
     wsUrl: `ws://127.0.0.1:${service.port}/events/stream`,
     httpUrl: `http://127.0.0.1:${service.port}`,
     close: () => service.stop(),
   };
+}
+
+/**
+ * Resolves once `reten.stream` exists with a consumer in the vhost: the broker connects in the
+ * background, and an event published before the queue exists is routed to no queue.
+ */
+async function untilQueueConsumed(vhostUrl: string): Promise<void> {
+  const connection = await amqplib.connect(vhostUrl);
+  try {
+    await eventually(
+      async () => {
+        const channel = await connection.createChannel();
+        channel.on('error', () => undefined);
+        const { consumerCount } = await channel.checkQueue(STREAM_QUEUE);
+        await channel.close();
+        if (consumerCount === 0) throw new Error(`${STREAM_QUEUE} has no consumer yet`);
+      },
+      { timeoutMs: 15_000, intervalMs: 50 },
+    );
+  } finally {
+    await connection.close();
+  }
 }
 
 /** A Redis key prefix of its own for one test. */
