@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts whichever of PostgreSQL, Redis and RabbitMQ is not answering on 127.0.0.1, enables the
 # RabbitMQ plugins the stack uses (management UI, Prometheus) and waits until all answer.
-# Never stops or restarts a server that is already running. Used by `.ci/run`,
+# Never stops or restarts a healthy server (one broken RabbitMQ state is repaired, see below). Used by `.ci/run`,
 # `scripts/test-prereqs.sh` and `scripts/start-stack.js`.
 set -euo pipefail
 
@@ -46,6 +46,17 @@ else
   log 'starting RabbitMQ'
   rabbitmq-server -detached
   wait_port 5672 RabbitMQ 120
+  rabbitmqctl -q await_startup >/dev/null
+fi
+
+# RabbitMQ 3.10 can lose its at-least-once dead-letter supervisor for good after a burst of
+# crashing dead-letter workers (seen here when many test vhosts holding such quorum queues were
+# deleted at once): every quorum queue with at-least-once dead-lettering then fails
+# (541 INTERNAL_ERROR) until the application restarts. Repair that one broken state.
+if [ "$(rabbitmqctl -q eval 'whereis(rabbit_fifo_dlx_sup).' 2>/dev/null || true)" = "undefined" ]; then
+  log 'RabbitMQ lost rabbit_fifo_dlx_sup (at-least-once dead-lettering): restarting its application'
+  rabbitmqctl -q stop_app
+  rabbitmqctl -q start_app
   rabbitmqctl -q await_startup >/dev/null
 fi
 
