@@ -1,12 +1,11 @@
 import type { Channel, ChannelModel } from 'amqplib';
-import express from 'express';
 import { BrokerConnection, ConfirmPublisher, declareTopology } from '@reten/broker';
 import { eworkerQueueName, eworkerTopology } from '@reten/contracts';
-import { errorHandler, listen, notFoundHandler, opsRouter } from '@reten/http';
+import { listen, opsApp } from '@reten/http';
 import type { RunningServer } from '@reten/http';
 import { Lifecycle, createMetricsRegistry } from '@reten/observability';
 import type { Logger, Registry } from '@reten/observability';
-import { createPool, runMigrations } from '@reten/store';
+import { createPool, postgresCheck, runMigrations } from '@reten/store';
 import type { Pool } from '@reten/store';
 import type { EworkerConfig } from './config';
 import type { EworkerDefinition } from './define-eworker';
@@ -112,24 +111,19 @@ export class EworkerService {
     }
     const changed = await registerEworker(this.pool, config.DATABASE_SCHEMA, definition);
     log.info({ eworker: definition.name, types: definition.types, changed }, 'eworker registered');
-    const app = express();
-    app.disable('x-powered-by');
-    app.use(
-      opsRouter({
-        registry: this.registry,
-        lifecycle: this.lifecycle,
-        checks: [
-          { name: 'postgres', check: async () => void (await this.pool.query('SELECT 1')) },
-          {
-            name: 'rabbitmq',
-            check: () =>
-              this.channel ? Promise.resolve() : Promise.reject(new Error('not consuming')),
-          },
-        ],
-      }),
-    );
-    app.use(notFoundHandler);
-    app.use(errorHandler(log));
+    const app = opsApp({
+      registry: this.registry,
+      lifecycle: this.lifecycle,
+      checks: [
+        postgresCheck(this.pool),
+        {
+          name: 'rabbitmq',
+          check: () =>
+            this.channel ? Promise.resolve() : Promise.reject(new Error('not consuming')),
+        },
+      ],
+      log,
+    });
     this.server = await listen(app, config.PORT, config.HOST);
     await this.broker.start();
     this.lifecycle.transition('running');

@@ -3,6 +3,7 @@ export { jsonBody, requireJsonBody } from './body';
 export { issuesToDetails, parseOrThrow } from './validate';
 export { requestMetrics } from './request-metrics';
 export { opsRouter } from './ops-routes';
+export { opsApp } from './ops-app';
 export type { OpsOptions } from './ops-routes';
 export { listen } from './server';
 export type { RunningServer } from './server';

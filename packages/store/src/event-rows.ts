@@ -53,3 +53,29 @@ export interface EventListFilter {
   beforeEventId?: string;
   limit: number;
 }
+
+/** An outbox row as PostgreSQL returns it (`data::text AS data`). */
+export interface OutboxRecord {
+  seq: string;
+  tenant_id: string;
+  event_id: string;
+  revision: number;
+  event_type: string;
+  occurred_at: Date;
+  data: string;
+  received_at: Date;
+}
+
+/** Maps a selected outbox record to the row the relay (and eworker replay) publishes. */
+export function toOutboxRow(r: OutboxRecord): OutboxRow {
+  return {
+    seq: r.seq,
+    tenantId: r.tenant_id,
+    eventId: r.event_id,
+    revision: r.revision,
+    eventType: r.event_type,
+    occurredAt: r.occurred_at,
+    dataJson: r.data,
+    receivedAt: r.received_at,
+  };
+}

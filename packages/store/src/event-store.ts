@@ -1,8 +1,10 @@
 import type { Pool, PoolClient } from 'pg';
+import { toOutboxRow } from './event-rows';
 import type {
   EventListFilter,
   IdempotencyCompletion,
   NewEventRow,
+  OutboxRecord,
   OutboxRow,
   StoredEvent,
 } from './event-rows';
@@ -190,16 +192,7 @@ export class EventStore {
    * of them and, past the first, at most about `maxBytes` of data.
    */
   async unpublished(limit: number, maxBytes = Number.MAX_SAFE_INTEGER): Promise<OutboxRow[]> {
-    const res = await this.pool.query<{
-      seq: string;
-      tenant_id: string;
-      event_id: string;
-      revision: number;
-      event_type: string;
-      occurred_at: Date;
-      data: string;
-      received_at: Date;
-    }>(
+    const res = await this.pool.query<OutboxRecord>(
       // at most `limit` rows and, past the first, `maxBytes` of stored data (pg_column_size:
       // jsonb as stored, possibly compressed), so a burst of large events cannot fill memory
       `SELECT seq, tenant_id, event_id, revision, event_type, occurred_at, data::text AS data, received_at
@@ -211,16 +204,7 @@ export class EventStore {
         ORDER BY seq`,
       [limit, maxBytes],
     );
-    return res.rows.map((r) => ({
-      seq: r.seq,
-      tenantId: r.tenant_id,
-      eventId: r.event_id,
-      revision: r.revision,
-      eventType: r.event_type,
-      occurredAt: r.occurred_at,
-      dataJson: r.data,
-      receivedAt: r.received_at,
-    }));
+    return res.rows.map(toOutboxRow);
   }
 
   /** Marks revisions as published (after the broker confirmed them). */

@@ -1,4 +1,4 @@
-export { clientConfig, createPool } from './pool';
+export { clientConfig, createPool, postgresCheck } from './pool';
 export type { Pool, PoolClient, PoolOptions } from './pool';
 export { DEFAULT_MIGRATIONS_DIR, runMigrations } from './migrate';
 export type { MigrateOptions } from './migrate';
@@ -8,10 +8,12 @@ export { IdempotencyStore } from './idempotency-store';
 export { StreamBackfillStore, streamEnvelopeJson } from './stream-backfill';
 export type { StreamEvent, StreamPosition } from './stream-backfill';
 export type { IdempotencyClaim } from './idempotency-store';
+export { toOutboxRow } from './event-rows';
 export type {
   EventListFilter,
   IdempotencyCompletion,
   NewEventRow,
+  OutboxRecord,
   OutboxRow,
   StoredEvent,
 } from './event-rows';

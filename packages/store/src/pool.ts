@@ -1,5 +1,6 @@
 import { Pool } from 'pg';
 import type { PoolConfig } from 'pg';
+import type { ReadinessCheck } from '@reten/observability';
 
 export interface PoolOptions {
   databaseUrl: string;
@@ -27,3 +28,8 @@ export function createPool(options: PoolOptions): Pool {
 }
 
 export type { Pool, PoolClient } from 'pg';
+
+/** The `/readyz` check of a pool: PostgreSQL answers a query. */
+export function postgresCheck(pool: Pool): ReadinessCheck {
+  return { name: 'postgres', check: async () => void (await pool.query('SELECT 1')) };
+}

@@ -2,13 +2,12 @@ import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import { Redis } from 'ioredis';
 import { DELIVERY_QUEUE, DELIVERY_TOPOLOGY } from '@reten/contracts';
 import { BrokerConnection, ConfirmPublisher, declareTopology } from '@reten/broker';
-import { errorHandler, listen, notFoundHandler, opsRouter } from '@reten/http';
+import { listen, opsApp } from '@reten/http';
 import type { RunningServer } from '@reten/http';
 import { Lifecycle, createMetricsRegistry } from '@reten/observability';
 import type { Logger, Registry } from '@reten/observability';
-import { clientConfig, createPool } from '@reten/store';
+import { clientConfig, createPool, postgresCheck } from '@reten/store';
 import type { Pool } from '@reten/store';
-import express from 'express';
 import { AttemptRunner } from './attempt-runner';
 import { CircuitBreaker } from './circuit-breaker';
 import type { DeliveryConfig } from './config';
@@ -222,24 +221,19 @@ export class DeliveryService {
     await this.listener.start();
     await this.broker.start();
     this.dispatcher.start();
-    const app = express();
-    app.disable('x-powered-by');
-    app.use(
-      opsRouter({
-        registry: this.registry,
-        lifecycle: this.lifecycle,
-        checks: [
-          { name: 'postgres', check: async () => void (await this.pool.query('SELECT 1')) },
-          {
-            name: 'rabbitmq',
-            check: () =>
-              this.channel ? Promise.resolve() : Promise.reject(new Error('not consuming')),
-          },
-        ],
-      }),
-    );
-    app.use(notFoundHandler);
-    app.use(errorHandler(log));
+    const app = opsApp({
+      registry: this.registry,
+      lifecycle: this.lifecycle,
+      checks: [
+        postgresCheck(this.pool),
+        {
+          name: 'rabbitmq',
+          check: () =>
+            this.channel ? Promise.resolve() : Promise.reject(new Error('not consuming')),
+        },
+      ],
+      log,
+    });
     this.server = await listen(app, config.PORT, config.HOST);
     this.lifecycle.transition('running');
     log.info(

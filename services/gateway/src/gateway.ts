@@ -8,12 +8,13 @@ import type { Express } from 'express';
 import { Lifecycle, createMetricsRegistry } from '@reten/observability';
 import type { Logger, Registry } from '@reten/observability';
 import {
+  clientConfig,
+  createPool,
   EventStore,
   IdempotencyStore,
-  clientConfig,
   newPrefixedId,
-  createPool,
   outboxChannel,
+  postgresCheck,
   runMigrations,
 } from '@reten/store';
 import type { Pool } from '@reten/store';
@@ -191,7 +192,7 @@ export class Gateway {
       registry: this.registry,
       lifecycle: this.lifecycle,
       readiness: [
-        { name: 'postgres', check: async () => void (await this.pool.query('SELECT 1')) },
+        postgresCheck(this.pool),
         {
           name: 'rabbitmq',
           required: config.READY_REQUIRES_BROKER,

@@ -6,7 +6,7 @@ import { listen } from '@reten/http';
 import type { RunningServer } from '@reten/http';
 import { Lifecycle, createMetricsRegistry, redactUrl } from '@reten/observability';
 import type { Logger, Registry } from '@reten/observability';
-import { StreamBackfillStore, createPool, runMigrations } from '@reten/store';
+import { createPool, postgresCheck, runMigrations, StreamBackfillStore } from '@reten/store';
 import type { Pool } from '@reten/store';
 import { createStreamApp } from './app';
 import { CLOSE_CODES } from './close-codes';
@@ -162,7 +162,7 @@ export class StreamService {
       registry: this.registry,
       lifecycle: this.lifecycle,
       readiness: [
-        { name: 'postgres', check: async () => void (await this.pool.query('SELECT 1')) },
+        postgresCheck(this.pool),
         {
           name: 'redis',
           check: () =>

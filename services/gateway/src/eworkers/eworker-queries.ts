@@ -1,5 +1,6 @@
 import type { EventType, EworkerProcessingStatus, ParkedEvent } from '@reten/contracts';
-import type { OutboxRow, Pool } from '@reten/store';
+import { toOutboxRow } from '@reten/store';
+import type { OutboxRecord, OutboxRow, Pool } from '@reten/store';
 
 interface RegistrationRecord {
   event_type: string;
@@ -187,16 +188,7 @@ export class EworkerQueries {
 
   /** The tenant's parked revisions of an eworker (and replays not yet done), in event order. */
   async parked(tenantId: string, eworker: string, limit: number): Promise<OutboxRow[]> {
-    const res = await this.pool.query<{
-      seq: string;
-      tenant_id: string;
-      event_id: string;
-      revision: number;
-      event_type: string;
-      occurred_at: Date;
-      data: string;
-      received_at: Date;
-    }>(
+    const res = await this.pool.query<OutboxRecord>(
       `SELECT e.seq, e.tenant_id, e.event_id, e.revision, e.event_type, e.occurred_at,
               e.data::text AS data, e.received_at
          FROM eworker_marks m
@@ -206,16 +198,7 @@ export class EworkerQueries {
         LIMIT $3`,
       [tenantId, eworker, limit],
     );
-    return res.rows.map((r) => ({
-      seq: r.seq,
-      tenantId: r.tenant_id,
-      eventId: r.event_id,
-      revision: r.revision,
-      eventType: r.event_type,
-      occurredAt: r.occurred_at,
-      dataJson: r.data,
-      receivedAt: r.received_at,
-    }));
+    return res.rows.map(toOutboxRow);
   }
 
   /** Moves marks between `failed` and `replaying` (a replay starts, or its publish failed). */
