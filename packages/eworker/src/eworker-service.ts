@@ -3,7 +3,7 @@ import { BrokerConnection, ConfirmPublisher, declareTopology } from '@reten/brok
 import { eworkerQueueName, eworkerTopology } from '@reten/contracts';
 import { listen, opsApp } from '@reten/http';
 import type { RunningServer } from '@reten/http';
-import { Lifecycle, createMetricsRegistry } from '@reten/observability';
+import { Lifecycle, createMetricsRegistry, stateCheck } from '@reten/observability';
 import type { Logger, Registry } from '@reten/observability';
 import { createPool, postgresCheck, runMigrations } from '@reten/store';
 import type { Pool } from '@reten/store';
@@ -116,11 +116,7 @@ export class EworkerService {
       lifecycle: this.lifecycle,
       checks: [
         postgresCheck(this.pool),
-        {
-          name: 'rabbitmq',
-          check: () =>
-            this.channel ? Promise.resolve() : Promise.reject(new Error('not consuming')),
-        },
+        stateCheck('rabbitmq', () => (this.channel ? undefined : 'not consuming')),
       ],
       log,
     });

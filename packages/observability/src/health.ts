@@ -51,3 +51,22 @@ export async function checkReadiness(
     checks: Object.fromEntries(results.map(([name, r]) => [name, r])),
   };
 }
+
+/**
+ * A check of in-process state (a connection flag, a client status): passes while `problem`
+ * returns undefined, fails with its text otherwise. `required: false` reports without gating.
+ */
+export function stateCheck(
+  name: string,
+  problem: () => string | undefined,
+  required = true,
+): ReadinessCheck {
+  return {
+    name,
+    required,
+    check: () => {
+      const text = problem();
+      return text === undefined ? Promise.resolve() : Promise.reject(new Error(text));
+    },
+  };
+}

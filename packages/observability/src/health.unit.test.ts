@@ -1,4 +1,4 @@
-import { checkReadiness } from './health';
+import { checkReadiness, stateCheck } from './health';
 import { Lifecycle } from './lifecycle';
 
 function running(): Lifecycle {
@@ -59,5 +59,22 @@ describe('Lifecycle', () => {
     expect(lifecycle.transition('stopped')).toBe(true);
     expect(lifecycle.transition('failed')).toBe(false);
     expect(seen).toEqual(['running', 'draining', 'stopped']);
+  });
+});
+
+describe('stateCheck', () => {
+  it('passes while the state has no problem, fails with its text, and gates only when required', async () => {
+    const state: { problem?: string } = {};
+    const broker = stateCheck('rabbitmq', () => state.problem);
+    const redis = stateCheck('redis', () => 'redis connecting', false);
+    expect(await checkReadiness(running(), [broker, redis])).toMatchObject({
+      ready: true,
+      checks: { rabbitmq: { ok: true }, redis: { ok: false, error: 'redis connecting' } },
+    });
+    state.problem = 'not connected';
+    expect(await checkReadiness(running(), [broker, redis])).toMatchObject({
+      ready: false,
+      checks: { rabbitmq: { ok: false, error: 'not connected' } },
+    });
   });
 });

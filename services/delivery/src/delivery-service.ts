@@ -4,7 +4,7 @@ import { DELIVERY_QUEUE, DELIVERY_TOPOLOGY } from '@reten/contracts';
 import { BrokerConnection, ConfirmPublisher, declareTopology } from '@reten/broker';
 import { listen, opsApp } from '@reten/http';
 import type { RunningServer } from '@reten/http';
-import { Lifecycle, createMetricsRegistry } from '@reten/observability';
+import { Lifecycle, createMetricsRegistry, stateCheck } from '@reten/observability';
 import type { Logger, Registry } from '@reten/observability';
 import { clientConfig, createPool, postgresCheck } from '@reten/store';
 import type { Pool } from '@reten/store';
@@ -226,11 +226,7 @@ export class DeliveryService {
       lifecycle: this.lifecycle,
       checks: [
         postgresCheck(this.pool),
-        {
-          name: 'rabbitmq',
-          check: () =>
-            this.channel ? Promise.resolve() : Promise.reject(new Error('not consuming')),
-        },
+        stateCheck('rabbitmq', () => (this.channel ? undefined : 'not consuming')),
       ],
       log,
     });

@@ -5,7 +5,7 @@ import { Authenticator, TenantStore, jwtOptionsFromConfig } from '@reten/auth';
 import type { Redis } from 'ioredis';
 import type { RunningServer } from '@reten/http';
 import type { Express } from 'express';
-import { Lifecycle, createMetricsRegistry } from '@reten/observability';
+import { Lifecycle, createMetricsRegistry, stateCheck } from '@reten/observability';
 import type { Logger, Registry } from '@reten/observability';
 import {
   clientConfig,
@@ -193,12 +193,11 @@ export class Gateway {
       lifecycle: this.lifecycle,
       readiness: [
         postgresCheck(this.pool),
-        {
-          name: 'rabbitmq',
-          required: config.READY_REQUIRES_BROKER,
-          check: () =>
-            this.broker.connected ? Promise.resolve() : Promise.reject(new Error('not connected')),
-        },
+        stateCheck(
+          'rabbitmq',
+          () => (this.broker.connected ? undefined : 'not connected'),
+          config.READY_REQUIRES_BROKER,
+        ),
       ],
       openApiDocument: buildOpenApiDocument(version),
       bodyLimitBytes: config.BODY_LIMIT_BYTES,

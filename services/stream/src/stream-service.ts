@@ -4,7 +4,7 @@ import { Authenticator, hasScope, jwtOptionsFromConfig } from '@reten/auth';
 import { BrokerConnection } from '@reten/broker';
 import { listen } from '@reten/http';
 import type { RunningServer } from '@reten/http';
-import { Lifecycle, createMetricsRegistry, redactUrl } from '@reten/observability';
+import { Lifecycle, createMetricsRegistry, redactUrl, stateCheck } from '@reten/observability';
 import type { Logger, Registry } from '@reten/observability';
 import { createPool, postgresCheck, runMigrations, StreamBackfillStore } from '@reten/store';
 import type { Pool } from '@reten/store';
@@ -163,19 +163,10 @@ export class StreamService {
       lifecycle: this.lifecycle,
       readiness: [
         postgresCheck(this.pool),
-        {
-          name: 'redis',
-          check: () =>
-            this.redisSub.status === 'ready'
-              ? Promise.resolve()
-              : Promise.reject(new Error(`redis ${this.redisSub.status}`)),
-        },
-        {
-          name: 'rabbitmq',
-          required: false,
-          check: () =>
-            this.broker.connected ? Promise.resolve() : Promise.reject(new Error('not connected')),
-        },
+        stateCheck('redis', () =>
+          this.redisSub.status === 'ready' ? undefined : `redis ${this.redisSub.status}`,
+        ),
+        stateCheck('rabbitmq', () => (this.broker.connected ? undefined : 'not connected'), false),
       ],
       log,
     });
