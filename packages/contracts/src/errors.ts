@@ -7,6 +7,7 @@ import { z } from 'zod';
 export const ERROR_STATUS = {
   bad_request: 400,
   invalid_json: 400,
+  invalid_body: 400,
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
@@ -14,12 +15,14 @@ export const ERROR_STATUS = {
   method_not_allowed: 405,
   idempotency_key_in_progress: 409,
   conflict: 409,
+  request_timeout: 408,
   precondition_failed: 412,
   payload_too_large: 413,
   unsupported_media_type: 415,
   validation_failed: 422,
   idempotency_key_reused: 422,
   rate_limit_exceeded: 429,
+  request_header_fields_too_large: 431,
   internal_error: 500,
   service_unavailable: 503,
 } as const;
