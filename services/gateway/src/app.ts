@@ -30,6 +30,9 @@ import { webhooksRouter } from './routes/webhooks';
 import type { WebhooksRouterDeps } from './routes/webhooks';
 import { eventTypesRouter } from './routes/event-types';
 import { eworkersRouter } from './routes/eworkers';
+import { consoleRouter } from './console-assets';
+import { webhookTimelineRouter } from './webhooks/stats-timeline';
+import type { WebhookTimelineRepo } from './webhooks/stats-timeline';
 import type { EworkersRouterDeps } from './routes/eworkers';
 
 export interface AppDeps {
@@ -49,6 +52,7 @@ export interface AppDeps {
   rateLimits: { redis: Redis; keyPrefix: string; settings: RateLimitSettings } | undefined;
   webhooks: WebhooksRouterDeps;
   eworkers: EworkersRouterDeps;
+  webhookTimeline: WebhookTimelineRepo;
 }
 
 /** The gateway's express app: ops routes, EVCI, REST events, the error envelope everywhere. */
@@ -65,6 +69,7 @@ export function createApp(deps: AppDeps): Express {
   app.get('/openapi.json', (_req, res) => {
     res.type('application/json').send(openApiJson);
   });
+  app.use(consoleRouter());
   // everything below needs credentials; scopes come from the one policy in auth/route-scopes
   app.use(authenticate(deps.authenticator));
   if (deps.rateLimits) {
@@ -87,6 +92,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(eventsRouter(deps.ingestor, deps.store, deps.statusReaders));
   app.use(eventTypesRouter(deps.eworkers.queries));
   app.use(eworkersRouter(deps.eworkers));
+  app.use(webhookTimelineRouter(deps.webhookTimeline));
   app.use(webhooksRouter(deps.webhooks));
   app.use(deliveriesRouter(deps.webhooks.deliveries));
   app.use(notFoundHandler);

@@ -36,6 +36,7 @@ import { QueueInspector } from './eworkers/queue-inspector';
 import { SchemaRegistry } from './validation/schema-registry';
 import { eworkerRegistryChannel } from '@reten/contracts';
 import { EndpointRepo } from './webhooks/endpoint-repo';
+import { WebhookTimelineRepo } from './webhooks/stats-timeline';
 
 const IDEMPOTENCY_SWEEP_MS = 10 * 60_000;
 
@@ -214,6 +215,7 @@ export class Gateway {
         },
         rotationGraceSeconds: config.WEBHOOK_SECRET_GRACE_PERIOD_SECONDS,
       },
+      webhookTimeline: new WebhookTimelineRepo(this.pool),
       eworkers: {
         queries: this.eworkerQueries,
         inspector: this.queueInspector,

@@ -16,6 +16,7 @@ import { EventIdParamsSchema } from './routes/events';
 import { authPaths, withSecurity } from './auth/openapi-auth';
 import { eworkerPaths } from './eworkers/openapi-eworkers';
 import { webhookPaths } from './webhooks/openapi-webhooks';
+import { webhookTimelinePaths } from './webhooks/stats-timeline';
 
 const errorResponse = (description: string) => ({
   description,
@@ -53,6 +54,7 @@ export function buildOpenApiDocument(version: string): oas31.OpenAPIObject {
       ...authPaths,
       ...eworkerPaths,
       ...webhookPaths,
+      ...webhookTimelinePaths,
       '/v1.0/event/{type}': {
         post: {
           operationId: 'ingestEvent',
