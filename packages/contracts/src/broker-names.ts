@@ -6,6 +6,8 @@ export const MESSAGE_HEADERS = {
   tenant: 'x-reten-tenant',
   revision: 'x-reten-revision',
   seq: 'x-reten-seq',
+  /** The revision's place in publish order: what stream resume goes by. */
+  streamPosition: 'x-reten-stream-position',
 } as const;
 
 export interface ExchangeDeclaration {

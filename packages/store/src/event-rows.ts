@@ -31,6 +31,8 @@ export interface OutboxRow {
   occurredAt: Date;
   dataJson: string;
   receivedAt: Date;
+  /** Its place in publish order (what stream resume goes by); set by the relay's read. */
+  streamPosition?: string;
 }
 
 /**
@@ -64,6 +66,7 @@ export interface OutboxRecord {
   occurred_at: Date;
   data: string;
   received_at: Date;
+  stream_position?: string | null;
 }
 
 /** Maps a selected outbox record to the row the relay (and eworker replay) publishes. */
@@ -77,5 +80,6 @@ export function toOutboxRow(r: OutboxRecord): OutboxRow {
     occurredAt: r.occurred_at,
     dataJson: r.data,
     receivedAt: r.received_at,
+    ...(r.stream_position ? { streamPosition: r.stream_position } : {}),
   };
 }

@@ -188,20 +188,49 @@ export class EventStore {
   }
 
   /**
-   * Unpublished revisions in commit-safe order (see the events table comment): at most `limit`
-   * of them and, past the first, at most about `maxBytes` of data.
+   * The next unpublished revisions in publish order, each with its stream position: at most
+   * `limit` of them and, past the first, at most about `maxBytes` of data. Rows without a
+   * position get the next ones here, in seq order, before the relay publishes them; a row that
+   * already has one (its publish was not confirmed) keeps it and comes first, so a republished
+   * batch keeps its positions and its order.
    */
   async unpublished(limit: number, maxBytes = Number.MAX_SAFE_INTEGER): Promise<OutboxRow[]> {
     const res = await this.pool.query<OutboxRecord>(
       // at most `limit` rows and, past the first, `maxBytes` of stored data (pg_column_size:
-      // jsonb as stored, possibly compressed), so a burst of large events cannot fill memory
-      `SELECT seq, tenant_id, event_id, revision, event_type, occurred_at, data::text AS data, received_at
-         FROM (SELECT *, sum(pg_column_size(data)) OVER (ORDER BY seq) AS running,
-                      row_number() OVER (ORDER BY seq) AS n
-                 FROM (SELECT * FROM events WHERE published_at IS NULL ORDER BY seq LIMIT $1) AS oldest
-              ) AS batch
-        WHERE n = 1 OR running <= $2
-        ORDER BY seq`,
+      // jsonb as stored, possibly compressed), so a burst of large events cannot fill memory.
+      // The counter's row lock orders two relays of a leadership hand-over; a row positioned by
+      // the other one meanwhile is skipped (EvalPlanQual rechecks `stream_position IS NULL`).
+      `WITH oldest AS (
+         SELECT seq, stream_position, pg_column_size(data) AS size
+           FROM events WHERE published_at IS NULL
+          ORDER BY stream_position NULLS LAST, seq
+          LIMIT $1
+       ), sized AS (
+         SELECT seq, stream_position, row_number() OVER w AS n, sum(size) OVER w AS running
+           FROM oldest WINDOW w AS (ORDER BY stream_position NULLS LAST, seq)
+       ), batch AS (
+         SELECT seq, stream_position, n FROM sized WHERE n = 1 OR running <= $2
+       ), fresh AS (
+         SELECT seq, row_number() OVER (ORDER BY n) AS k FROM batch WHERE stream_position IS NULL
+       ), counter AS (
+         UPDATE stream_position_counter
+            SET last_position = last_position + (SELECT count(*) FROM fresh)
+          WHERE EXISTS (SELECT 1 FROM fresh)
+         RETURNING last_position - (SELECT count(*) FROM fresh) AS base
+       ), assigned AS (
+         UPDATE events e SET stream_position = c.base + f.k
+           FROM fresh f, counter c
+          WHERE e.seq = f.seq AND e.stream_position IS NULL
+         RETURNING e.seq, e.stream_position
+       )
+       SELECT e.seq, e.tenant_id, e.event_id, e.revision, e.event_type, e.occurred_at,
+              e.data::text AS data, e.received_at,
+              coalesce(b.stream_position, a.stream_position)::text AS stream_position
+         FROM batch b
+         JOIN events e ON e.seq = b.seq
+         LEFT JOIN assigned a ON a.seq = b.seq
+        WHERE coalesce(b.stream_position, a.stream_position) IS NOT NULL
+        ORDER BY b.n`,
       [limit, maxBytes],
     );
     return res.rows.map(toOutboxRow);

@@ -41,6 +41,7 @@ export function toMessage(row: OutboxRow): OutgoingMessage {
         [MESSAGE_HEADERS.tenant]: row.tenantId,
         [MESSAGE_HEADERS.revision]: row.revision,
         [MESSAGE_HEADERS.seq]: row.seq,
+        ...(row.streamPosition ? { [MESSAGE_HEADERS.streamPosition]: row.streamPosition } : {}),
       },
     },
   };
