@@ -1,8 +1,18 @@
 import { z } from 'zod';
 import { EventTypeFilterSchema, EventTypeNameSchema } from './event-type';
 import { EventEnvelopeSchema, EventIdSchema, JsonValueSchema } from './envelope';
+import { TimestampSchema } from './timestamp';
 
 export const MAX_LIST_LIMIT = 500;
+
+/** Event types in this namespace (`reten.test`, `reten.endpoint.disabled`) come from Reten only. */
+export const RESERVED_EVENT_TYPE_PREFIX = /^reten\./i;
+
+/** The type of an event a producer sends: any event type outside the reserved `reten.` namespace. */
+export const ProducerEventTypeSchema = EventTypeNameSchema.refine(
+  (type) => !RESERVED_EVENT_TYPE_PREFIX.test(type),
+  'must not start with "reten.": that namespace is reserved for events of the platform',
+);
 
 export const IngestAcceptedSchema = z
   .object({ event_id: EventIdSchema })
@@ -11,12 +21,11 @@ export type IngestAccepted = z.infer<typeof IngestAcceptedSchema>;
 
 export const CreateEventRequestSchema = z
   .object({
-    event_type: EventTypeNameSchema,
+    event_type: ProducerEventTypeSchema,
     data: JsonValueSchema,
-    timestamp: z.iso
-      .datetime({ offset: true })
-      .optional()
-      .describe('When the event happened; defaults to the time it was accepted'),
+    timestamp: TimestampSchema.optional().describe(
+      'When the event happened; defaults to the time it was accepted',
+    ),
   })
   .strict()
   .meta({ id: 'CreateEventRequest' });
@@ -25,7 +34,7 @@ export type CreateEventRequest = z.infer<typeof CreateEventRequestSchema>;
 export const UpdateEventRequestSchema = z
   .object({
     data: JsonValueSchema,
-    timestamp: z.iso.datetime({ offset: true }).optional(),
+    timestamp: TimestampSchema.optional(),
   })
   .strict()
   .meta({ id: 'UpdateEventRequest' });
@@ -34,8 +43,8 @@ export type UpdateEventRequest = z.infer<typeof UpdateEventRequestSchema>;
 export const ListEventsQuerySchema = z
   .object({
     type: EventTypeFilterSchema.optional().describe('Exact type or wildcard such as `order.*`'),
-    since: z.iso.datetime({ offset: true }).optional().describe('Events with timestamp ≥ since'),
-    until: z.iso.datetime({ offset: true }).optional().describe('Events with timestamp < until'),
+    since: TimestampSchema.optional().describe('Events with timestamp ≥ since'),
+    until: TimestampSchema.optional().describe('Events with timestamp < until'),
     limit: z.coerce.number().int().min(1).max(MAX_LIST_LIMIT).default(100),
     cursor: z.string().max(200).optional().describe('`next_cursor` of the previous page'),
   })

@@ -24,9 +24,12 @@ export {
   IngestAcceptedSchema,
   ListEventsQuerySchema,
   MAX_LIST_LIMIT,
+  ProducerEventTypeSchema,
+  RESERVED_EVENT_TYPE_PREFIX,
   UpdateEventRequestSchema,
   WebhookDeliveryStatusSchema,
 } from './api';
+export { MAX_TIMESTAMP, MIN_TIMESTAMP, TimestampSchema, isStorableTimestamp } from './timestamp';
 export type {
   CreateEventRequest,
   EventDetail,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { EventIdSchema } from './envelope';
 import { EventTypeFilterSchema, EventTypeNameSchema } from './event-type';
+import { TimestampSchema } from './timestamp';
 
 /** Sent by `POST /api/v1/webhooks/{id}/test`, delivered only to that endpoint. */
 export const WEBHOOK_TEST_EVENT_TYPE = 'reten.test';
@@ -218,7 +219,7 @@ export type DeliveryList = z.infer<typeof DeliveryListSchema>;
 
 export const ReplayRequestSchema = z
   .object({
-    since: z.iso.datetime({ offset: true }).describe('Events with timestamp ≥ since'),
+    since: TimestampSchema.describe('Events with timestamp ≥ since'),
     failed_only: z.boolean().default(false).describe('Only deliveries that ended `failed`'),
   })
   .strict()
