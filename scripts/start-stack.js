@@ -8,7 +8,9 @@
  * stops all of them gracefully; if a service dies (at start or later) the others are stopped
  * and the exit status is non-zero.
  *
- * Environment: a `.env` file at the root is read first (see .env.example). STACK_PORT_OFFSET
+ * Environment: a `.env` file at the root is read first (see .env.example). The stack runs in
+ * development mode (RETEN_ENV=development, which accepts the published development JWT_SECRET)
+ * unless RETEN_ENV is set, and says so in its start banner. STACK_PORT_OFFSET
  * shifts every service port (tests run a second stack beside a running one);
  * STACK_LOG_FORMAT=json passes the services' pino JSON through unchanged;
  * STACK_READY_TIMEOUT_MS bounds the wait for /readyz (default 90000).
@@ -130,8 +132,14 @@ async function main() {
   });
   if (servers.status !== 0) throw new Error('PostgreSQL, Redis or RabbitMQ could not be started');
 
-  // Private webhook targets (localhost receivers) are allowed in the local stack only.
-  const env = { ...process.env, WEBHOOK_ALLOW_PRIVATE: 'true' };
+  // Private webhook targets (localhost receivers) are allowed in the local stack only. The
+  // local stack is development unless .env or the shell says otherwise: the services accept
+  // the published development JWT_SECRET only then.
+  const env = {
+    ...process.env,
+    RETEN_ENV: process.env.RETEN_ENV || 'development',
+    WEBHOOK_ALLOW_PRIVATE: 'true',
+  };
   const keysOf = new Map(STACK_SERVICES.map((s) => [s.name, configKeys(s.dir, s.config)]));
   const ownKeys = Object.keys(env).filter((key) => key.startsWith('RETEN_'));
   const unread = ownKeys.filter((key) =>
@@ -218,6 +226,11 @@ async function main() {
     );
     lines.push(
       '  WEBHOOK_ALLOW_PRIVATE=true: webhooks may target localhost and private addresses (local stack only)',
+    );
+    lines.push(
+      env.RETEN_ENV === 'development'
+        ? '  RETEN_ENV=development: development mode, tokens signed with the published JWT_SECRET are accepted (never expose this stack)'
+        : `  RETEN_ENV=${env.RETEN_ENV}`,
     );
     lines.push('');
     for (const line of lines) say(line);

@@ -20,6 +20,8 @@ const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://root@127.0.0.
 const GATEWAY = path.join(h.ROOT, 'services/gateway/dist/main.js');
 const MIGRATE = path.join(h.ROOT, 'packages/store/dist/migrate-cli.js');
 const BOOTSTRAP = path.join(h.ROOT, 'services/gateway/dist/bootstrap-cli.js');
+// a production gateway refuses the published development JWT_SECRET: one of the run's own
+const JWT_SECRET = `bench-${randomBytes(16).toString('hex')}`;
 
 const BODY = JSON.stringify({
   client: {
@@ -108,7 +110,7 @@ async function apiKeyFor(schema) {
   const home = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'reten-bench-'));
   const out = await runToEnd(
     BOOTSTRAP,
-    { DATABASE_URL, DATABASE_SCHEMA: schema, LOG_LEVEL: 'warn', RETEN_HOME: home },
+    { DATABASE_URL, DATABASE_SCHEMA: schema, LOG_LEVEL: 'warn', RETEN_HOME: home, JWT_SECRET },
     'bootstrap',
   );
   const file = path.join(home, 'dev-api-key');
@@ -133,6 +135,7 @@ async function gateway(schema, vhost) {
       RABBITMQ_URL: vhost.url,
       LOG_LEVEL: 'warn',
       MIGRATE_ON_START: 'false',
+      JWT_SECRET,
     },
     'gateway',
     (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean),

@@ -35,6 +35,8 @@ const GATEWAY = path.join(h.ROOT, 'services/gateway/dist/main.js');
 const STREAM = path.join(h.ROOT, 'services/stream/dist/main.js');
 const MIGRATE = path.join(h.ROOT, 'packages/store/dist/migrate-cli.js');
 const BOOTSTRAP = path.join(h.ROOT, 'services/gateway/dist/bootstrap-cli.js');
+// a production gateway and stream refuse the published development JWT_SECRET: one of the run's own
+const JWT_SECRET = `bench-${require('node:crypto').randomBytes(16).toString('hex')}`;
 const PAD = 'x'.repeat(120);
 
 const line = (s) => process.stdout.write(`${s}\n`);
@@ -52,7 +54,7 @@ async function prepareSchema(schema) {
   const env = { DATABASE_URL, DATABASE_SCHEMA: schema, LOG_LEVEL: 'warn' };
   await runToEnd(MIGRATE, env, 'migrate');
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'reten-bench-'));
-  const out = await runToEnd(BOOTSTRAP, { ...env, RETEN_HOME: home }, 'bootstrap');
+  const out = await runToEnd(BOOTSTRAP, { ...env, RETEN_HOME: home, JWT_SECRET }, 'bootstrap');
   const file = path.join(home, 'dev-api-key');
   if (fs.existsSync(file)) return fs.readFileSync(file, 'utf8').trim();
   const match = /rtn_[A-Za-z0-9_-]+/.exec(out);
@@ -270,6 +272,7 @@ async function reten(schema, vhost, apiKey) {
     RABBITMQ_URL: vhost.url,
     LOG_LEVEL: 'warn',
     MIGRATE_ON_START: 'false',
+    JWT_SECRET,
   };
   const streamPort = await h.freePort();
   const gatewayPort = await h.freePort();

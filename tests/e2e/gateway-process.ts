@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { SCOPES } from '@reten/contracts';
 import { ApiKeyStore, TenantStore } from '@reten/auth';
-import { ServiceProcess, freePort } from '@reten/testing';
+import { ServiceProcess, TEST_JWT_SECRET, freePort } from '@reten/testing';
 import type { TestSchema, TestVhost } from '@reten/testing';
 
 /** The compiled gateway: end-to-end tests need `tsc -b` first. */
@@ -34,6 +34,7 @@ export async function startGatewayProcess(
       PORT: String(port),
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
+      JWT_SECRET: TEST_JWT_SECRET,
       DATABASE_URL: schema.databaseUrl,
       DATABASE_SCHEMA: schema.schema,
       DATABASE_POOL_SIZE: '10',

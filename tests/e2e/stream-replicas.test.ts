@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { ServiceProcess, eventually, freePort, testServers } from '@reten/testing';
+import { ServiceProcess, TEST_JWT_SECRET, eventually, freePort, testServers } from '@reten/testing';
 import { startTestGateway } from '../../services/gateway/src/test-fixture';
 import type { TestGateway } from '../../services/gateway/src/test-fixture';
 import { testRedisPrefix } from '../../services/stream/src/test-fixture';
@@ -29,6 +29,7 @@ async function startReplica(): Promise<{ proc: ServiceProcess; wsUrl: string; ht
       PORT: String(port),
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
+      JWT_SECRET: TEST_JWT_SECRET,
       DATABASE_URL: gw.schema.databaseUrl,
       DATABASE_SCHEMA: gw.schema.schema,
       DATABASE_POOL_SIZE: '4',

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { STACK_SERVICES } from './stack-services';
@@ -88,12 +89,24 @@ describe('docker-compose.yml', () => {
       },
     );
 
-    it('passes no RETEN_* variable to a service (an unknown one stops it at start)', () => {
-      for (const { name } of STACK_SERVICES) {
+    it('passes a service only the RETEN_* variables it reads (an unknown one stops it at start)', () => {
+      for (const { name, dir, config } of STACK_SERVICES) {
         const own = Object.keys(services[name]?.environment ?? {}).filter((k) =>
           k.startsWith('RETEN_'),
         );
-        expect(own).toEqual([]);
+        const shape = createRequire(__filename)(
+          path.join(REPO_ROOT, dir, `${config[0]}.ts`),
+        ) as Record<string, Record<string, unknown>>;
+        const keys = Object.keys(
+          Object.entries(shape).find(([key]) => key.endsWith('ConfigShape'))?.[1] ?? {},
+        );
+        expect({ [name]: own.filter((key) => !keys.includes(key)) }).toEqual({ [name]: [] });
+      }
+    });
+
+    it('runs the gateway and the stream in development mode, which accepts the published JWT_SECRET', () => {
+      for (const name of ['gateway', 'stream', 'migrate']) {
+        expect(services[name]?.environment?.RETEN_ENV).toBe('development');
       }
     });
 
@@ -104,7 +117,7 @@ describe('docker-compose.yml', () => {
       expect(JSON.stringify(migrate.command)).toContain('packages/store/dist/migrate-cli.js');
       expect(JSON.stringify(migrate.command)).toContain('bootstrap-cli.js');
       expect(JSON.stringify(migrate.command)).toContain(
-        'env -u RETEN_BOOTSTRAP_API_KEY node packages/store/dist/migrate-cli.js',
+        'env -u RETEN_BOOTSTRAP_API_KEY -u RETEN_ENV node packages/store/dist/migrate-cli.js',
       );
       expect(migrate.depends_on).toEqual({ postgres: { condition: 'service_healthy' } });
     });

@@ -7,7 +7,7 @@ export { AuthFailure, authFailureReason } from './auth-failure';
 export type { AuthFailureReason } from './auth-failure';
 export { Authenticator, createAuthenticator } from './authenticator';
 export type { AuthenticatorOptions, IssuedToken } from './authenticator';
-export { TokenCodec } from './jwt';
+export { CLOCK_SKEW_SECONDS, TokenCodec } from './jwt';
 export type { JwtOptions, TokenClaims } from './jwt';
 export { ApiKeyStore, apiKeyChannel } from './api-key-store';
 export type { ApiKeyRecord } from './api-key-store';

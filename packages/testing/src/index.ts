@@ -1,6 +1,7 @@
 export { tcpAnswers, testServers } from './servers';
 export type { TestServers } from './servers';
 export { uniqueName } from './names';
+export { TEST_JWT_SECRET } from './jwt-secret';
 export { eventually } from './eventually';
 export type { EventuallyOptions } from './eventually';
 export { createTestSchema } from './postgres';

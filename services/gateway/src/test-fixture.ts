@@ -2,6 +2,7 @@ import {
   createTestSchema,
   createTestVhost,
   silentLogger,
+  TEST_JWT_SECRET,
   testServers,
   uniqueName,
 } from '@reten/testing';
@@ -48,6 +49,7 @@ export async function startTestGateway(
   const vhost = options.vhost ?? (await createTestVhost(title));
   const config = loadGatewayConfig({
     PORT: '0',
+    JWT_SECRET: TEST_JWT_SECRET,
     HOST: '127.0.0.1',
     DATABASE_URL: schema.databaseUrl,
     DATABASE_SCHEMA: schema.schema,

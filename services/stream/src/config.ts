@@ -9,7 +9,7 @@ import {
   rabbitConfig,
   redisConfig,
 } from '@reten/config';
-import { authConfig } from '@reten/auth';
+import { authConfig, checkAuthConfig } from '@reten/auth';
 
 /** Every variable the stream service reads, with its default and meaning. */
 export const streamConfigShape = {
@@ -83,5 +83,7 @@ export type StreamConfig = ReturnType<typeof loadStreamConfig>;
 
 /** Parses the stream service's environment; throws ConfigError naming each bad variable. */
 export function loadStreamConfig(env: NodeJS.ProcessEnv = process.env) {
-  return loadConfig(streamConfigShape, env);
+  const config = loadConfig(streamConfigShape, env);
+  checkAuthConfig(config, { signs: false });
+  return config;
 }

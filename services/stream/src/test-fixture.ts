@@ -1,6 +1,6 @@
 import amqplib from 'amqplib';
 import { STREAM_QUEUE } from '@reten/contracts';
-import { eventually, silentLogger, testServers, uniqueName } from '@reten/testing';
+import { TEST_JWT_SECRET, eventually, silentLogger, testServers, uniqueName } from '@reten/testing';
 import type { TestSchema, TestVhost } from '@reten/testing';
 import { loadStreamConfig } from './config';
 import { StreamService } from './stream-service';
@@ -28,6 +28,7 @@ export async function startTestStream(options: {
   const servers = await testServers();
   const config = loadStreamConfig({
     PORT: '0',
+    JWT_SECRET: TEST_JWT_SECRET,
     HOST: '127.0.0.1',
     DATABASE_URL: options.schema.databaseUrl,
     DATABASE_SCHEMA: options.schema.schema,
