@@ -1,0 +1,114 @@
+import { call } from '../api';
+import type { PageProps } from '../app';
+import { link } from '../routes';
+import { allows } from '../session';
+import { ErrorBox, Json, Section, Status, Time, useLoad } from '../ui';
+
+/** One event: its envelope, its revisions, and what each eworker and endpoint did with it. */
+export function EventPage({ api, session, id }: PageProps & { id: string }) {
+  const event = useLoad(
+    () => call(api.GET('/api/v1/events/{id}', { params: { path: { id } } })),
+    [id],
+  );
+  const e = event.data;
+  const canWebhooks = allows(session, 'webhooks:manage');
+  const revisions = e ? Array.from({ length: e.revision }, (_, i) => i + 1) : [];
+  return (
+    <>
+      <p>
+        <a href={link('events')}>← Events</a>
+      </p>
+      <ErrorBox error={event.error} />
+      {e && (
+        <>
+          <Section title="Envelope">
+            <dl class="facts">
+              <dt>id</dt>
+              <dd>
+                <code>{e.event_id}</code>
+              </dd>
+              <dt>type</dt>
+              <dd>{e.event_type}</dd>
+              <dt>timestamp</dt>
+              <dd>
+                <Time at={e.timestamp} />
+              </dd>
+              <dt>received</dt>
+              <dd>
+                <Time at={e.received_at} />
+              </dd>
+              <dt>published</dt>
+              <dd>
+                <Time at={e.published_at} />
+              </dd>
+              <dt>revisions</dt>
+              <dd>
+                {revisions.map((r) => (
+                  <span key={r} class={r === e.revision ? 'chip current' : 'chip'}>
+                    {r}
+                  </span>
+                ))}{' '}
+                <span class="muted">(the envelope shows the latest, {e.revision})</span>
+              </dd>
+            </dl>
+            <Json
+              value={{
+                event_id: e.event_id,
+                event_type: e.event_type,
+                timestamp: e.timestamp,
+                revision: e.revision,
+                data: e.data,
+              }}
+            />
+          </Section>
+          <Section title="Eworkers">
+            {e.eworkers.length === 0 && <p class="muted">No eworker handles this type.</p>}
+            <table>
+              <tbody>
+                {e.eworkers.map((w) => (
+                  <tr key={`${w.eworker}:${w.revision}`}>
+                    <td>
+                      <a href={link('eworkers')}>{w.eworker}</a>
+                    </td>
+                    <td>rev {w.revision}</td>
+                    <td>
+                      <Status status={w.status} />
+                    </td>
+                    <td>{w.attempts} attempts</td>
+                    <td class="error-text">{w.last_error}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </Section>
+          <Section title="Webhook deliveries">
+            {e.webhooks.length === 0 && <p class="muted">No endpoint subscribed to this type.</p>}
+            <table>
+              <tbody>
+                {e.webhooks.map((d) => (
+                  <tr key={d.delivery_id}>
+                    <td>
+                      {canWebhooks ? <a href={link('webhooks', d.webhook_id)}>{d.url}</a> : d.url}
+                    </td>
+                    <td>rev {d.revision}</td>
+                    <td>
+                      <Status status={d.status} />
+                    </td>
+                    <td>
+                      {d.attempts} attempts
+                      {d.last_status_code ? `, HTTP ${d.last_status_code}` : ''}
+                    </td>
+                    <td>
+                      <Time at={d.last_attempt_at} />
+                    </td>
+                    <td class="error-text">{d.last_error}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </Section>
+        </>
+      )}
+    </>
+  );
+}
