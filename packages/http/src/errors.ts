@@ -2,7 +2,6 @@ import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { RetenError, isRetenError } from '@reten/contracts';
 import type { ErrorEnvelope } from '@reten/contracts';
 import type { Logger } from '@reten/observability';
-import { EMPTY_BODY_ERROR_TYPE } from './body';
 
 /** Writes the error envelope. The only place an error becomes an HTTP response. */
 export function sendError(res: Response, err: RetenError): void {
@@ -23,8 +22,6 @@ function fromBodyParser(err: BodyParserError): RetenError | undefined {
   switch (err.type) {
     case 'entity.parse.failed':
       return new RetenError('invalid_json', 'The request body is not valid JSON');
-    case EMPTY_BODY_ERROR_TYPE:
-      return new RetenError('invalid_json', 'The request body is empty; a JSON value is required');
     case 'entity.too.large':
       return new RetenError(
         'payload_too_large',
@@ -41,6 +38,15 @@ function fromBodyParser(err: BodyParserError): RetenError | undefined {
   }
 }
 
+/**
+ * The router decodes path parameters with decodeURIComponent: `%FF` (not UTF-8) or a lone `%`
+ * throws a URIError before any route runs. That is the client's malformed path, not our fault.
+ */
+function fromPathDecoding(err: unknown): RetenError | undefined {
+  if (!(err instanceof URIError)) return undefined;
+  return new RetenError('bad_request', 'The path is not valid percent-encoded UTF-8');
+}
+
 /** The express error handler: RetenError → its envelope, anything else → 500 `internal_error`. */
 export function errorHandler(log: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
@@ -49,9 +55,11 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
       sendError(res, err);
       return;
     }
-    const parserError = typeof err === 'object' && err !== null ? fromBodyParser(err) : undefined;
-    if (parserError) {
-      sendError(res, parserError);
+    const clientError =
+      fromPathDecoding(err) ??
+      (typeof err === 'object' && err !== null ? fromBodyParser(err) : undefined);
+    if (clientError) {
+      sendError(res, clientError);
       return;
     }
     log.error({ err, method: req.method, path: req.path }, 'unhandled request error');

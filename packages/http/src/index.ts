@@ -1,12 +1,13 @@
 export { errorHandler, notFoundHandler, sendError } from './errors';
-export { jsonBody, requireJsonBody } from './body';
+export { jsonBody, optionalBodyOf, optionalJsonBody, requireJsonBody } from './body';
+export { MAX_JSON_DEPTH, inspectJson } from './json-inspect';
 export { issuesToDetails, parseOrThrow } from './validate';
 export { requestMetrics } from './request-metrics';
 export { opsRouter } from './ops-routes';
 export { opsApp } from './ops-app';
 export type { OpsOptions } from './ops-routes';
-export { listen } from './server';
-export type { RunningServer } from './server';
+export { DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS, listen } from './server';
+export type { ListenOptions, RunningServer } from './server';
 export {
   AUTH_REALM,
   assertScope,

@@ -3,17 +3,17 @@ import { RetenError, TokenRequestSchema } from '@reten/contracts';
 import type { TokenResponse } from '@reten/contracts';
 import { narrowScopes } from '@reten/auth';
 import type { Authenticator } from '@reten/auth';
-import { parseOrThrow, principalOf } from '@reten/http';
+import { optionalBodyOf, optionalJsonBody, parseOrThrow, principalOf } from '@reten/http';
 
 /** `POST /api/v1/auth/token`: an API key → a short-lived JWT, optionally with narrower scopes. */
 export function authTokenRouter(authenticator: Authenticator): Router {
   const router = Router();
-  router.post('/api/v1/auth/token', (req, res) => {
+  router.post('/api/v1/auth/token', optionalJsonBody, (req, res) => {
     const principal = principalOf(req);
     if (principal.via !== 'api_key') {
       throw new RetenError('forbidden', 'Tokens are issued in exchange for an API key only');
     }
-    const body = parseOrThrow(TokenRequestSchema, req.body ?? {}, 'body');
+    const body = parseOrThrow(TokenRequestSchema, optionalBodyOf(req), 'body');
     const requested = body.scopes;
     if (requested) {
       const granted = narrowScopes(principal.scopes, requested);

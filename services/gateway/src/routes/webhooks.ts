@@ -12,7 +12,7 @@ import {
   WebhookIdSchema,
 } from '@reten/contracts';
 import type { CreatedWebhookEndpoint, DeliveryList, WebhookList } from '@reten/contracts';
-import { parseOrThrow, requireJsonBody } from '@reten/http';
+import { optionalBodyOf, optionalJsonBody, parseOrThrow, requireJsonBody } from '@reten/http';
 import { newEventId, newPrefixedId } from '@reten/store';
 import type { EventStore, IdempotencyStore } from '@reten/store';
 import { generateEd25519KeyPair, generateSecret } from '@reten/webhooks';
@@ -177,9 +177,9 @@ export function webhooksRouter(deps: WebhooksRouterDeps): Router {
     res.status(204).end();
   });
 
-  router.post('/api/v1/webhooks/:id/rotate-secret', async (req, res) => {
+  router.post('/api/v1/webhooks/:id/rotate-secret', optionalJsonBody, async (req, res) => {
     const id = idOrNotFound(req.params);
-    const body = parseOrThrow(RotateSecretRequestSchema, req.body ?? {}, 'body');
+    const body = parseOrThrow(RotateSecretRequestSchema, optionalBodyOf(req), 'body');
     const secret = generateSecret();
     const grace = body.grace_period_seconds ?? deps.rotationGraceSeconds;
     const result = await endpoints.rotateSecret(tenantOf(req), id, secret, grace);
