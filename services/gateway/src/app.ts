@@ -30,6 +30,7 @@ import { webhooksRouter } from './routes/webhooks';
 import type { WebhooksRouterDeps } from './routes/webhooks';
 import { eventTypesRouter } from './routes/event-types';
 import { eworkersRouter } from './routes/eworkers';
+import { methodNotAllowed } from './routes/method-not-allowed';
 import { consoleRouter } from './console-assets';
 import { webhookTimelineRouter } from './webhooks/stats-timeline';
 import type { WebhookTimelineRepo } from './webhooks/stats-timeline';
@@ -95,6 +96,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(webhookTimelineRouter(deps.webhookTimeline));
   app.use(webhooksRouter(deps.webhooks));
   app.use(deliveriesRouter(deps.webhooks.deliveries));
+  app.use(methodNotAllowed(deps.openApiDocument));
   app.use(notFoundHandler);
   app.use(errorHandler(deps.log));
   return app;

@@ -102,17 +102,29 @@ describe('bad input: an error envelope and nothing stored', () => {
       data: { s: '\\\u0000' },
     });
     await expectRejected(put, 422, 'validation_failed');
-    expect(put.body).toMatchObject({ error: { details: [{ path: 'body.data' }] } });
+    expect(put.body).toMatchObject({ error: { details: [{ path: 'body.data.s' }] } });
   });
 
-  it('answers 404 route_not_found in the envelope to an unknown route or method', async () => {
+  it('answers 404 route_not_found in the envelope to an unknown route', async () => {
     for (const [method, path] of [
       ['GET', '/nope'],
       ['POST', '/api/v1/nothing-here'],
-      ['DELETE', '/api/v1/events'],
+      ['DELETE', '/api/v1/events/evt_01J8Z3V6ZV4X3M2N9Q8R7S6T5V/x'],
     ] as const) {
       const res = await api(gw, method, path);
       await expectRejected(res, 404, 'route_not_found');
+    }
+  });
+
+  it('answers 405 method_not_allowed with Allow to a known path asked with another method', async () => {
+    for (const [method, path, allow] of [
+      ['DELETE', '/api/v1/events', 'GET, POST, HEAD'],
+      ['PATCH', '/api/v1/events/evt_01J8Z3V6ZV4X3M2N9Q8R7S6T5V', 'GET, PUT, HEAD'],
+      ['GET', '/v1.0/event/order.created', 'POST'],
+    ] as const) {
+      const res = await api(gw, method, path, method === 'GET' ? undefined : {});
+      await expectRejected(res, 405, 'method_not_allowed');
+      expect(res.headers.get('allow')).toBe(allow);
     }
   });
 

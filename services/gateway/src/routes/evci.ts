@@ -1,13 +1,13 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { EventTypeNameSchema } from '@reten/contracts';
+import { ProducerEventTypeSchema } from '@reten/contracts';
 import { parseOrThrow, requireJsonBody } from '@reten/http';
 import type { Ingestor } from '../ingest/ingestor';
 import { idempotencyKeyOf, requestFingerprint } from '../ingest/idempotency-key';
 import { tenantOf } from '../tenant';
 import { sendIngestResult } from './send-ingest-result';
 
-export const EvciParamsSchema = z.object({ type: EventTypeNameSchema });
+export const EvciParamsSchema = z.object({ type: ProducerEventTypeSchema });
 
 /** EVCI ingest: `POST /v1.0/event/{type}` with any JSON body → 202 `{event_id}`. */
 export function evciRouter(ingestor: Ingestor): Router {
