@@ -55,6 +55,18 @@ export const gatewayConfigShape = {
     3_600_000,
     'How long a replica caches a tenant’s own limits (changes through it apply at once)',
   ),
+  HTTP_HEADERS_TIMEOUT_MS: intVar(
+    20_000,
+    1000,
+    600_000,
+    'Longest wait for the request headers; past it the client gets 408 and the connection closes',
+  ),
+  HTTP_REQUEST_TIMEOUT_MS: intVar(
+    60_000,
+    1000,
+    3_600_000,
+    'Longest wait for a whole request, body included; past it the client gets 408 and the connection closes',
+  ),
   BODY_LIMIT_BYTES: intVar(
     1_048_576,
     1024,

@@ -236,7 +236,10 @@ export class Gateway {
       },
     });
     this.app = app;
-    this.server = await listen(app, config.PORT, config.HOST);
+    this.server = await listen(app, config.PORT, config.HOST, {
+      headersTimeoutMs: config.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS,
+    });
     this.sweeper = setInterval(() => {
       this.idempotency
         .sweepExpired()
