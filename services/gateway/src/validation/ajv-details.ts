@@ -1,5 +1,14 @@
 import type { ErrorObject } from 'ajv';
+import { MAX_TIMESTAMP, MIN_TIMESTAMP } from '@reten/contracts';
 import type { ErrorDetail } from '@reten/contracts';
+
+/** Ajv's message, made to say what a valid value is where Ajv's does not. */
+function messageOf(e: ErrorObject): string {
+  if (e.keyword === 'format' && (e.params as { format?: unknown }).format === 'date-time') {
+    return `must be an RFC 3339 date-time between ${MIN_TIMESTAMP} and ${MAX_TIMESTAMP}`;
+  }
+  return e.message ?? 'is invalid';
+}
 
 /** `/logs/0/level` → `logs.0.level` (JSON Pointer unescaped). */
 function pointerToPath(pointer: string): string[] {
@@ -29,7 +38,7 @@ export function ajvErrorsToDetails(location: string, errors: ErrorObject[]): Err
     ) {
       parts.push(params.additionalProperty);
     }
-    const detail = { path: parts.join('.'), message: e.message ?? 'is invalid' };
+    const detail = { path: parts.join('.'), message: messageOf(e) };
     const key = `${detail.path}\n${detail.message}`;
     if (seen.has(key)) continue;
     seen.add(key);

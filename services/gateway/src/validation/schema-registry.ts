@@ -1,9 +1,10 @@
 import Ajv2020 from 'ajv/dist/2020';
 import type { AnySchemaObject, ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
+import { fullFormats } from 'ajv-formats/dist/formats';
 import { Client } from 'pg';
 import type { ClientConfig } from 'pg';
-import { RetenError } from '@reten/contracts';
+import { RetenError, isStorableTimestamp } from '@reten/contracts';
 import type { ErrorDetail } from '@reten/contracts';
 import type { Logger } from '@reten/observability';
 import type { Pool } from '@reten/store';
@@ -51,6 +52,17 @@ export class SchemaRegistry {
   constructor(private readonly options: SchemaRegistryOptions) {
     this.ajv = new Ajv2020({ allErrors: true, strict: false });
     addFormats(this.ajv);
+    // a `date-time` an eworker cannot store (year 0000 is valid RFC 3339 but not a PostgreSQL
+    // timestamp) would be accepted, then fail in the eworker every time and be parked
+    const rfc3339 = fullFormats['date-time'] as {
+      validate: (value: string) => boolean;
+      compare: (a: string, b: string) => number | undefined;
+    };
+    this.ajv.addFormat('date-time', {
+      type: 'string',
+      validate: (value: string) => rfc3339.validate(value) && isStorableTimestamp(value),
+      compare: rfc3339.compare,
+    });
   }
 
   async start(): Promise<void> {
