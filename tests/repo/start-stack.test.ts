@@ -104,6 +104,8 @@ describe('scripts/start-stack.js (pnpm start)', () => {
     const gatewayPort = 8080 + stack.offset;
     expect(stack.text()).toContain(`http://localhost:${gatewayPort}/api/v1/events`);
     expect(stack.text()).toContain('WEBHOOK_ALLOW_PRIVATE=true');
+    // development mode, which accepts the published JWT_SECRET, is said in the banner
+    expect(stack.text()).toContain('RETEN_ENV=development: development mode');
     expect(stack.text()).toContain('http://localhost:15672');
     expect(stack.text()).toMatch(/^gateway +\| .*gateway listening/m);
     for (const service of STACK_SERVICES) {
