@@ -16,6 +16,7 @@ import { EventIdParamsSchema } from './routes/events';
 import { authPaths, withSecurity } from './auth/openapi-auth';
 import { eworkerPaths } from './eworkers/openapi-eworkers';
 import { webhookPaths } from './webhooks/openapi-webhooks';
+import { withProtocolErrors } from './openapi-errors';
 import { webhookTimelinePaths } from './webhooks/stats-timeline';
 
 const errorResponse = (description: string) => ({
@@ -158,5 +159,5 @@ export function buildOpenApiDocument(version: string): oas31.OpenAPIObject {
       },
     },
   });
-  return withSecurity(doc);
+  return withProtocolErrors(withSecurity(doc));
 }
