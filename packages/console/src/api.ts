@@ -25,8 +25,16 @@ export function apiClient(credential: string) {
 
 export type Api = ReturnType<typeof apiClient>;
 
+/** A refused or failed call, carrying the API's error envelope. */
+export class ApiFailure extends Error {
+  constructor(readonly envelope: ApiError) {
+    super(envelope.message);
+  }
+}
+
 /** The error envelope of an answer, or one made up for a network failure. */
 export function errorOf(error: unknown, response?: Response): ApiError {
+  if (error instanceof ApiFailure) return error.envelope;
   const envelope = (error as { error?: ApiError } | undefined)?.error;
   if (envelope && typeof envelope.code === 'string') return envelope;
   if (error instanceof Error) {
@@ -47,10 +55,10 @@ export async function call<T>(
   try {
     result = await request;
   } catch (err) {
-    throw errorOf(err);
+    throw new ApiFailure(errorOf(err));
   }
   if (result.error !== undefined || !result.response.ok) {
-    throw errorOf(result.error, result.response);
+    throw new ApiFailure(errorOf(result.error, result.response));
   }
   return result.data as T;
 }

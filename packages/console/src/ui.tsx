@@ -1,5 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
+import { errorOf } from './api';
 import type { ApiError } from './api';
 
 export interface Loaded<T> {
@@ -27,7 +28,7 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): Loaded<T> {
       },
       (e: unknown) => {
         if (!current) return;
-        setError(e as ApiError);
+        setError(errorOf(e));
         setLoading(false);
       },
     );
@@ -53,7 +54,7 @@ export function useAction(): {
     action().then(
       () => setBusy(false),
       (e: unknown) => {
-        setError(e as ApiError);
+        setError(errorOf(e));
         setBusy(false);
       },
     );

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { call } from '../api';
+import { ApiFailure, call } from '../api';
 import type { PageProps } from '../app';
 import { link } from '../routes';
 import { allows } from '../session';
@@ -29,7 +29,7 @@ function SendEvent({ api, onSent }: PageProps & { onSent: (id: string) => void }
       try {
         parsed = JSON.parse(data);
       } catch {
-        throw { code: 'invalid_json', message: 'data is not JSON', status: 0 };
+        throw new ApiFailure({ code: 'invalid_json', message: 'data is not JSON', status: 0 });
       }
       const sent = await call(
         api.POST('/api/v1/events', { body: { event_type: type, data: parsed } }),
