@@ -22,6 +22,9 @@ step() {
 build() { if command -v flock >/dev/null; then flock /tmp/reten-build.lock "$bin/tsc" -b; else "$bin/tsc" -b; fi; }
 
 step build build
+# the operator's console (packages/console): typed against the gateway's OpenAPI document, which
+# the compiled gateway builds, so it comes after tsc
+step console node packages/console/scripts/build.mjs
 step typecheck "$bin/tsc" -p tsconfig.lint.json --noEmit
 step eslint "$bin/eslint" . --max-warnings 0
 step prettier "$bin/prettier" --check . --log-level warn

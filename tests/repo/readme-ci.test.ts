@@ -44,7 +44,9 @@ describe('README quick start', () => {
   it('uses the pnpm major that package.json pins, and scripts that exist', () => {
     expect(pkg.packageManager).toMatch(/^pnpm@10\./);
     expect(pkg.engines.pnpm).toBe('>=10 <11');
-    expect(pkg.scripts.start).toBe('tsc -b && node scripts/start-stack.js');
+    expect(pkg.scripts.start).toBe(
+      'tsc -b && node packages/console/scripts/build.mjs && node scripts/start-stack.js',
+    );
     expect(pkg.scripts.test).toBe('bash scripts/test-prereqs.sh && bash scripts/run-tests.sh');
   });
 
