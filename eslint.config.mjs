@@ -6,7 +6,15 @@ import prettier from 'eslint-config-prettier';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'coverage/**', 'bench/results/**'] },
+  {
+    ignores: [
+      '**/dist/**',
+      '**/node_modules/**',
+      'coverage/**',
+      'bench/results/**',
+      'packages/console/src/generated/**',
+    ],
+  },
   js.configs.recommended,
   {
     files: ['**/*.js', '**/*.mjs'],
@@ -14,7 +22,7 @@ export default tseslint.config(
   },
   { files: ['**/*.mjs'], languageOptions: { sourceType: 'module' } },
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     extends: [tseslint.configs.recommendedTypeChecked],
     plugins: { 'import-x': importX },
     languageOptions: {
@@ -31,6 +39,14 @@ export default tseslint.config(
       ],
       'import-x/no-cycle': 'error',
       'no-console': 'error',
+    },
+  },
+  {
+    // the console runs in a browser and is type-checked by its own tsconfig (JSX, DOM)
+    files: ['packages/console/**/*.ts', 'packages/console/**/*.tsx'],
+    languageOptions: {
+      parserOptions: { project: ['./packages/console/tsconfig.json'] },
+      globals: { ...globals.browser },
     },
   },
   {
