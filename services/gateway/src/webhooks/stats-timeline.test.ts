@@ -1,0 +1,121 @@
+import { startTestGateway } from '../test-fixture';
+import type { TestGateway } from '../test-fixture';
+import { api } from '../test-api';
+
+interface Timeline {
+  since: string;
+  until: string;
+  bucket_seconds: number;
+  buckets: { start: string; attempts: number; succeeded: number; failed: number }[];
+}
+
+describe('GET /api/v1/webhooks/{id}/stats/timeline', () => {
+  let gw: TestGateway;
+  let webhookId: string;
+  const since = new Date('2026-01-01T00:00:00Z');
+
+  /** One delivery with attempts at these offsets (seconds after `since`) and outcomes. */
+  async function attempts(list: { at: number; ok: boolean }[], tenantId = gw.tenantId) {
+    const deliveryId = `dlv_${Math.random().toString(36).slice(2)}`;
+    await gw.schema.pool.query(
+      `INSERT INTO webhook_deliveries (id, tenant_id, endpoint_id, event_id, revision, event_type, event_seq)
+       VALUES ($1, $2, $3, $4, 1, 'order.created', 1)`,
+      [deliveryId, tenantId, webhookId, `evt_${deliveryId}`],
+    );
+    let n = 0;
+    for (const a of list) {
+      n += 1;
+      await gw.schema.pool.query(
+        `INSERT INTO webhook_attempts (tenant_id, delivery_id, endpoint_id, attempt, started_at, latency_ms, succeeded, status_code)
+         VALUES ($1, $2, $3, $4, $5, 10, $6, $7)`,
+        [
+          tenantId,
+          deliveryId,
+          webhookId,
+          n,
+          new Date(since.getTime() + a.at * 1000),
+          a.ok,
+          a.ok ? 200 : 500,
+        ],
+      );
+    }
+  }
+
+  beforeAll(async () => {
+    gw = await startTestGateway('webhook timeline', { env: { WEBHOOK_ALLOW_PRIVATE: 'true' } });
+    const created = await api(gw, 'POST', '/api/v1/webhooks', { url: 'http://127.0.0.1:9/hook' });
+    expect(created.status).toBe(201);
+    webhookId = (created.body as { id: string }).id;
+    // bucket 0: one failure then a success; bucket 2: one failure; after the range: ignored
+    await attempts([
+      { at: 10, ok: false },
+      { at: 70, ok: true },
+    ]);
+    await attempts([{ at: 2 * 3600 + 5, ok: false }]);
+    await attempts([{ at: 5 * 3600, ok: true }]);
+  });
+  afterAll(async () => {
+    await gw?.close();
+  });
+
+  it('counts attempts, successes and failures per bucket, empty buckets included', async () => {
+    const until = new Date(since.getTime() + 3 * 3600 * 1000);
+    const res = await api(
+      gw,
+      'GET',
+      `/api/v1/webhooks/${webhookId}/stats/timeline?since=${since.toISOString()}&until=${until.toISOString()}&bucket_seconds=3600`,
+    );
+    expect(res.status).toBe(200);
+    const body = res.body as Timeline;
+    expect(body.bucket_seconds).toBe(3600);
+    expect(body.buckets).toEqual([
+      { start: '2026-01-01T00:00:00.000Z', attempts: 2, succeeded: 1, failed: 1 },
+      { start: '2026-01-01T01:00:00.000Z', attempts: 0, succeeded: 0, failed: 0 },
+      { start: '2026-01-01T02:00:00.000Z', attempts: 1, succeeded: 0, failed: 1 },
+    ]);
+  });
+
+  it('answers 404 for another tenant’s endpoint', async () => {
+    const other = await gw.createKey('globex', ['webhooks:manage']);
+    const res = await api(
+      { url: gw.url, apiKey: other },
+      'GET',
+      `/api/v1/webhooks/${webhookId}/stats/timeline`,
+    );
+    expect(res.status).toBe(404);
+    expect(res.body).toMatchObject({ error: { code: 'not_found', status: 404 } });
+  });
+
+  it('needs the webhooks:manage scope', async () => {
+    const reader = await gw.createKey(gw.tenantId, ['events:read']);
+    const res = await api(
+      { url: gw.url, apiKey: reader },
+      'GET',
+      `/api/v1/webhooks/${webhookId}/stats/timeline`,
+    );
+    expect(res.status).toBe(403);
+    expect(res.body).toMatchObject({ error: { code: 'forbidden' } });
+  });
+
+  it('answers 422 naming bucket_seconds when the range holds too many buckets', async () => {
+    const res = await api(
+      gw,
+      'GET',
+      `/api/v1/webhooks/${webhookId}/stats/timeline?since=2020-01-01T00:00:00Z&bucket_seconds=60`,
+    );
+    expect(res.status).toBe(422);
+    expect(res.body).toMatchObject({
+      error: { code: 'validation_failed', details: [{ path: 'query.bucket_seconds' }] },
+    });
+  });
+
+  it('answers 422 naming since when it is not before until', async () => {
+    const res = await api(
+      gw,
+      'GET',
+      `/api/v1/webhooks/${webhookId}/stats/timeline?since=2026-01-02T00:00:00Z&until=2026-01-01T00:00:00Z`,
+    );
+    expect(res.status).toBe(422);
+    expect(res.body).toMatchObject({ error: { details: [{ path: 'query.since' }] } });
+  });
+});
