@@ -246,9 +246,17 @@ export class EventStore {
 
   /** How many revisions wait for the relay. */
   async backlog(): Promise<number> {
-    const res = await this.pool.query<{ n: string }>(
-      'SELECT count(*)::bigint AS n FROM events WHERE published_at IS NULL',
+    return (await this.outboxLag()).backlog;
+  }
+
+  /** Revisions waiting for the relay, and the age of the oldest (0 when none waits). */
+  async outboxLag(): Promise<{ backlog: number; oldestAgeSeconds: number }> {
+    const res = await this.pool.query<{ n: string; age: number | null }>(
+      `SELECT count(*)::bigint AS n,
+              extract(epoch FROM now() - min(received_at))::float8 AS age
+         FROM events WHERE published_at IS NULL`,
     );
-    return Number(res.rows[0]?.n ?? 0);
+    const row = res.rows[0];
+    return { backlog: Number(row?.n ?? 0), oldestAgeSeconds: Math.max(0, row?.age ?? 0) };
   }
 }
