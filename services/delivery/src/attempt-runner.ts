@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '@reten/observability';
 import type { CircuitBreaker } from './circuit-breaker';
 import type { DeliveryStore } from './delivery-store';
 import type { DeliveryRow, Endpoint } from './endpoint';
 import type { EndpointCache } from './endpoint-cache';
 import type { DeliveryMetrics } from './metrics';
+import type { OutageLog } from './outage-log';
 import type { EndpointRateLimiter } from './rate-limiter';
 import { requestHeaders } from './request-headers';
 import { decide } from './retry-policy';
@@ -30,6 +32,18 @@ export interface AttemptRunnerDeps {
   breaker: CircuitBreaker;
   metrics: DeliveryMetrics;
   log: Logger;
+  /** Says once when outcomes cannot be stored (database or broker down), and when they can again. */
+  outcomeStore: OutageLog;
+}
+
+const PERSIST_BACKOFF_MAX_MS = 5_000;
+
+/** Thrown when the runner stops while an attempt's outcome is still not stored. */
+export class OutcomeNotStoredError extends Error {
+  constructor() {
+    super('attempt outcome not stored before shutdown');
+    this.name = 'OutcomeNotStoredError';
+  }
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -39,12 +53,23 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * decision recorded. A retry is published (and confirmed) before the row says `retrying`,
  * under a fresh token, so a crash at any point leaves either the old message or the new one
  * able to act on the row, never neither.
+ *
+ * Invariant: once a request has left the process, its outcome is stored before the job ends
+ * (failed writes are retried in place, the request is never sent again because of them); the
+ * only exception is `stop()` during an outage, which logs the request it could not store.
  */
 export class AttemptRunner {
+  private readonly stopping = new AbortController();
+
   constructor(
     private readonly deps: AttemptRunnerDeps,
     private readonly options: AttemptRunnerOptions,
   ) {}
+
+  /** Ends the retries of outcomes still not stored (shutdown after the drain deadline). */
+  stop(): void {
+    this.stopping.abort();
+  }
 
   async run(row: DeliveryRow, token: string, endpoint: Endpoint, body: string): Promise<void> {
     const { store, limiter, sender, metrics } = this.deps;
@@ -110,28 +135,42 @@ export class AttemptRunner {
     });
     let recorded: { failingSince: Date | null } | undefined;
     if (decision.kind === 'retry') {
-      const next = randomUUID();
       const dueAt = Date.now() + decision.delayMs;
-      await scheduler.schedule([
-        { deliveryId: row.id, tenantId: row.tenantId, token: next, dueAt, body: Buffer.from(body) },
-      ]);
-      recorded = await store.recordAttempt(row, token, result, {
-        status: 'retrying',
-        token: next,
-        nextAttemptAt: new Date(dueAt),
+      // a publish whose confirm was lost may still have reached the broker: each try has its
+      // own token, and only the one the row ends up holding can act
+      const next = await this.persist(result, row, async () => {
+        const candidate = randomUUID();
+        await scheduler.schedule([
+          {
+            deliveryId: row.id,
+            tenantId: row.tenantId,
+            token: candidate,
+            dueAt,
+            body: Buffer.from(body),
+          },
+        ]);
+        return candidate;
       });
+      recorded = await this.persist(result, row, () =>
+        store.recordAttempt(row, token, result, {
+          status: 'retrying',
+          token: next,
+          nextAttemptAt: new Date(dueAt),
+        }),
+      );
       metrics.outcomes.inc({ status: 'retrying' });
     } else {
       const status = decision.kind === 'succeeded' ? 'succeeded' : 'failed';
-      recorded = await store.recordAttempt(row, token, result, {
-        status,
-        token: null,
-        nextAttemptAt: null,
-      });
+      recorded = await this.persist(result, row, () =>
+        store.recordAttempt(row, token, result, { status, token: null, nextAttemptAt: null }),
+      );
       metrics.outcomes.inc({ status });
     }
     if (recorded === undefined) {
-      log.info({ deliveryId: row.id }, 'attempt of a superseded delivery message not recorded');
+      log.info(
+        { deliveryId: row.id },
+        'attempt of a superseded delivery message stored in the history only',
+      );
       return;
     }
     if (decision.kind === 'disable') {
@@ -144,6 +183,43 @@ export class AttemptRunner {
         endpoint,
         `every attempt failed since ${recorded.failingSince.toISOString()}`,
       );
+    }
+  }
+
+  /**
+   * Runs a write that follows a request already sent until it succeeds (backoff up to 5 s):
+   * the database or the broker being down must not make the request go out again.
+   */
+  private async persist<T>(
+    result: AttemptResult,
+    row: DeliveryRow,
+    write: () => Promise<T>,
+  ): Promise<T> {
+    const { outcomeStore, metrics, log } = this.deps;
+    for (let n = 0; ; n++) {
+      try {
+        const out = await write();
+        outcomeStore.succeeded();
+        return out;
+      } catch (err) {
+        outcomeStore.failed(err);
+        if (this.stopping.signal.aborted) {
+          metrics.errors.inc({ kind: 'attempt_not_stored' });
+          log.error(
+            {
+              err,
+              deliveryId: row.id,
+              startedAt: result.startedAt.toISOString(),
+              statusCode: result.statusCode,
+              succeeded: result.succeeded,
+            },
+            'webhook request sent but its outcome not stored before shutdown',
+          );
+          throw new OutcomeNotStoredError();
+        }
+        const waitMs = Math.min(PERSIST_BACKOFF_MAX_MS, 100 * 2 ** n);
+        await delay(waitMs, undefined, { signal: this.stopping.signal }).catch(() => undefined);
+      }
     }
   }
 

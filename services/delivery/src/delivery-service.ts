@@ -20,6 +20,7 @@ import { MessageHandler, PoisonMessageError } from './message-handler';
 import { createDeliveryMetrics } from './metrics';
 import type { DeliveryMetrics } from './metrics';
 import { NotifyListener } from './notify-listener';
+import { OutageLog } from './outage-log';
 import { EndpointRateLimiter } from './rate-limiter';
 import { userAgent } from './request-headers';
 import { RetryScheduler } from './retry-scheduler';
@@ -38,6 +39,7 @@ export class DeliveryService {
   private readonly publisher: ConfirmPublisher;
   private readonly sender: WebhookSender;
   private readonly handler: MessageHandler;
+  private readonly runner: AttemptRunner;
   private readonly dispatcher: Dispatcher;
   private readonly listener: NotifyListener;
   private readonly metrics: DeliveryMetrics;
@@ -84,6 +86,19 @@ export class DeliveryService {
       connectTimeoutMs: config.DELIVERY_CONNECT_TIMEOUT_MS,
       connectionsPerOrigin: config.DELIVERY_ENDPOINT_MAX_IN_FLIGHT,
     });
+    const limiterState = new OutageLog({
+      log,
+      downMessage: 'rate limiter cannot reach redis: sending without limit',
+      upMessage: 'rate limiter reaches redis again',
+      onFailure: () => this.metrics.errors.inc({ kind: 'rate_limiter' }),
+      onChange: (down) => this.metrics.rateLimitFailOpen.set(down ? 1 : 0),
+    });
+    const outcomeStore = new OutageLog({
+      log,
+      downMessage: 'attempt outcomes cannot be stored: retrying them, requests are not sent again',
+      upMessage: 'attempt outcomes stored again',
+      onFailure: () => this.metrics.errors.inc({ kind: 'record' }),
+    });
     const runner = new AttemptRunner(
       {
         store,
@@ -93,10 +108,7 @@ export class DeliveryService {
           this.redis,
           config.REDIS_KEY_PREFIX,
           config.DELIVERY_RATE_LIMIT_MAX_WAIT_MS,
-          (err) => {
-            this.metrics.errors.inc({ kind: 'rate_limiter' });
-            log.warn({ err }, 'rate limiter unavailable, sending without limit');
-          },
+          limiterState,
         ),
         scheduler,
         breaker: new CircuitBreaker(
@@ -105,6 +117,7 @@ export class DeliveryService {
         ),
         metrics: this.metrics,
         log,
+        outcomeStore,
       },
       {
         defaultScheduleMs: parseScheduleMs(config.DELIVERY_RETRY_SCHEDULE_SECONDS),
@@ -115,6 +128,7 @@ export class DeliveryService {
         userAgent: userAgent(version),
       },
     );
+    this.runner = runner;
     this.handler = new MessageHandler(
       store,
       cache,
@@ -261,6 +275,8 @@ export class DeliveryService {
       Promise.allSettled([...this.inFlight]),
       new Promise((r) => setTimeout(r, this.config.SHUTDOWN_DRAIN_TIMEOUT_MS)),
     ]);
+    // past the deadline, outcomes still not stored are logged (their messages come back)
+    this.runner.stop();
     await this.dispatcher.stop();
     await this.server?.close(1000);
     await this.broker.stop();

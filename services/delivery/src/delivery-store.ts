@@ -200,10 +200,10 @@ export class DeliveryStore {
   }
 
   /**
-   * Stores an attempt and its outcome, only if the row still holds `expectedToken`, and keeps
-   * the endpoint's failure run: returns since when it has been failing (null after a success),
-   * or undefined when the row was taken over by a newer message. Concurrent calls share one
-   * statement.
+   * Stores an attempt and its outcome, and keeps the endpoint's failure run: returns since when
+   * it has been failing (null after a success). When the row no longer holds `expectedToken`
+   * (taken over by a newer message) only the attempt is stored, and the result is undefined.
+   * Safe to repeat after a lost answer. Concurrent calls share one statement.
    */
   recordAttempt(
     row: DeliveryRow,
@@ -230,12 +230,23 @@ export class DeliveryStore {
                 last_status_code = i.status_code, last_error = i.error
            FROM i WHERE w.id = i.id AND w.token IS NOT DISTINCT FROM i.expected_token
           RETURNING w.id, w.tenant_id, w.endpoint_id, w.attempts),
+       -- a request whose message was superseded meanwhile (a manual retry, another copy of the
+       -- message) left the process all the same: it is counted and kept in the history, and the
+       -- row's state is left to the newer message. An attempt stored already (the answer to an
+       -- earlier try of this statement was lost) is recognised by its start time.
+       s AS (
+         UPDATE webhook_deliveries w SET attempts = w.attempts + 1
+           FROM i WHERE w.id = i.id
+            AND NOT EXISTS (SELECT 1 FROM d WHERE d.id = i.id)
+            AND NOT EXISTS (SELECT 1 FROM webhook_attempts x
+                             WHERE x.delivery_id = i.id AND x.started_at = i.started_at)
+          RETURNING w.id, w.tenant_id, w.endpoint_id, w.attempts),
        a AS (
          INSERT INTO webhook_attempts (tenant_id, delivery_id, endpoint_id, attempt, started_at,
                 latency_ms, succeeded, status_code, phase, error, response_excerpt)
-         SELECT d.tenant_id, d.id, d.endpoint_id, d.attempts, i.started_at, i.latency_ms,
+         SELECT ds.tenant_id, ds.id, ds.endpoint_id, ds.attempts, i.started_at, i.latency_ms,
                 i.succeeded, i.status_code, i.phase, i.error, i.excerpt
-           FROM d JOIN i ON i.id = d.id),
+           FROM (SELECT * FROM d UNION ALL SELECT * FROM s) ds JOIN i ON i.id = ds.id),
        -- the latest attempt of each endpoint in this batch decides its failure run; the
        -- endpoint row is written only when the run starts or ends, so concurrent attempts to
        -- one endpoint do not queue on its row lock
@@ -336,6 +347,10 @@ export class DeliveryStore {
     publish: (items: DispatchItem[]) => Promise<void>,
   ): Promise<number> {
     const client = await this.pool.connect();
+    // a connection that dies between two statements must not be an unhandled 'error' event
+    const onError = (err: Error) => void err;
+    client.on('error', onError);
+    let failure: Error | undefined;
     try {
       await client.query('BEGIN');
       const res = await client.query<DeliveryRecord & { data: string; occurred_at: Date }>(
@@ -363,10 +378,13 @@ export class DeliveryStore {
       await client.query('COMMIT');
       return res.rows.length;
     } catch (err) {
+      failure = err instanceof Error ? err : new Error(String(err));
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;
     } finally {
-      client.release();
+      client.off('error', onError);
+      // after a failure the connection may be dead or stalled: the pool discards it
+      client.release(failure);
     }
   }
 }

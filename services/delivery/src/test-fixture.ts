@@ -37,6 +37,8 @@ export interface PublishedEvent {
   revision: number;
   /** The envelope JSON exactly as published. */
   json: string;
+  /** Its position in the event log. */
+  seq: string;
 }
 
 export interface TestDelivery {
@@ -47,6 +49,8 @@ export interface TestDelivery {
   createEndpoint(options: TestEndpointOptions): Promise<TestEndpoint>;
   /** Stores an event and publishes it to `reten.events` as the relay does. */
   publish(type: string, data: unknown, tenantId?: string): Promise<PublishedEvent>;
+  /** Publishes the message of an event again, as the relay may (at least once). */
+  republish(event: PublishedEvent, type: string, tenantId?: string): Promise<void>;
   /** Stops the service (e.g. to start another one on the same schema/vhost). */
   stopService(): Promise<void>;
   /** Starts a new service on the same schema, vhost and Redis prefix. */
@@ -69,6 +73,10 @@ export async function startTestDelivery(
   options: {
     env?: Record<string, string>;
     rabbitUrl?: (url: string) => string;
+    /** Rewrites the service's database URL (e.g. through a TcpProxy); the fixture's own pool is direct. */
+    databaseUrl?: (url: string) => string;
+    /** Rewrites the service's Redis URL (e.g. through a TcpProxy). */
+    redisUrl?: (url: string) => string;
     log?: Logger;
   } = {},
 ): Promise<TestDelivery> {
@@ -81,11 +89,13 @@ export async function startTestDelivery(
       loadDeliveryConfig({
         PORT: '0',
         HOST: '127.0.0.1',
-        DATABASE_URL: schema.databaseUrl,
+        DATABASE_URL: options.databaseUrl
+          ? options.databaseUrl(schema.databaseUrl)
+          : schema.databaseUrl,
         DATABASE_SCHEMA: schema.schema,
         DATABASE_POOL_SIZE: '5',
         RABBITMQ_URL: options.rabbitUrl ? options.rabbitUrl(vhost.url) : vhost.url,
-        REDIS_URL: servers.redisUrl,
+        REDIS_URL: options.redisUrl ? options.redisUrl(servers.redisUrl) : servers.redisUrl,
         REDIS_KEY_PREFIX: prefix,
         WEBHOOK_ALLOW_PRIVATE: 'true',
         SHUTDOWN_DRAIN_TIMEOUT_MS: '2000',
@@ -99,10 +109,26 @@ export async function startTestDelivery(
   await service.start();
   await service.waitForConsumer(15_000);
   const connection: ChannelModel = await amqplib.connect(vhost.url);
+  // a loaded machine can miss heartbeats: the next publish fails the test, not an unhandled event
+  connection.on('error', () => undefined);
   const channel: ConfirmChannel = await connection.createConfirmChannel();
   const events = new EventStore(schema.pool, schema.schema);
   let stopped = false;
   const replicas: DeliveryService[] = [];
+  /** Publishes an event message to `reten.events` as the relay does, and waits for its confirm. */
+  const sendEvent = async (event: PublishedEvent, type: string, tenantId: string) => {
+    channel.publish(EVENTS_EXCHANGE, type, Buffer.from(event.json), {
+      persistent: true,
+      contentType: 'application/json',
+      messageId: `${event.eventId}:${event.revision}`,
+      headers: {
+        [MESSAGE_HEADERS.tenant]: tenantId,
+        [MESSAGE_HEADERS.revision]: event.revision,
+        [MESSAGE_HEADERS.seq]: event.seq,
+      },
+    });
+    await channel.waitForConfirms();
+  };
   return {
     get service() {
       return service;
@@ -149,21 +175,15 @@ export async function startTestDelivery(
         revision: 1,
         dataJson,
       });
-      channel.publish(EVENTS_EXCHANGE, type, Buffer.from(json), {
-        persistent: true,
-        contentType: 'application/json',
-        messageId: `${eventId}:1`,
-        headers: {
-          [MESSAGE_HEADERS.tenant]: tenantId,
-          [MESSAGE_HEADERS.revision]: 1,
-          [MESSAGE_HEADERS.seq]: seq,
-        },
-      });
-      await channel.waitForConfirms();
+      const published = { eventId, revision: 1, json, seq: String(seq) };
+      await sendEvent(published, type, tenantId);
       await schema.pool.query('UPDATE events SET published_at = now() WHERE event_id = $1', [
         eventId,
       ]);
-      return { eventId, revision: 1, json };
+      return published;
+    },
+    async republish(event, type, tenantId = 'dev') {
+      await sendEvent(event, type, tenantId);
     },
     async stopService() {
       if (!stopped) await service.stop();

@@ -1,0 +1,103 @@
+import { TcpProxy, eventually, testServers, webhookReceiver } from '@reten/testing';
+import type { WebhookReceiver } from '@reten/testing';
+import { startTestDelivery } from './test-fixture';
+import type { TestDelivery } from './test-fixture';
+
+interface HistoryRow {
+  event_id: string;
+  status: string;
+  attempts: number;
+  recorded: number;
+}
+
+describe('delivery service: PostgreSQL flapping', () => {
+  let proxy: TcpProxy;
+  let d: TestDelivery;
+  let receiver: WebhookReceiver;
+
+  beforeAll(async () => {
+    const pg = new URL((await testServers()).databaseUrl);
+    proxy = await TcpProxy.start(pg.hostname, Number(pg.port || 5432));
+    d = await startTestDelivery('delivery pg flap', {
+      databaseUrl: (url) => proxy.proxiedUrl(url),
+      env: { DELIVERY_RETRY_SCHEDULE_SECONDS: '0,0.5' },
+    });
+    receiver = await webhookReceiver();
+  });
+
+  afterAll(async () => {
+    await d?.close();
+    await receiver?.close();
+    await proxy?.close();
+  });
+
+  /** Per delivery of the endpoint: its status, its attempt counter and the attempts stored. */
+  const historyOf = async (endpointId: string) =>
+    (
+      await d.schema.pool.query<HistoryRow>(
+        `SELECT w.event_id, w.status, w.attempts,
+                (SELECT count(*)::int FROM webhook_attempts a WHERE a.delivery_id = w.id) AS recorded
+           FROM webhook_deliveries w WHERE w.endpoint_id = $1 ORDER BY w.event_seq`,
+        [endpointId],
+      )
+    ).rows;
+
+  const postsPerEvent = (path: string) => {
+    const counts = new Map<string, number>();
+    for (const r of receiver.requestsTo(path)) {
+      const id = r.headers['x-reten-event-id'] ?? '';
+      counts.set(id, (counts.get(id) ?? 0) + 1);
+    }
+    return counts;
+  };
+
+  it('sends each event once while the database drops between the POST and its record, and stores every request', async () => {
+    // the database goes away while each of the first requests is at the receiver, so the
+    // service learns the answer when it cannot store it, and comes back 600 ms later
+    let flaps = 0;
+    receiver.respond(() => {
+      if (flaps < 4) {
+        flaps++;
+        proxy.cut();
+        setTimeout(() => proxy.restore(), 600);
+      }
+      return { status: 204, delayMs: 50 };
+    });
+    const ep = await d.createEndpoint({ url: receiver.url('/flap'), tenantId: 'flap' });
+    const events = [];
+    for (let i = 0; i < 8; i++) events.push(await d.publish('flap.x', { i }, 'flap'));
+    await eventually(
+      async () => {
+        const rows = await historyOf(ep.id);
+        expect(rows.map((r) => r.status)).toEqual(events.map(() => 'succeeded'));
+      },
+      { timeoutMs: 30_000 },
+    );
+    expect(flaps).toBe(4);
+    const posts = postsPerEvent('/flap');
+    expect(events.map((e) => posts.get(e.eventId))).toEqual(events.map(() => 1));
+    // the history holds every request that left the process, and nothing else
+    const rows = await historyOf(ep.id);
+    expect(rows.map((r) => [r.event_id, r.attempts, r.recorded])).toEqual(
+      events.map((e) => [e.eventId, posts.get(e.eventId), posts.get(e.eventId)]),
+    );
+  });
+
+  it('acks a redelivered event message whose delivery already succeeded without sending it again', async () => {
+    receiver.respond({ status: 204 });
+    const ep = await d.createEndpoint({ url: receiver.url('/again'), tenantId: 'again' });
+    const ev = await d.publish('again.x', { n: 1 }, 'again');
+    await eventually(async () =>
+      expect((await historyOf(ep.id)).map((r) => r.status)).toEqual(['succeeded']),
+    );
+    // the relay publishes at least once: the same message again, as after a lost ack
+    await d.republish(ev, 'again.x', 'again');
+    const marker = await d.publish('again.x', { n: 2 }, 'again');
+    await eventually(() => expect(postsPerEvent('/again').get(marker.eventId)).toBe(1));
+    expect(postsPerEvent('/again').get(ev.eventId)).toBe(1);
+    expect((await historyOf(ep.id)).map((r) => [r.attempts, r.recorded])).toEqual([
+      [1, 1],
+      [1, 1],
+    ]);
+  });
+});
