@@ -41,9 +41,14 @@ export function createDeliveryMetrics(registry: Registry, queued: () => number =
         this.set(queued());
       },
     }),
+    rateLimitFailOpen: new Gauge({
+      name: 'reten_rate_limit_fail_open',
+      help: '1 while the rate limiter cannot reach Redis and deliveries go without a limit',
+      registers: [registry],
+    }),
     errors: new Counter({
       name: 'reten_delivery_errors_total',
-      help: 'Internal errors (database, broker, Redis, bad messages), by kind; retried or parked',
+      help: 'Internal errors by kind (handle, record, rate_limiter, dispatch, poison, attempt_not_stored); retried or parked',
       labelNames: ['kind'] as const,
       registers: [registry],
     }),

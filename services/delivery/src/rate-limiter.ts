@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { OutageLog } from './outage-log';
 
 // GCRA (a token bucket with a burst of one): each caller reserves the next slot of the
 // endpoint's schedule, shared by every replica through Redis, and learns how long to wait.
@@ -25,13 +26,24 @@ export interface Slot {
   waitMs: number;
 }
 
-/** Per-endpoint rate limit in Redis, shared by all delivery replicas. */
+/** While Redis is failing, one call in this interval tries it; the others pass at once. */
+const PROBE_INTERVAL_MS = 1_000;
+
+/**
+ * Per-endpoint rate limit in Redis, shared by all delivery replicas. Fails open: while Redis
+ * fails (or stalls until the command timeout), attempts go without a limit, and only one probe
+ * a second waits for Redis, so an outage costs no attempt a timeout. `state` logs the outage
+ * once, and its end, and counts every call that went without a limit.
+ */
 export class EndpointRateLimiter {
+  private lastProbeAt = 0;
+  private probing = false;
+
   constructor(
     private readonly redis: Redis,
     private readonly keyPrefix: string,
     private readonly maxWaitMs: number,
-    private readonly onError: (err: unknown) => void,
+    private readonly state: OutageLog,
   ) {
     // EVALSHA after the first call instead of sending the script every time
     redis.defineCommand('retenGcraReserve', { numberOfKeys: 1, lua: SCRIPT });
@@ -39,6 +51,16 @@ export class EndpointRateLimiter {
 
   /** Reserves the endpoint's next slot at `perSecond`; fails open (no wait) when Redis fails. */
   async reserve(endpointId: string, perSecond: number): Promise<Slot> {
+    const probe = this.state.isDown;
+    if (probe) {
+      const now = Date.now();
+      if (this.probing || now - this.lastProbeAt < PROBE_INTERVAL_MS) {
+        this.state.failed(undefined);
+        return { granted: true, waitMs: 0 };
+      }
+      this.lastProbeAt = now;
+      this.probing = true;
+    }
     const intervalUs = Math.max(1, Math.round(1_000_000 / perSecond));
     try {
       const [granted, waitUs] = await (this.redis as unknown as GcraRedis).retenGcraReserve(
@@ -46,10 +68,13 @@ export class EndpointRateLimiter {
         intervalUs,
         this.maxWaitMs * 1000,
       );
+      this.state.succeeded();
       return { granted: granted === 1, waitMs: waitUs / 1000 };
     } catch (err) {
-      this.onError(err);
+      this.state.failed(err);
       return { granted: true, waitMs: 0 };
+    } finally {
+      if (probe) this.probing = false;
     }
   }
 }
