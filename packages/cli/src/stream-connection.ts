@@ -72,7 +72,7 @@ export function runConnection(
     let handledAny = false;
     let lastError: { code: string; message: string } | undefined;
     let socketError: string | undefined;
-    let failure: unknown;
+    let failure: Error | undefined;
     let chain = Promise.resolve();
     let queued = 0;
     let paused = false;
@@ -109,7 +109,7 @@ export function runConnection(
           options.onHandled(event);
         })
         .catch((err: unknown) => {
-          failure = err;
+          failure = err instanceof Error ? err : new Error(String(err));
           ws.terminate();
         })
         .finally(() => {
@@ -126,9 +126,7 @@ export function runConnection(
     ws.on('ping', arm);
     ws.on('message', (data: WebSocket.RawData) => {
       arm();
-      const raw = Buffer.isBuffer(data)
-        ? data.toString('utf8')
-        : Buffer.from(data as ArrayBuffer).toString('utf8');
+      const raw = textOf(data);
       const frame = parseFrame(raw);
       if (!frame) return;
       if (frame.kind === 'event') {
@@ -181,7 +179,7 @@ export function runConnection(
       void chain.then(() => {
         if (failure !== undefined) {
           settled = true;
-          reject(failure as Error);
+          reject(failure);
           return;
         }
         settle({
@@ -205,6 +203,11 @@ export function closeSocket(ws: WebSocket): void {
   }
   ws.close(1000);
   setTimeout(() => ws.terminate(), CLOSE_TIMEOUT_MS).unref();
+}
+
+function textOf(data: WebSocket.RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.from(data).toString('utf8');
 }
 
 function safeJson(text: string): unknown {
