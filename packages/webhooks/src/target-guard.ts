@@ -1,6 +1,7 @@
 import { lookup as dnsLookup } from 'node:dns';
 import type { LookupAddress, LookupOptions } from 'node:dns';
 import ipaddr from 'ipaddr.js';
+import { nonPublicReason } from './special-purpose-addresses';
 
 /** Why a webhook target URL is refused; `reason` is shown to the API user. */
 export class TargetRefusedError extends Error {
@@ -18,18 +19,14 @@ export interface TargetPolicy {
 }
 
 /**
- * Whether an address may receive webhooks: only global unicast. Loopback, private,
- * carrier-grade NAT, link-local (hence the 169.254.169.254 metadata address), multicast,
- * unique-local (fd00:ec2::254), reserved and mapped/translated forms are refused.
+ * Whether an address may receive webhooks: only global unicast. Every block of the IANA IPv4
+ * and IPv6 special-purpose registries is refused (loopback, private, carrier-grade NAT,
+ * link-local hence 169.254.169.254, unique-local hence fd00:ec2::254, IPv4-compatible, mapped
+ * and translated forms, 6to4, Teredo, documentation, multicast…): see
+ * special-purpose-addresses.ts, which names each one.
  */
 export function isPublicAddress(address: string): boolean {
-  if (!ipaddr.isValid(address)) return false;
-  let parsed = ipaddr.parse(address);
-  if (parsed.kind() === 'ipv6') {
-    const v6 = parsed as ipaddr.IPv6;
-    if (v6.isIPv4MappedAddress()) parsed = v6.toIPv4Address();
-  }
-  return parsed.range() === 'unicast';
+  return nonPublicReason(address) === undefined;
 }
 
 function stripBrackets(host: string): string {
@@ -74,7 +71,8 @@ export async function checkTarget(raw: string, policy: TargetPolicy): Promise<UR
   if (policy.allowPrivate) return url;
   const host = stripBrackets(url.hostname);
   if (ipaddr.isValid(host)) {
-    if (!isPublicAddress(host)) throw new TargetRefusedError(`${host} is not a public address`);
+    const reason = nonPublicReason(host);
+    if (reason) throw new TargetRefusedError(`${host} is not a public address (${reason})`);
     return url;
   }
   let addresses: LookupAddress[];
@@ -83,8 +81,14 @@ export async function checkTarget(raw: string, policy: TargetPolicy): Promise<UR
   } catch {
     throw new TargetRefusedError(`host ${host} does not resolve`);
   }
-  const bad = addresses.find((a) => !isPublicAddress(a.address));
-  if (bad) throw new TargetRefusedError(`${host} resolves to ${bad.address}, not a public address`);
+  for (const { address } of addresses) {
+    const reason = nonPublicReason(address);
+    if (reason) {
+      throw new TargetRefusedError(
+        `${host} resolves to ${address}, not a public address (${reason})`,
+      );
+    }
+  }
   return url;
 }
 
