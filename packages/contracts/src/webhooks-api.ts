@@ -21,13 +21,41 @@ export const DeliveryIdSchema = z
   .regex(/^dlv_[0-9A-HJKMNP-TV-Z]{26}$/, 'must be a delivery id')
   .meta({ example: 'dlv_01J8Z3V6ZV4X3M2N9Q8R7S6T5U' });
 
-/** Header names Reten sets on webhook requests: an endpoint's custom headers cannot use them. */
-export const RESERVED_WEBHOOK_HEADER =
-  /^(host|content-type|content-length|connection|transfer-encoding|user-agent|webhook-.*|x-reten-.*)$/i;
+/** Header names Reten sets itself on webhook requests (the signature headers among them). */
+const RETEN_SET_HEADER = /^(host|content-type|content-length|user-agent|webhook-.*|x-reten-.*)$/i;
+
+/**
+ * Connection-level header names that no custom header may carry: hop-by-hop headers
+ * (RFC 9110 §7.6.1, `Proxy-*`), `Expect`, `Upgrade` and `HTTP2-Settings`. The HTTP client
+ * owns them (undici refuses `Expect`, `Upgrade`, `Keep-Alive`, `Transfer-Encoding` outright),
+ * so an endpoint holding one would fail every delivery.
+ */
+const CONNECTION_HEADER =
+  /^(connection|keep-alive|transfer-encoding|te|trailer|upgrade|expect|http2-settings|proxy-.*)$/i;
+
+/**
+ * Every header name an endpoint's custom headers cannot use: the ones Reten sets and the
+ * connection-level ones. The delivery service also drops them from rows stored before a name
+ * was refused here.
+ */
+export const RESERVED_WEBHOOK_HEADER = new RegExp(
+  `${RETEN_SET_HEADER.source}|${CONNECTION_HEADER.source}`,
+  'i',
+);
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$/;
 
-/** Custom request headers: HTTP token names (not ours, not hop-by-hop), printable values. */
+/** Why a custom header name is refused, naming it; undefined when it may be used. */
+function headerNameProblem(name: string): string | undefined {
+  if (!HEADER_NAME.test(name)) return `${name} must be an HTTP header name`;
+  if (RETEN_SET_HEADER.test(name)) return `${name} is set by Reten and cannot be overridden`;
+  if (CONNECTION_HEADER.test(name)) {
+    return `${name} is a connection-level header that the HTTP client controls and cannot be sent`;
+  }
+  return undefined;
+}
+
+/** Custom request headers: HTTP token names (not ours, not connection-level), printable values. */
 export const WebhookHeadersSchema = z
   .record(
     z.string(),
@@ -40,17 +68,13 @@ export const WebhookHeadersSchema = z
     const names = Object.keys(headers);
     if (names.length > 20) ctx.addIssue({ code: 'custom', message: 'at most 20 headers' });
     for (const name of names) {
-      if (!HEADER_NAME.test(name)) {
-        ctx.addIssue({ code: 'custom', path: [name], message: 'must be an HTTP header name' });
-      } else if (RESERVED_WEBHOOK_HEADER.test(name)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: [name],
-          message: 'is set by Reten and cannot be overridden',
-        });
-      }
+      const problem = headerNameProblem(name);
+      if (problem) ctx.addIssue({ code: 'custom', path: [name], message: problem });
     }
-  });
+  })
+  .describe(
+    'Custom request headers sent with every delivery (at most 20). Refused with 422 naming the header: the ones Reten sets (Host, Content-Type, Content-Length, User-Agent, webhook-*, X-Reten-*) and connection-level ones (Connection, Keep-Alive, Transfer-Encoding, TE, Trailer, Upgrade, Expect, HTTP2-Settings, Proxy-*)',
+  );
 
 const RetryScheduleSchema = z
   .array(
