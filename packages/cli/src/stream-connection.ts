@@ -8,6 +8,14 @@ const HIGH_WATER = 256;
 const LOW_WATER = 64;
 /** Until the `welcome` frame says otherwise: the stream's default ping period. */
 const DEFAULT_PING_INTERVAL_MS = 30_000;
+/**
+ * How long a connection may stay silent (no frame, no ping) before it is cut: the server
+ * pings every `pingIntervalMs`, so two missed pings and a half mean the peer is gone or stalled.
+ */
+export function silenceLimitMs(pingIntervalMs: number): number {
+  return Math.round(2.5 * pingIntervalMs);
+}
+
 /** Bound on the close handshake when stopping. */
 const CLOSE_TIMEOUT_MS = 2_000;
 const MAX_REFUSAL_BODY_BYTES = 64 * 1024;
@@ -42,7 +50,7 @@ export interface ConnectionOptions {
   /** Called after `onEvent` resolved: what to resume after. */
   onHandled: (event: StreamEvent) => void;
   onControl: (frame: ControlFrame) => void;
-  /** Told when the server stays silent past twice its ping period. */
+  /** Told when the server stays silent past `silenceLimitMs` of its ping period. */
   onSilence: (silentMs: number) => void;
   isStopped: () => boolean;
 }
@@ -50,7 +58,7 @@ export interface ConnectionOptions {
 /**
  * One WebSocket connection to `/events/stream`. Resolves when it is closed and every event it
  * received has been handled (so the caller resumes after the last handled one); rejects
- * when `onEvent` failed. A server that stops talking (no ping, no frame for twice its
+ * when `onEvent` failed. A server that stops talking (no ping, no frame for 2.5 times its
  * announced ping period) is cut, since a stalled peer never closes by itself.
  */
 export function runConnection(
@@ -76,7 +84,7 @@ export function runConnection(
     let chain = Promise.resolve();
     let queued = 0;
     let paused = false;
-    let silenceMs = 2 * DEFAULT_PING_INTERVAL_MS + 5_000;
+    let silenceMs = silenceLimitMs(DEFAULT_PING_INTERVAL_MS);
     let watchdog: NodeJS.Timeout | undefined;
 
     const arm = () => {
@@ -137,7 +145,7 @@ export function runConnection(
       if (control.type === 'welcome') {
         welcomed = true;
         if (typeof control.ping_interval_ms === 'number' && control.ping_interval_ms > 0) {
-          silenceMs = 2 * control.ping_interval_ms + 5_000;
+          silenceMs = silenceLimitMs(control.ping_interval_ms);
           arm();
         }
       } else if (control.type === 'error') {
