@@ -1,5 +1,6 @@
 import type { ChannelModel, ConfirmChannel, Options } from 'amqplib';
 import type { Logger } from '@reten/observability';
+import { withTimeout } from './bounded';
 
 export interface OutgoingMessage {
   exchange: string;
@@ -14,6 +15,13 @@ export class PublishError extends Error {
     super(message, options);
     this.name = 'PublishError';
   }
+}
+
+const OPEN_TIMEOUT_MS = 10_000;
+
+/** Closes a channel in the background: nothing waits for a broker that may never answer. */
+function discard(channel: ConfirmChannel): void {
+  void channel.close().catch(() => undefined);
 }
 
 /**
@@ -35,8 +43,16 @@ export class ConfirmPublisher {
     return this.open(model);
   }
 
-  private async open(model: ChannelModel): Promise<ConfirmChannel> {
-    const channel = await model.createConfirmChannel();
+  private async open(model: ChannelModel, timeoutMs = OPEN_TIMEOUT_MS): Promise<ConfirmChannel> {
+    const opening = model.createConfirmChannel();
+    let channel: ConfirmChannel;
+    try {
+      channel = await withTimeout(opening, timeoutMs, 'confirm channel open');
+    } catch (err) {
+      // a channel that opens after its bound was given up on is closed, not leaked
+      void opening.then(discard, () => undefined);
+      throw err;
+    }
     channel.on('error', (err: Error) =>
       this.log.warn({ err: err.message }, 'publish channel error'),
     );
@@ -55,39 +71,28 @@ export class ConfirmPublisher {
     return this.channel !== undefined || this.model !== undefined;
   }
 
-  /** Publishes all messages in order and waits for the broker's confirms. */
+  /**
+   * Publishes all messages in order and waits for the broker's confirms. Settles within about
+   * `timeoutMs` whatever the broker does (rejecting with `PublishError`).
+   */
   async publishBatch(messages: OutgoingMessage[], timeoutMs: number): Promise<void> {
     let channel = this.channel;
     if (!channel && this.model) {
       // the channel died (nack, timeout) but the connection may live: reopen on it
-      channel = await this.open(this.model).catch(() => undefined);
+      channel = await this.open(this.model, timeoutMs).catch(() => undefined);
     }
     if (!channel) throw new PublishError('no publish channel (broker disconnected)');
-    for (const m of messages) {
-      channel.publish(m.exchange, m.routingKey, m.content, m.options);
-    }
-    let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([
-        channel.waitForConfirms(),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () => reject(new PublishError(`no confirm within ${timeoutMs} ms`)),
-            timeoutMs,
-          );
-        }),
-      ]);
-    } catch (err) {
-      // A nack, a closed channel or a timeout: nothing of this batch counts as published.
-      if (this.channel === channel) {
-        this.channel = undefined;
-        await channel.close().catch(() => undefined);
+      for (const m of messages) {
+        channel.publish(m.exchange, m.routingKey, m.content, m.options);
       }
-      throw err instanceof PublishError
-        ? err
-        : new PublishError('publish not confirmed', { cause: err });
-    } finally {
-      clearTimeout(timer);
+      await withTimeout(channel.waitForConfirms(), timeoutMs, 'publisher confirms');
+    } catch (err) {
+      // A nack, a closed channel or a timeout: nothing of this batch counts as published. The
+      // channel is closed without waiting: its CloseOk may never come (stalled broker).
+      if (this.channel === channel) this.channel = undefined;
+      discard(channel);
+      throw new PublishError('publish not confirmed', { cause: err });
     }
   }
 }

@@ -3,6 +3,7 @@ import amqplib from 'amqplib';
 import type { ChannelModel, RecoveringChannelModel } from 'amqplib';
 import { redactUrl } from '@reten/observability';
 import type { Logger } from '@reten/observability';
+import { dropConnection, withTimeout } from './bounded';
 
 export interface BrokerOptions {
   url: string;
@@ -12,7 +13,14 @@ export interface BrokerOptions {
   connectionName: string;
   /** Called after every (re)connect: declare topology, recreate channels and consumers. */
   setup: (model: ChannelModel) => Promise<void>;
+  /** Longest wait for `setup`; past it the connection is dropped and retried (default 10 s). */
+  setupTimeoutMs?: number;
+  /** Longest wait for the broker to confirm a close in `stop()` (default 2 s). */
+  closeTimeoutMs?: number;
 }
+
+const DEFAULT_SETUP_TIMEOUT_MS = 10_000;
+const DEFAULT_CLOSE_TIMEOUT_MS = 2_000;
 
 /**
  * One AMQP connection that reconnects with backoff forever (amqplib's recovery). Channels
@@ -20,6 +28,8 @@ export interface BrokerOptions {
  */
 export class BrokerConnection extends EventEmitter {
   private model: RecoveringChannelModel | undefined;
+  /** The live connection under amqplib's recovering model (set once `setup` succeeded). */
+  private current: ChannelModel | undefined;
   private connectedFlag = false;
 
   constructor(private readonly options: BrokerOptions) {
@@ -45,9 +55,7 @@ export class BrokerConnection extends EventEmitter {
         jitter: 0.3,
         maxRetries: Infinity,
         waitForConnect: false,
-        setup: async (model: ChannelModel) => {
-          await this.options.setup(model);
-        },
+        setup: async (model: ChannelModel) => this.runSetup(model),
       },
     });
     this.model.on('connect', () => {
@@ -68,6 +76,27 @@ export class BrokerConnection extends EventEmitter {
     });
   }
 
+  private async runSetup(model: ChannelModel): Promise<void> {
+    const timeoutMs = this.options.setupTimeoutMs ?? DEFAULT_SETUP_TIMEOUT_MS;
+    try {
+      await withTimeout(this.options.setup(model), timeoutMs, 'broker setup');
+    } catch (err) {
+      // amqplib closes a connection whose setup failed and waits for the broker's CloseOk; on a
+      // stalled connection that wait never ends and blocks every later reconnect. Dropping the
+      // socket first makes that close settle at once.
+      await dropConnection(model, this.closeTimeoutMs);
+      throw err;
+    }
+    this.current = model;
+    model.once('close', () => {
+      if (this.current === model) this.current = undefined;
+    });
+  }
+
+  private get closeTimeoutMs(): number {
+    return this.options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;
+  }
+
   /** Resolves once connected, or rejects after `timeoutMs`. */
   async waitForConnect(timeoutMs: number): Promise<void> {
     if (this.connectedFlag) return;
@@ -84,11 +113,20 @@ export class BrokerConnection extends EventEmitter {
     });
   }
 
-  /** Closes the connection and stops reconnecting. */
+  /**
+   * Closes the connection and stops reconnecting, within `closeTimeoutMs` whatever the broker
+   * does: a broker that does not confirm the close gets its socket dropped.
+   */
   async stop(): Promise<void> {
     const model = this.model;
     this.model = undefined;
     this.connectedFlag = false;
-    if (model) await model.close().catch(() => undefined);
+    if (!model) return;
+    try {
+      await withTimeout(model.close(), this.closeTimeoutMs, 'broker close');
+    } catch {
+      const current = this.current;
+      if (current) await dropConnection(current, this.closeTimeoutMs);
+    }
   }
 }
