@@ -113,6 +113,12 @@ export const gatewayConfigShape = {
     'How long the relay waits for publisher confirms',
   ),
   RELAY_RETRY_DELAY_MS: intVar(500, 10, 60_000, 'Pause before the relay retries a failed publish'),
+  RELAY_PROGRESS_TIMEOUT_SECONDS: intVar(
+    60,
+    1,
+    86_400,
+    '`/readyz` fails when the active relay, connected to RabbitMQ, has published nothing and not found the outbox empty for this long',
+  ),
   IDEMPOTENCY_KEY_TTL_SECONDS: intVar(
     86_400,
     60,

@@ -24,7 +24,7 @@ import { TenantLimitsCache } from './auth/tenant-limits-cache';
 import type { GatewayConfig } from './config';
 import { EventWriter } from './ingest/event-writer';
 import { Ingestor } from './ingest/ingestor';
-import { createGatewayMetrics, registerBacklogGauge } from './metrics';
+import { createGatewayMetrics, registerOutboxGauges } from './metrics';
 import type { GatewayMetrics } from './metrics';
 import { buildOpenApiDocument } from './openapi';
 import { LeaderLock } from './relay/leader-lock';
@@ -95,7 +95,7 @@ export class Gateway {
     this.redis = config.RATE_LIMIT_ENABLED
       ? rateLimitRedis(config.REDIS_URL, config.RATE_LIMIT_REDIS_TIMEOUT_MS, log)
       : undefined;
-    registerBacklogGauge(this.registry, () => this.store.backlog());
+    registerOutboxGauges(this.registry, () => this.store.outboxLag());
     const publisher = new ConfirmPublisher(log);
     this.publisher = publisher;
     this.schemas = new SchemaRegistry({
@@ -134,6 +134,7 @@ export class Gateway {
         lockRetryMs: config.RELAY_LOCK_RETRY_MS,
         confirmTimeoutMs: config.RELAY_CONFIRM_TIMEOUT_MS,
         retryDelayMs: config.RELAY_RETRY_DELAY_MS,
+        stallAfterMs: config.RELAY_PROGRESS_TIMEOUT_SECONDS * 1000,
       },
       metrics,
       log,
@@ -199,6 +200,8 @@ export class Gateway {
           () => (this.broker.connected ? undefined : 'not connected'),
           config.READY_REQUIRES_BROKER,
         ),
+        // a relay stuck while the broker is reachable will not heal by itself: ask for a restart
+        stateCheck('relay', () => (this.broker.connected ? this.relay.stallProblem() : undefined)),
       ],
       openApiDocument: buildOpenApiDocument(version),
       bodyLimitBytes: config.BODY_LIMIT_BYTES,
@@ -257,7 +260,7 @@ export class Gateway {
     clearInterval(this.sweeper);
     await this.server?.close(this.config.SHUTDOWN_DRAIN_TIMEOUT_MS);
     await this.writer.drain();
-    await this.relay.stop();
+    await this.relay.stop(this.config.SHUTDOWN_DRAIN_TIMEOUT_MS);
     await this.broker.stop();
     await this.authenticator.stop();
     await this.schemas.stop();

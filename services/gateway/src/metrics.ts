@@ -42,15 +42,42 @@ export function createGatewayMetrics(registry: Registry) {
 
 export type GatewayMetrics = ReturnType<typeof createGatewayMetrics>;
 
-/** `reten_outbox_backlog`: read from PostgreSQL at scrape time. */
-export function registerBacklogGauge(registry: Registry, read: () => Promise<number>): void {
+export interface OutboxLag {
+  backlog: number;
+  oldestAgeSeconds: number;
+}
+
+/**
+ * `reten_outbox_backlog` and `reten_outbox_oldest_age_seconds`, read from PostgreSQL at scrape
+ * time (one query for both). The age grows without bound when nothing publishes, whatever the
+ * relay believes about itself: the signal an alert and an orchestrator can trust.
+ */
+export function registerOutboxGauges(registry: Registry, read: () => Promise<OutboxLag>): void {
+  let pending: Promise<OutboxLag> | undefined;
+  // both gauges collect on the same scrape: share one query
+  const lag = async () => {
+    pending ??= read().finally(() => (pending = undefined));
+    return pending;
+  };
   new Gauge({
     name: 'reten_outbox_backlog',
     help: 'Committed event revisions not yet published to RabbitMQ',
     registers: [registry],
     async collect() {
       try {
-        this.set(await read());
+        this.set((await lag()).backlog);
+      } catch {
+        // leave the last value; /readyz reports the database problem
+      }
+    },
+  });
+  new Gauge({
+    name: 'reten_outbox_oldest_age_seconds',
+    help: 'Age of the oldest committed event revision not yet published (0 when none waits)',
+    registers: [registry],
+    async collect() {
+      try {
+        this.set((await lag()).oldestAgeSeconds);
       } catch {
         // leave the last value; /readyz reports the database problem
       }

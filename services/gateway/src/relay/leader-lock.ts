@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
 import { Client } from 'pg';
 import type { ClientConfig } from 'pg';
 import type { Logger } from '@reten/observability';
@@ -68,15 +69,30 @@ export class LeaderLock extends EventEmitter {
     }
   }
 
-  /** Releases the lock and closes the connection. */
-  async release(): Promise<void> {
+  /**
+   * Releases the lock and closes the connection, within `deadlineMs`: past it the socket is
+   * dropped, and the server frees the lock with the session.
+   */
+  async release(deadlineMs: number): Promise<void> {
     const client = this.client;
     this.client = undefined;
     this.held = false;
     if (!client) return;
     client.removeAllListeners('end');
     client.on('error', () => undefined);
-    await client.query('SELECT pg_advisory_unlock_all()').catch(() => undefined);
-    await client.end().catch(() => undefined);
+    const released = (async () => {
+      await client.query('SELECT pg_advisory_unlock_all()').catch(() => undefined);
+      await client.end().catch(() => undefined);
+    })();
+    let timer: NodeJS.Timeout | undefined;
+    const late = await Promise.race([
+      released.then(() => false),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), deadlineMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    // pg does not type the socket; it is the connection's `stream`
+    if (late) (client as unknown as { connection: { stream: Socket } }).connection.stream.destroy();
   }
 }

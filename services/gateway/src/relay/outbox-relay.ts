@@ -14,6 +14,8 @@ export interface RelayOptions {
   lockRetryMs: number;
   confirmTimeoutMs: number;
   retryDelayMs: number;
+  /** While leading: no batch published and the outbox never seen empty for this long = stalled. */
+  stallAfterMs: number;
 }
 
 /** The envelope JSON, built around the stored data text so the data is never reparsed. */
@@ -57,6 +59,8 @@ export class OutboxRelay {
   private readonly wakeSignal = new WakeSignal();
   private stopping = false;
   private loop: Promise<void> | undefined;
+  /** When this relay last published a batch or found nothing to publish (epoch ms). */
+  private lastProgressAt = Date.now();
 
   constructor(
     private readonly store: EventStore,
@@ -79,6 +83,18 @@ export class OutboxRelay {
     return this.lock.isHeld;
   }
 
+  /**
+   * Why this relay counts as stalled, for `/readyz`: it leads, yet has neither published nor
+   * found the outbox empty for `stallAfterMs`. Measured from the clock, not from the loop, so a
+   * loop stuck on an await that never settles is reported too.
+   */
+  stallProblem(now = Date.now()): string | undefined {
+    if (!this.lock.isHeld) return undefined;
+    const idleMs = now - this.lastProgressAt;
+    if (idleMs <= this.options.stallAfterMs) return undefined;
+    return `no relay progress for ${Math.round(idleMs / 1000)} s with events waiting`;
+  }
+
   start(): void {
     this.loop = this.run();
   }
@@ -92,6 +108,7 @@ export class OutboxRelay {
           continue;
         }
         this.metrics.relayActive.set(1);
+        this.lastProgressAt = Date.now();
         await this.publishWhileLeader();
       } catch (err) {
         this.metrics.relayErrors.inc();
@@ -111,6 +128,7 @@ export class OutboxRelay {
       }
       const rows = await this.store.unpublished(this.options.batchSize, this.options.batchMaxBytes);
       if (rows.length === 0) {
+        this.lastProgressAt = Date.now();
         await this.wakeSignal.wait(this.options.pollIntervalMs);
         continue;
       }
@@ -128,17 +146,28 @@ export class OutboxRelay {
       if (!this.lock.isHeld) return; // lost leadership mid-batch: the next leader republishes
       await this.store.markPublished(rows.map((r) => r.seq));
       const now = Date.now();
+      this.lastProgressAt = now;
       for (const r of rows)
         this.metrics.relayPublishLatency.observe((now - r.receivedAt.getTime()) / 1000);
       this.metrics.eventsPublished.inc(rows.length);
     }
   }
 
-  /** Stops publishing, waits for the current round, releases the lock. */
-  async stop(): Promise<void> {
+  /**
+   * Stops publishing, waits for the current round (at most `deadlineMs`), releases the lock.
+   * A round stuck on a server that stopped answering is abandoned: releasing the lock's session
+   * lets the next leader republish whatever this one had not marked published.
+   */
+  async stop(deadlineMs: number): Promise<void> {
     this.stopping = true;
     this.wakeSignal.wake();
-    await this.loop;
-    await this.lock.release();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), deadlineMs);
+    });
+    const outcome = await Promise.race([this.loop, deadline]);
+    clearTimeout(timer);
+    if (outcome === 'late') this.log.warn({ deadlineMs }, 'relay round abandoned at stop');
+    await this.lock.release(deadlineMs);
   }
 }
