@@ -63,6 +63,7 @@ describe('infra/prometheus', () => {
     const exprs = rules.map((rule) => rule.expr).join('\n');
     for (const metric of [
       'reten_outbox_backlog',
+      'reten_outbox_oldest_age_seconds',
       'reten_relay_active',
       'reten_eworker_events_total{outcome="parked"}',
       'reten_webhook_attempts_total',
