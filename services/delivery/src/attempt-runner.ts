@@ -8,6 +8,7 @@ import type { EndpointCache } from './endpoint-cache';
 import type { DeliveryMetrics } from './metrics';
 import type { OutageLog } from './outage-log';
 import type { EndpointRateLimiter } from './rate-limiter';
+import { RecentAttempts } from './recent-attempts';
 import { requestHeaders } from './request-headers';
 import { decide } from './retry-policy';
 import type { AttemptResult } from './retry-policy';
@@ -60,6 +61,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  */
 export class AttemptRunner {
   private readonly stopping = new AbortController();
+  private readonly recent = new RecentAttempts();
 
   constructor(
     private readonly deps: AttemptRunnerDeps,
@@ -71,8 +73,44 @@ export class AttemptRunner {
     this.stopping.abort();
   }
 
-  async run(row: DeliveryRow, token: string, endpoint: Endpoint, body: string): Promise<void> {
+  /** Resolves once no attempt of this delivery runs in this process: its row is current then. */
+  settled(deliveryId: string): Promise<void> {
+    return this.recent.settled(deliveryId);
+  }
+
+  /**
+   * Attempts a delivery whose row was read at `readAt`. Attempts of one delivery never overlap
+   * in a process, and a row read before another attempt of it started here is read again.
+   */
+  async run(
+    row: DeliveryRow,
+    token: string,
+    endpoint: Endpoint,
+    body: string,
+    readAt: number,
+  ): Promise<void> {
+    await this.recent.settled(row.id);
+    // synchronous from here until start(): no other attempt of this delivery can slip in
+    const stale = this.recent.mayBeStale(row.id, readAt);
+    const done = this.attempt(row, token, endpoint, body, stale);
+    this.recent.start(row.id, done);
+    await done;
+  }
+
+  private async attempt(
+    snapshot: DeliveryRow,
+    token: string,
+    endpoint: Endpoint,
+    body: string,
+    stale: boolean,
+  ): Promise<void> {
     const { store, limiter, sender, metrics } = this.deps;
+    let row = snapshot;
+    if (stale) {
+      const fresh = await store.delivery(row.id);
+      if (!fresh || fresh.token !== token) return; // done or taken over since it was read
+      row = fresh;
+    }
     if (!endpoint.enabled) {
       await store.markFailed(row, token, 'endpoint disabled');
       metrics.outcomes.inc({ status: 'failed' });

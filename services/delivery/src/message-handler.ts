@@ -27,6 +27,8 @@ interface Job {
   row: DeliveryRow;
   token: string;
   endpoint: Endpoint;
+  /** When `row` was read (`Date.now()` before the query). */
+  readAt: number;
 }
 
 function headerString(msg: ConsumeMessage, name: string): string | undefined {
@@ -107,7 +109,7 @@ export class MessageHandler {
 
   private start(job: Job, body: string): Promise<void> {
     const ran = this.lanes.submit(job.endpoint.id, () =>
-      this.runner.run(job.row, job.token, job.endpoint, body),
+      this.runner.run(job.row, job.token, job.endpoint, body, job.readAt),
     );
     if (ran === false) {
       // the endpoint's lane is full (slow or dead receiver): wait in a tier, keep others going
@@ -126,6 +128,7 @@ export class MessageHandler {
     const envelope = parseEnvelope(body);
     const endpoints = (await this.cache.forTenant(tenantId)).filter((e) => receives(e, envelope));
     if (endpoints.length === 0) return { jobs: [], body };
+    const readAt = Date.now();
     const rows = await this.store.ensureDeliveries(
       tenantId,
       {
@@ -142,7 +145,7 @@ export class MessageHandler {
       const endpoint = byId.get(row.endpointId);
       // a row another message already took over (retrying, done) is not touched again
       if (endpoint && row.status === 'pending' && row.token === INITIAL_TOKEN) {
-        jobs.push({ row, token: INITIAL_TOKEN, endpoint });
+        jobs.push({ row, token: INITIAL_TOKEN, endpoint, readAt });
       }
     }
     jobs.sort((a, b) => (a.endpoint.id < b.endpoint.id ? -1 : 1));
@@ -159,10 +162,13 @@ export class MessageHandler {
       await this.scheduler.schedule([{ deliveryId, tenantId, token, dueAt, body: msg.content }]);
       return [];
     }
+    // an attempt of this delivery still storing its outcome here would make the row look stale
+    await this.runner.settled(deliveryId);
+    const readAt = Date.now();
     const row = await this.store.delivery(deliveryId);
     if (!row || row.token !== token) return []; // superseded (or deleted): nothing to do
     const endpoint = await this.cache.get(row.tenantId, row.endpointId);
     if (!endpoint) return [];
-    return [{ row, token, endpoint }];
+    return [{ row, token, endpoint, readAt }];
   }
 }
