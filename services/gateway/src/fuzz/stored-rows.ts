@@ -1,21 +1,28 @@
 import type { TestSchema } from '@reten/testing';
 
-/** Row count of every table of a test schema, by table name. */
-export async function rowCounts(schema: TestSchema): Promise<Map<string, number>> {
-  const tables = await schema.pool.query<{ table_name: string }>(
-    `SELECT table_name FROM information_schema.tables
-      WHERE table_schema = $1 AND table_type = 'BASE TABLE' ORDER BY table_name`,
+const countQueries = new WeakMap<TestSchema, Promise<string>>();
+
+/** One statement counting the rows of every table of the schema (the catalog is read once). */
+async function countQueryOf(schema: TestSchema): Promise<string> {
+  const tables = await schema.pool.query<{ tablename: string }>(
+    'SELECT tablename FROM pg_tables WHERE schemaname = $1 ORDER BY tablename',
     [schema.schema],
   );
-  if (tables.rows.length === 0) return new Map();
-  const sql = tables.rows
-    .map((t, i) => `SELECT $${i + 1}::text AS t, count(*)::int AS n FROM "${t.table_name}"`)
-    .join(' UNION ALL ');
-  const res = await schema.pool.query<{ t: string; n: number }>(
-    sql,
-    tables.rows.map((t) => t.table_name),
+  const columns = tables.rows.map(
+    (t) => `(SELECT count(*) FROM "${t.tablename}")::int AS "${t.tablename}"`,
   );
-  return new Map(res.rows.map((r) => [r.t, r.n]));
+  return columns.length > 0 ? `SELECT ${columns.join(', ')}` : 'SELECT';
+}
+
+/** Row count of every table of a test schema, by table name. */
+export async function rowCounts(schema: TestSchema): Promise<Map<string, number>> {
+  let query = countQueries.get(schema);
+  if (!query) {
+    query = countQueryOf(schema);
+    countQueries.set(schema, query);
+  }
+  const res = await schema.pool.query<Record<string, number>>(await query);
+  return new Map(Object.entries(res.rows[0] ?? {}));
 }
 
 /**
