@@ -10,6 +10,9 @@ export interface PoolOptions {
   applicationName: string;
 }
 
+/** How much longer than `statement_timeout` a query may take before the client gives up. */
+const QUERY_TIMEOUT_MARGIN_MS = 2_000;
+
 /** Client settings shared by the pool and dedicated connections (LISTEN, advisory locks). */
 export function clientConfig(options: PoolOptions): PoolConfig {
   return {
@@ -18,6 +21,9 @@ export function clientConfig(options: PoolOptions): PoolConfig {
     options: `-c search_path="${options.schema}" -c statement_timeout=${options.statementTimeoutMs}`,
     application_name: options.applicationName,
     connectionTimeoutMillis: 5_000,
+    // statement_timeout is enforced by the server; a server that stops answering (a stalled
+    // connection) is caught on this side a little later, so no query waits forever
+    query_timeout: options.statementTimeoutMs + QUERY_TIMEOUT_MARGIN_MS,
     keepAlive: true,
   };
 }
