@@ -50,7 +50,17 @@ export class Ingestor {
     this.validateData(req.eventType, req.data, req.api === 'evci' ? 'body' : 'body.data');
     const idem = req.idempotency;
     if (idem) {
-      const claim = await this.idempotency.claim(req.tenantId, idem.key, idem.fingerprint);
+      const claim = await this.idempotency
+        .claim(req.tenantId, idem.key, idem.fingerprint)
+        .catch((err: unknown) => {
+          // the database is down: like every other database outage, a 503 the client retries
+          throw new RetenError(
+            'service_unavailable',
+            'The Idempotency-Key could not be checked; nothing was accepted, retry',
+            undefined,
+            { cause: err },
+          );
+        });
       if (claim.kind === 'replay')
         return { status: claim.status, bodyJson: claim.bodyJson, replayed: true };
       if (claim.kind === 'reused') {
@@ -90,9 +100,12 @@ export class Ingestor {
         idem ? { tenantId: req.tenantId, key: idem.key, status: 202, bodyJson } : undefined,
       );
     } catch (err) {
+      // a commit of unknown outcome may have completed the key: release frees only a key still
+      // in progress, and retries in the background while the database is away
       if (idem) await this.idempotency.release(req.tenantId, idem.key).catch(() => undefined);
       throw err;
     }
+    if (idem) this.idempotency.finished(req.tenantId, idem.key);
     this.metrics.eventsAccepted.inc({ api: req.api });
     return { status: 202, bodyJson, replayed: false };
   }
