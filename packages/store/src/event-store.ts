@@ -58,6 +58,20 @@ async function inTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<
   }
 }
 
+/** No database connection could be had: the statement was never sent, so it surely did not run. */
+export class NotConnectedError extends Error {
+  readonly notConnected = true;
+  constructor(cause: unknown) {
+    super('no database connection', { cause });
+    this.name = 'NotConnectedError';
+  }
+}
+
+/** Whether `err` is a `NotConnectedError` (a brand check, valid across package copies). */
+export function isNotConnectedError(err: unknown): boolean {
+  return (err as { notConnected?: unknown } | null)?.notConnected === true;
+}
+
 /** Reads and writes the `events` log. Every read is scoped to a tenant. */
 export class EventStore {
   private readonly channel: string;
@@ -77,9 +91,19 @@ export class EventStore {
     // One statement is one transaction: a single round trip and a single commit for the whole
     // batch (the group commit's cost), prepared once per connection. Data-modifying CTEs always
     // run; the NOTIFY is sent at commit, so the relay never wakes before the rows are visible.
-    const inserted = await this.pool.query<{ seq: string }>({
-      name: 'reten_events_insert_batch',
-      text: `WITH inserted AS (
+    // connect apart from the statement: a failure to connect surely stored nothing, while a
+    // connection that breaks once the statement went out leaves the commit's outcome unknown
+    const client = await this.pool.connect().catch((err: unknown) => {
+      throw new NotConnectedError(err);
+    });
+    // the connection may break mid-statement: that reaches the caller as the query's error
+    const ignore = () => undefined;
+    client.on('error', ignore);
+    let inserted: { rows: { seq: string }[] };
+    try {
+      inserted = await client.query<{ seq: string }>({
+        name: 'reten_events_insert_batch',
+        text: `WITH inserted AS (
                INSERT INTO events (tenant_id, event_id, revision, event_type, occurred_at, data)
                SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::timestamptz[], $6::jsonb[])
                RETURNING seq
@@ -93,21 +117,42 @@ export class EventStore {
                SELECT pg_notify($11, '')
              )
              SELECT seq FROM inserted WHERE EXISTS (SELECT 1 FROM notified)`,
-      values: [
-        rows.map((r) => r.tenantId),
-        rows.map((r) => r.eventId),
-        rows.map((r) => r.revision),
-        rows.map((r) => r.eventType),
-        rows.map((r) => r.occurredAt.toISOString()),
-        rows.map((r) => r.dataJson),
-        completions.map((c) => c.tenantId),
-        completions.map((c) => c.key),
-        completions.map((c) => c.status),
-        completions.map((c) => c.bodyJson),
-        this.channel,
-      ],
-    });
+        values: [
+          rows.map((r) => r.tenantId),
+          rows.map((r) => r.eventId),
+          rows.map((r) => r.revision),
+          rows.map((r) => r.eventType),
+          rows.map((r) => r.occurredAt.toISOString()),
+          rows.map((r) => r.dataJson),
+          completions.map((c) => c.tenantId),
+          completions.map((c) => c.key),
+          completions.map((c) => c.status),
+          completions.map((c) => c.bodyJson),
+          this.channel,
+        ],
+      });
+    } catch (err) {
+      // a connection that broke is not given back to the pool for reuse
+      client.release(err instanceof Error ? err : true);
+      throw err;
+    }
+    client.off('error', ignore);
+    client.release();
     return inserted.rows.map((r) => r.seq);
+  }
+
+  /**
+   * Which of these new events (revision 1) are stored: after a connection broke mid-commit,
+   * tells a committed batch from a lost one (a batch is one statement: all or none).
+   */
+  async storedEventIds(rows: { tenantId: string; eventId: string }[]): Promise<Set<string>> {
+    const res = await this.pool.query<{ event_id: string }>(
+      `SELECT e.event_id FROM events e
+         JOIN unnest($1::text[], $2::text[]) AS r(tenant_id, event_id)
+           ON e.tenant_id = r.tenant_id AND e.event_id = r.event_id AND e.revision = 1`,
+      [rows.map((r) => r.tenantId), rows.map((r) => r.eventId)],
+    );
+    return new Set(res.rows.map((r) => r.event_id));
   }
 
   /** The current revision of an event, or undefined. */

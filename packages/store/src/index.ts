@@ -3,7 +3,7 @@ export type { Pool, PoolClient, PoolOptions } from './pool';
 export { DEFAULT_MIGRATIONS_DIR, runMigrations } from './migrate';
 export type { MigrateOptions } from './migrate';
 export { newEventId, newPrefixedId } from './ids';
-export { EventStore, outboxChannel } from './event-store';
+export { EventStore, isNotConnectedError, NotConnectedError, outboxChannel } from './event-store';
 export { IdempotencyStore } from './idempotency-store';
 export { StreamBackfillStore, streamEnvelopeJson } from './stream-backfill';
 export type { StreamEvent, StreamPosition } from './stream-backfill';

@@ -1,4 +1,5 @@
 import { RetenError } from '@reten/contracts';
+import { isNotConnectedError } from '@reten/store';
 import type { EventStore, IdempotencyCompletion, NewEventRow } from '@reten/store';
 import type { Logger } from '@reten/observability';
 import type { GatewayMetrics } from '../metrics';
@@ -16,10 +17,28 @@ export interface EventWriterOptions {
 }
 
 const DATA_EXCEPTION_CLASS = '22';
+/** How long a write whose connection broke is looked up before its outcome counts as unknown. */
+const OUTCOME_LOOKUP_MS = 3_000;
+const OUTCOME_LOOKUP_RETRY_MS = 200;
+
+function errorCode(err: unknown): unknown {
+  return (err as { code?: unknown } | null)?.code;
+}
 
 function isDataException(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
+  const code = errorCode(err);
   return typeof code === 'string' && code.startsWith(DATA_EXCEPTION_CLASS);
+}
+
+/**
+ * Whether the batch surely did not commit: PostgreSQL answered with an error (a SQLSTATE: the
+ * statement was rolled back), or no connection was made. Anything else (the connection broke
+ * or timed out after the statement went out) leaves the commit's outcome unknown.
+ */
+function surelyNotCommitted(err: unknown): boolean {
+  const code = errorCode(err);
+  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return true;
+  return isNotConnectedError(err);
 }
 
 /**
@@ -78,17 +97,51 @@ export class EventWriter {
         for (const p of batch) await this.flush([p]);
         return;
       }
-      const failure = isDataException(err)
-        ? new RetenError('validation_failed', 'The event data cannot be stored', [
-            { path: 'body', message: (err as Error).message },
-          ])
-        : new RetenError(
-            'service_unavailable',
-            'The event could not be stored; nothing was accepted, retry',
-          );
-      if (!isDataException(err))
-        this.log.error({ err, events: batch.length }, 'event batch insert failed');
+      if (isDataException(err)) {
+        const failure = new RetenError('validation_failed', 'The event data cannot be stored', [
+          { path: 'body', message: (err as Error).message },
+        ]);
+        for (const p of batch) p.reject(failure);
+        return;
+      }
+      this.log.error({ err, events: batch.length }, 'event batch insert failed');
+      const outcome = surelyNotCommitted(err) ? 'absent' : await this.lookUp(batch);
+      if (outcome === 'stored') {
+        this.log.warn({ events: batch.length }, 'event batch found committed after its error');
+        this.metrics.ingestBatchSize.observe(batch.length);
+        for (const p of batch) p.resolve();
+        return;
+      }
+      const failure =
+        outcome === 'absent'
+          ? new RetenError(
+              'service_unavailable',
+              'The event could not be stored; nothing was accepted, retry',
+            )
+          : new RetenError(
+              'commit_outcome_unknown',
+              'The database connection broke while the event was being committed: it may be stored. Retry with the same Idempotency-Key',
+            );
       for (const p of batch) p.reject(failure);
+    }
+  }
+
+  /**
+   * After the connection broke mid-commit: is the batch stored? Found = committed (the batch is
+   * one statement, all or none). Not found is no proof (the statement may still be running on
+   * the server), and a database that does not answer proves nothing either: both are unknown.
+   */
+  private async lookUp(batch: Pending[]): Promise<'stored' | 'unknown'> {
+    const rows = batch.map((p) => ({ tenantId: p.row.tenantId, eventId: p.row.eventId }));
+    const deadline = Date.now() + OUTCOME_LOOKUP_MS;
+    for (;;) {
+      try {
+        const stored = await this.store.storedEventIds(rows);
+        return stored.size === rows.length ? 'stored' : 'unknown';
+      } catch {
+        if (Date.now() + OUTCOME_LOOKUP_RETRY_MS > deadline) return 'unknown';
+        await new Promise((resolve) => setTimeout(resolve, OUTCOME_LOOKUP_RETRY_MS));
+      }
     }
   }
 

@@ -1,0 +1,87 @@
+import { TcpProxy, createTestSchema, eventually } from '@reten/testing';
+import type { TestSchema } from '@reten/testing';
+import { startTestGateway } from '../test-fixture';
+import type { TestGateway } from '../test-fixture';
+import { api } from '../test-api';
+
+/**
+ * PostgreSQL connections cut at the worst moments: right after a statement went out, so the
+ * server runs it while the gateway only sees the connection break.
+ */
+describe('ingest with PostgreSQL cut mid-statement (fault test)', () => {
+  let schema: TestSchema;
+  let proxy: TcpProxy;
+  let gw: TestGateway;
+
+  beforeAll(async () => {
+    schema = await createTestSchema('commit faults');
+    const pg = new URL(schema.databaseUrl);
+    proxy = await TcpProxy.start(pg.hostname, Number(pg.port || 5432));
+    const proxied = { ...schema, databaseUrl: proxy.proxiedUrl(schema.databaseUrl) };
+    // a long lock timeout: a key freed before it ends was freed by the fix, not by the clock
+    gw = await startTestGateway('commit faults', {
+      schema: proxied,
+      env: { IDEMPOTENCY_LOCK_TIMEOUT_SECONDS: '600' },
+    });
+    // warm the API key cache, so authentication does not need the database below
+    expect((await api(gw, 'POST', '/v1.0/event/commit.warmup', {})).status).toBe(202);
+  });
+
+  afterAll(async () => {
+    await gw?.close();
+    await proxy?.close();
+    await schema?.drop();
+  });
+
+  const stored = async (type: string) =>
+    (
+      await schema.pool.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM events WHERE event_type = $1',
+        [type],
+      )
+    ).rows[0]!.n;
+
+  const post = (type: string, key: string) =>
+    api(gw, 'POST', `/v1.0/event/${type}`, { v: 1 }, { headers: { 'idempotency-key': key } });
+
+  it('answers 202 for an event whose commit went through although the connection broke after it', async () => {
+    const cut = proxy.cutAfterClientSends('reten_events_insert_batch');
+    const answer = post('commit.unknown', 'commit-unknown-1');
+    await cut;
+    proxy.restore();
+    const res = await answer;
+    expect(res.status).toBe(202);
+    expect(await stored('commit.unknown')).toBe(1);
+    const again = await post('commit.unknown', 'commit-unknown-1');
+    expect(again.status).toBe(202);
+    expect(again.text).toBe(res.text);
+    expect(await stored('commit.unknown')).toBe(1);
+  });
+
+  it('answers 503 service_unavailable (not 500) when claiming the Idempotency-Key fails, and the retry is not locked out', async () => {
+    // the claim reaches the server and commits; its answer is lost with the connection
+    const cut = proxy.cutAfterClientSends('INSERT INTO idempotency_keys');
+    const answer = post('claim.cut', 'claim-cut-1');
+    await cut;
+    const res = await answer;
+    expect(res.status).toBe(503);
+    expect(res.body).toMatchObject({ error: { code: 'service_unavailable', status: 503 } });
+    const left = await schema.pool.query<{ state: string }>(
+      `SELECT state FROM idempotency_keys WHERE idempotency_key = 'claim-cut-1'`,
+    );
+    expect(left.rows).toEqual([{ state: 'in_progress' }]);
+
+    proxy.restore();
+    // once the database is back, the same key is free: a 409 would mean a request still runs
+    const retry = await eventually(
+      async () => {
+        const r = await post('claim.cut', 'claim-cut-1');
+        expect(r.status).not.toBe(503);
+        return r;
+      },
+      { timeoutMs: 10_000, intervalMs: 200 },
+    );
+    expect(retry.status).toBe(202);
+    expect(await stored('claim.cut')).toBe(1);
+  });
+});
