@@ -1,9 +1,12 @@
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createTestSchema, createTestVhost, freePort, ServiceProcess } from '@reten/testing';
 import { GATEWAY_MAIN } from './gateway-process';
 
 const STREAM_MAIN = path.resolve(__dirname, '../../services/stream/dist/main.js');
+const BOOTSTRAP = path.resolve(__dirname, '../../services/gateway/dist/bootstrap-cli.js');
 
 /** The environment of this test run without any JWT or RETEN_ENV setting of its own. */
 function cleanEnv(): NodeJS.ProcessEnv {
@@ -14,7 +17,7 @@ function cleanEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-/** Runs a service with `env` added; resolves with its exit code and stderr (bounded). */
+/** Runs a script with `env` added; resolves with its exit code and stderr (bounded). */
 function run(
   script: string,
   env: Record<string, string>,
@@ -28,7 +31,7 @@ function run(
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`${path.basename(script)} did not exit on bad config:\n${stderr}`));
+      reject(new Error(`${path.basename(script)} did not exit:\n${stderr}`));
     }, 20_000);
     child.once('exit', (code) => {
       clearTimeout(timer);
@@ -93,6 +96,25 @@ describe('a gateway process with RETEN_ENV=development', () => {
       await proc?.kill('SIGTERM');
       await schema.drop();
       await vhost.drop();
+    }
+  });
+});
+
+describe('the auth bootstrap', () => {
+  it('needs no JWT setting: it only writes rows (exit 0 with the published default)', async () => {
+    const schema = await createTestSchema('jwt dev bootstrap', { migrate: false });
+    const home = mkdtempSync(path.join(tmpdir(), 'reten-home-'));
+    try {
+      const { code, stderr } = await run(BOOTSTRAP, {
+        DATABASE_URL: schema.databaseUrl,
+        DATABASE_SCHEMA: schema.schema,
+        RETEN_HOME: home,
+        LOG_LEVEL: 'warn',
+      });
+      expect([code, stderr]).toEqual([0, '']);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+      await schema.drop();
     }
   });
 });

@@ -40,7 +40,8 @@ async function main(): Promise<void> {
   if (!TENANT_ID.test(values.tenant)) {
     throw new ConfigError(['--tenant: lower-case letters, digits, "-" or "_" (at most 63)']);
   }
-  const config = loadGatewayConfig();
+  // only rows of PostgreSQL: runs with the published development JWT_SECRET too
+  const config = loadGatewayConfig(process.env, { tokens: false });
   const rest = limitArg(values['rest-requests-per-minute'], 'rest-requests-per-minute');
   const ingest = limitArg(values['ingest-events-per-second'], 'ingest-events-per-second');
   const log = createLogger({ service: 'bootstrap', level: config.LOG_LEVEL });

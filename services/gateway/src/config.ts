@@ -150,9 +150,15 @@ export const gatewayConfigShape = {
 
 export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;
 
-/** Parses the gateway's environment; throws ConfigError naming each bad variable. */
-export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env) {
+/**
+ * Parses the gateway's environment; throws ConfigError naming each bad variable. `tokens:
+ * false` skips the JWT checks, for the bootstrap, which neither signs nor verifies a token.
+ */
+export function loadGatewayConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  options: { tokens?: boolean } = {},
+) {
   const config = loadConfig(gatewayConfigShape, env);
-  checkAuthConfig(config, { signs: true });
+  if (options.tokens !== false) checkAuthConfig(config, { signs: true });
   return config;
 }
