@@ -82,4 +82,18 @@ describe('an eworker losing RabbitMQ', () => {
     await eventually(async () => expect(await seen()).toHaveLength(600), { timeoutMs: 20_000 });
     expect(await seen()).toEqual([...Array(600).keys()]);
   });
+
+  it('reports a stalled connection (no reset, no FIN) on /readyz and consumes again in order after it', async () => {
+    const before = (await seen()).length;
+    proxy.stall();
+    await eventually(async () => expect(await readyz()).toBe(503), { timeoutMs: 20_000 });
+    for (let n = before; n < before + 300; n += 1) publish(n);
+    proxy.resume();
+
+    await eventually(async () => expect(await readyz()).toBe(200), { timeoutMs: 20_000 });
+    await eventually(async () => expect(await seen()).toHaveLength(before + 300), {
+      timeoutMs: 20_000,
+    });
+    expect(await seen()).toEqual([...Array(before + 300).keys()]);
+  });
 });
