@@ -81,4 +81,28 @@ describe('an eworker losing PostgreSQL', () => {
     const failed = await schema.pool.query("SELECT 1 FROM eworker_marks WHERE status = 'failed'");
     expect(failed.rowCount).toBe(0);
   });
+
+  it('reports a stalled PostgreSQL (no reset, no FIN) on /readyz and resumes in order after it, parking nothing', async () => {
+    const before = (await seen()).length;
+    proxy.stall();
+    await eventually(
+      async () => {
+        const res = await fetch(`http://127.0.0.1:${service.port}/readyz`);
+        expect(res.status).toBe(503);
+        expect(await res.json()).toMatchObject({ checks: { postgres: { ok: false } } });
+      },
+      { timeoutMs: 10_000 },
+    );
+    for (let n = before; n < before + 100; n += 1) publish(n);
+    proxy.resume();
+    await eventually(async () => expect(await seen()).toHaveLength(before + 100), {
+      timeoutMs: 20_000,
+    });
+    expect(await seen()).toEqual([...Array(before + 100).keys()]);
+    await eventually(async () =>
+      expect((await fetch(`http://127.0.0.1:${service.port}/readyz`)).status).toBe(200),
+    );
+    const failed = await schema.pool.query("SELECT 1 FROM eworker_marks WHERE status = 'failed'");
+    expect(failed.rowCount).toBe(0);
+  });
 });
