@@ -35,7 +35,13 @@ export const deliveryConfigShape = {
     100,
     1,
     100_000,
-    'Deliveries queued in memory per endpoint; beyond, new ones wait in a retry tier (isolation)',
+    'Deliveries queued in memory per endpoint; beyond, the consumer waits for room or defers them to a retry tier',
+  ),
+  DELIVERY_BACKLOG_WAIT_MS: intVar(
+    2_000,
+    0,
+    600_000,
+    'Longest time the consumer holds a message for a full endpoint lane, waiting for room, before deferring it (flow control)',
   ),
   DELIVERY_BACKLOG_DEFER_MS: intVar(
     1000,

@@ -3,6 +3,8 @@ type Job = () => Promise<void>;
 interface Lane {
   queue: Job[];
   running: number;
+  /** When the lane last finished a job (or was created). */
+  progressAt: number;
 }
 
 /**
@@ -10,13 +12,15 @@ interface Lane {
  * and `total` jobs overall run at once, and each lane holds at most `backlogMax` waiting
  * jobs. A lane starts its jobs in submission order, so with `perEndpoint = 1` an endpoint
  * receives first attempts in the order the messages were consumed. A slow or dead
- * endpoint fills only its own lane: `submit` refuses past the backlog (the caller defers).
+ * endpoint fills only its own lane: `submit` refuses past the backlog (the caller waits for
+ * room or defers).
  */
 export class EndpointLanes {
   private readonly lanes = new Map<string, Lane>();
   private runningTotal = 0;
   /** Lanes with a job waiting only for a global slot, in the order they asked. */
   private readonly waitingForSlot: string[] = [];
+  private readonly onChange: Array<() => void> = [];
 
   constructor(
     private readonly perEndpoint: number,
@@ -28,7 +32,7 @@ export class EndpointLanes {
   submit(endpointId: string, job: Job): Promise<boolean> | false {
     let lane = this.lanes.get(endpointId);
     if (!lane) {
-      lane = { queue: [], running: 0 };
+      lane = { queue: [], running: 0, progressAt: Date.now() };
       this.lanes.set(endpointId, lane);
     }
     if (lane.queue.length >= this.backlogMax) return false;
@@ -37,6 +41,31 @@ export class EndpointLanes {
     });
     this.pump(endpointId);
     return done;
+  }
+
+  /** Whether `submit` would take a job for this endpoint now. */
+  hasRoom(endpointId: string): boolean {
+    return (this.lanes.get(endpointId)?.queue.length ?? 0) < this.backlogMax;
+  }
+
+  /** Whether nothing waits in the endpoint's lane: it goes idle once its running jobs end. */
+  isStarving(endpointId: string): boolean {
+    return (this.lanes.get(endpointId)?.queue.length ?? 0) === 0;
+  }
+
+  /** Whether the lane is full and has finished no job for `ms`: its endpoint is hanging. */
+  isStuck(endpointId: string, ms: number): boolean {
+    const lane = this.lanes.get(endpointId);
+    return (
+      lane !== undefined &&
+      lane.queue.length >= this.backlogMax &&
+      Date.now() - lane.progressAt > ms
+    );
+  }
+
+  /** Resolves when a job ends, in any lane. */
+  changed(): Promise<void> {
+    return new Promise((resolve) => this.onChange.push(resolve));
   }
 
   /** Jobs running or waiting, over all lanes. */
@@ -60,10 +89,12 @@ export class EndpointLanes {
       void job().finally(() => {
         lane.running--;
         this.runningTotal--;
+        lane.progressAt = Date.now();
         this.pump(endpointId);
         const next = this.waitingForSlot.shift();
         if (next !== undefined) this.pump(next);
         if (lane.running === 0 && lane.queue.length === 0) this.lanes.delete(endpointId);
+        for (const notify of this.onChange.splice(0)) notify();
       });
     }
   }

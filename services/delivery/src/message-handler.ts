@@ -8,6 +8,7 @@ import {
 } from '@reten/contracts';
 import type { EventEnvelope } from '@reten/contracts';
 import type { AttemptRunner } from './attempt-runner';
+import type { BacklogGate } from './backlog-gate';
 import type { DeliveryStore } from './delivery-store';
 import type { DeliveryRow, Endpoint } from './endpoint';
 import { INITIAL_TOKEN } from './endpoint';
@@ -71,6 +72,7 @@ export function receives(endpoint: Endpoint, envelope: EventEnvelope): boolean {
  *
  * Order: messages are prepared concurrently but handed to the endpoint lanes strictly in
  * the order they were consumed, so each endpoint's lane sees first attempts in publish order.
+ * A message whose endpoint lane is full holds its turn while the gate lets it wait for room.
  */
 export class MessageHandler {
   private turn: Promise<void> = Promise.resolve();
@@ -81,6 +83,7 @@ export class MessageHandler {
     private readonly lanes: EndpointLanes,
     private readonly runner: AttemptRunner,
     private readonly scheduler: RetryScheduler,
+    private readonly gate: BacklogGate,
     private readonly backlogDeferMs: number,
   ) {}
 
@@ -94,10 +97,13 @@ export class MessageHandler {
         (p) => ({ ok: true as const, p }),
         (err: unknown) => ({ ok: false as const, err }),
       );
+      const dequeue = prepared.ok
+        ? this.gate.enqueue(prepared.p.jobs.map((j) => j.endpoint.id))
+        : () => undefined;
       await previous;
+      dequeue();
       if (!prepared.ok) throw prepared.err;
-      const { jobs, body } = prepared.p;
-      started = jobs.map((job) => this.start(job, body));
+      started = await this.hand(prepared.p.jobs, prepared.p.body);
     } finally {
       release();
     }
@@ -107,15 +113,31 @@ export class MessageHandler {
     if (failed) throw failed.reason;
   }
 
-  private start(job: Job, body: string): Promise<void> {
+  /** Hands the jobs to their lanes; a job whose lane stays full is deferred to a retry tier. */
+  private async hand(jobs: Job[], body: string): Promise<Promise<void>[]> {
+    const started: Promise<void>[] = [];
+    const full: Job[] = [];
+    for (const job of jobs) {
+      const ran = this.submit(job, body);
+      if (ran) started.push(ran);
+      else full.push(job);
+    }
+    const rooms = await Promise.all(full.map((job) => this.gate.room(job.endpoint.id)));
+    full.forEach((job, i) => {
+      const ran = rooms[i] ? this.submit(job, body) : false;
+      // still full (slow or dead receiver): wait in a tier, keep the others going
+      started.push(
+        ran || this.runner.defer(job.row, job.token, body, this.backlogDeferMs, 'backlog'),
+      );
+    });
+    return started;
+  }
+
+  private submit(job: Job, body: string): Promise<void> | false {
     const ran = this.lanes.submit(job.endpoint.id, () =>
       this.runner.run(job.row, job.token, job.endpoint, body, job.readAt),
     );
-    if (ran === false) {
-      // the endpoint's lane is full (slow or dead receiver): wait in a tier, keep others going
-      return this.runner.defer(job.row, job.token, body, this.backlogDeferMs, 'backlog');
-    }
-    return ran.then(() => undefined);
+    return ran && ran.then(() => undefined);
   }
 
   private async prepare(msg: ConsumeMessage): Promise<{ jobs: Job[]; body: string }> {
