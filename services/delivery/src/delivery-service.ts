@@ -15,6 +15,7 @@ import { parseScheduleMs } from './config';
 import { DeliveryStore } from './delivery-store';
 import { Dispatcher } from './dispatcher';
 import { EndpointCache } from './endpoint-cache';
+import { BacklogGate } from './backlog-gate';
 import { EndpointLanes } from './endpoint-lanes';
 import { MessageHandler, PoisonMessageError } from './message-handler';
 import { createDeliveryMetrics } from './metrics';
@@ -28,6 +29,18 @@ import { WebhookSender } from './sender';
 import { version } from './version';
 
 const RETRY_BACKOFF_MAX_MS = 10_000;
+/** Longest wait for each step of closing a client on stop (a stalled server never answers). */
+const CLOSE_TIMEOUT_MS = 2_000;
+
+/** Waits for `promise` at most `ms` (its failure is not the caller's concern: it is closing). */
+async function bounded(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    promise.catch(() => undefined),
+    new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))),
+  ]);
+  clearTimeout(timer);
+}
 
 /** The delivery service's object graph: built from config, started and stopped as one. */
 export class DeliveryService {
@@ -135,6 +148,7 @@ export class DeliveryService {
       lanes,
       runner,
       scheduler,
+      new BacklogGate(lanes, config.DELIVERY_BACKLOG_WAIT_MS),
       config.DELIVERY_BACKLOG_DEFER_MS,
     );
     this.dispatcher = new Dispatcher(
@@ -263,27 +277,25 @@ export class DeliveryService {
 
   /**
    * Graceful stop: stop consuming, let in-flight attempts finish (up to the drain deadline;
-   * unfinished messages stay unacked and come back), then close clients.
+   * unfinished messages stay unacked and come back), then close clients. Every step is
+   * bounded, whatever the servers do.
    */
   async stop(): Promise<void> {
     this.lifecycle.transition('draining');
     this.draining = true;
     if (this.channel && this.consumerTag) {
-      await this.channel.cancel(this.consumerTag).catch(() => undefined);
+      await bounded(this.channel.cancel(this.consumerTag), CLOSE_TIMEOUT_MS);
     }
-    await Promise.race([
-      Promise.allSettled([...this.inFlight]),
-      new Promise((r) => setTimeout(r, this.config.SHUTDOWN_DRAIN_TIMEOUT_MS)),
-    ]);
+    await bounded(Promise.allSettled([...this.inFlight]), this.config.SHUTDOWN_DRAIN_TIMEOUT_MS);
     // past the deadline, outcomes still not stored are logged (their messages come back)
     this.runner.stop();
-    await this.dispatcher.stop();
+    await bounded(this.dispatcher.stop(), CLOSE_TIMEOUT_MS);
     await this.server?.close(1000);
     await this.broker.stop();
-    await this.listener.stop();
-    await this.sender.close();
+    await bounded(this.listener.stop(), CLOSE_TIMEOUT_MS);
+    await bounded(this.sender.close(), CLOSE_TIMEOUT_MS);
     this.redis.disconnect();
-    await this.pool.end();
+    await bounded(this.pool.end(), CLOSE_TIMEOUT_MS);
     this.lifecycle.transition('stopped');
   }
 }
