@@ -26,7 +26,7 @@ export interface Slot {
   waitMs: number;
 }
 
-/** While Redis is failing, one call in this interval tries it; the others pass at once. */
+/** While Redis is failing, one call this long after the last failure tries it again. */
 const PROBE_INTERVAL_MS = 1_000;
 
 /**
@@ -36,7 +36,8 @@ const PROBE_INTERVAL_MS = 1_000;
  * once, and its end, and counts every call that went without a limit.
  */
 export class EndpointRateLimiter {
-  private lastProbeAt = 0;
+  /** When the last call to Redis failed (one to a stalled Redis lasts the command timeout). */
+  private lastFailureAt = 0;
   private probing = false;
 
   constructor(
@@ -54,11 +55,10 @@ export class EndpointRateLimiter {
     const probe = this.state.isDown;
     if (probe) {
       const now = Date.now();
-      if (this.probing || now - this.lastProbeAt < PROBE_INTERVAL_MS) {
+      if (this.probing || now - this.lastFailureAt < PROBE_INTERVAL_MS) {
         this.state.failed(undefined);
         return { granted: true, waitMs: 0 };
       }
-      this.lastProbeAt = now;
       this.probing = true;
     }
     const intervalUs = Math.max(1, Math.round(1_000_000 / perSecond));
@@ -71,6 +71,7 @@ export class EndpointRateLimiter {
       this.state.succeeded();
       return { granted: granted === 1, waitMs: waitUs / 1000 };
     } catch (err) {
+      this.lastFailureAt = Date.now();
       this.state.failed(err);
       return { granted: true, waitMs: 0 };
     } finally {
