@@ -1,5 +1,5 @@
-import { TcpProxy, eventually, testServers, webhookReceiver } from '@reten/testing';
-import type { WebhookReceiver } from '@reten/testing';
+import { TcpProxy, eventually, logSink, testServers, webhookReceiver } from '@reten/testing';
+import type { LogSink, WebhookReceiver } from '@reten/testing';
 import { startTestDelivery } from './test-fixture';
 import type { TestDelivery } from './test-fixture';
 
@@ -14,11 +14,14 @@ describe('delivery service: no request sent twice, every request in the history'
   let proxy: TcpProxy;
   let d: TestDelivery;
   let receiver: WebhookReceiver;
+  let sink: LogSink;
 
   beforeAll(async () => {
     const pg = new URL((await testServers()).databaseUrl);
     proxy = await TcpProxy.start(pg.hostname, Number(pg.port || 5432));
+    sink = logSink('info');
     d = await startTestDelivery('delivery pg flap', {
+      log: sink.log,
       databaseUrl: (url) => proxy.proxiedUrl(url),
       env: { DELIVERY_RETRY_SCHEDULE_SECONDS: '0,0.5' },
     });
@@ -81,6 +84,14 @@ describe('delivery service: no request sent twice, every request in the history'
     expect(rows.map((r) => [r.event_id, r.attempts, r.recorded])).toEqual(
       events.map((e) => [e.eventId, posts.get(e.eventId), posts.get(e.eventId)]),
     );
+    // an outage is logged when it starts and when it ends, not once per retry
+    const said = (msg: string) => sink.lines.filter((l) => l.msg === msg).length;
+    const down = said(
+      'attempt outcomes cannot be stored: retrying them, requests are not sent again',
+    );
+    expect(down).toBeGreaterThanOrEqual(1);
+    expect(down).toBeLessThanOrEqual(4);
+    expect(said('attempt outcomes stored again')).toBe(down);
   });
 
   it('acks a redelivered event message whose delivery already succeeded without sending it again', async () => {

@@ -53,6 +53,8 @@ export class DeliveryService {
   private readonly sender: WebhookSender;
   private readonly handler: MessageHandler;
   private readonly runner: AttemptRunner;
+  /** Failing messages (a database or broker outage): logged when it starts and ends, not per retry. */
+  private readonly handling: OutageLog;
   private readonly dispatcher: Dispatcher;
   private readonly listener: NotifyListener;
   private readonly metrics: DeliveryMetrics;
@@ -111,6 +113,12 @@ export class DeliveryService {
       downMessage: 'attempt outcomes cannot be stored: retrying them, requests are not sent again',
       upMessage: 'attempt outcomes stored again',
       onFailure: () => this.metrics.errors.inc({ kind: 'record' }),
+    });
+    this.handling = new OutageLog({
+      log,
+      downMessage: 'delivery messages failing: retrying them in process',
+      upMessage: 'delivery messages handled again',
+      onFailure: () => this.metrics.errors.inc({ kind: 'handle' }),
     });
     const runner = new AttemptRunner(
       {
@@ -220,6 +228,7 @@ export class DeliveryService {
     for (let attempt = 0; ; attempt++) {
       try {
         await this.handler.handle(msg);
+        this.handling.succeeded();
         channel.ack(msg);
         return;
       } catch (err) {
@@ -232,8 +241,8 @@ export class DeliveryService {
           channel.nack(msg, false, false);
           return;
         }
-        this.metrics.errors.inc({ kind: 'handle' });
-        this.log.warn({ err, attempt }, 'delivery message failed, retrying');
+        this.handling.failed(err);
+        this.log.debug({ err, attempt }, 'delivery message failed, retrying');
         if (this.draining || this.channel !== channel) return;
         await new Promise((r) => setTimeout(r, Math.min(RETRY_BACKOFF_MAX_MS, 200 * 2 ** attempt)));
         if (this.draining || this.channel !== channel) return;
