@@ -114,16 +114,16 @@ export class BrokerConnection extends EventEmitter {
   }
 
   /**
-   * Closes the connection and stops reconnecting, within `closeTimeoutMs` whatever the broker
-   * does: a broker that does not confirm the close gets its socket dropped.
+   * Closes the connection and stops reconnecting, within `timeoutMs` (default `closeTimeoutMs`)
+   * whatever the broker does: a broker that does not confirm the close gets its socket dropped.
    */
-  async stop(): Promise<void> {
+  async stop(timeoutMs = this.closeTimeoutMs): Promise<void> {
     const model = this.model;
     this.model = undefined;
     this.connectedFlag = false;
     if (!model) return;
     try {
-      await withTimeout(model.close(), this.closeTimeoutMs, 'broker close');
+      await withTimeout(model.close(), timeoutMs, 'broker close');
     } catch {
       const current = this.current;
       if (current) await dropConnection(current, this.closeTimeoutMs);

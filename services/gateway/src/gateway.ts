@@ -254,18 +254,46 @@ export class Gateway {
     log.info({ port: this.server.port }, 'gateway listening');
   }
 
-  /** Graceful stop: unready, finish requests and pending commits, stop the relay, close clients. */
+  /**
+   * Graceful stop: unready, finish requests and pending commits, stop the relay, close clients,
+   * all within `SHUTDOWN_DRAIN_TIMEOUT_MS` whatever the servers do: a step still waiting at the
+   * deadline is abandoned (the process exits next; a relay round left unmarked is republished).
+   */
   async stop(): Promise<void> {
+    const deadline = Date.now() + this.config.SHUTDOWN_DRAIN_TIMEOUT_MS;
+    const left = () => Math.max(0, deadline - Date.now());
     this.lifecycle.transition('draining');
     clearInterval(this.sweeper);
-    await this.server?.close(this.config.SHUTDOWN_DRAIN_TIMEOUT_MS);
-    await this.writer.drain();
-    await this.relay.stop(this.config.SHUTDOWN_DRAIN_TIMEOUT_MS);
-    await this.broker.stop();
-    await this.authenticator.stop();
-    await this.schemas.stop();
+    await this.server?.close(left());
+    if (!(await settlesWithin(this.writer.drain(), left())))
+      this.log.warn('pending commits abandoned at stop');
+    await this.relay.stop(left());
+    await this.broker.stop(left());
     this.redis?.disconnect();
-    await this.pool.end();
+    const clients = (async () => {
+      await this.authenticator.stop();
+      await this.schemas.stop();
+      await this.pool.end();
+    })();
+    if (!(await settlesWithin(clients, left())))
+      this.log.warn('database clients abandoned at stop');
     this.lifecycle.transition('stopped');
+  }
+}
+
+/** Whether `promise` settled (either way) within `ms`; it is not waited for past that. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  const settled = promise.then(
+    () => true as const,
+    () => true as const,
+  );
+  try {
+    return await Promise.race([settled, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }

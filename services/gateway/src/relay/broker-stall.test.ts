@@ -83,11 +83,13 @@ describe('relay with the RabbitMQ connection stalled (fault test)', () => {
     // stop while the broker is stalled again: the drain deadline holds whatever the broker does
     await send(1000);
     proxy.stall();
-    const started = Date.now();
-    const closing = g.close();
     gw = undefined;
-    await closing;
-    expect(Date.now() - started).toBeLessThan(15_000);
+    const started = Date.now();
+    await g.gateway.stop();
+    // SHUTDOWN_DRAIN_TIMEOUT_MS is 2000; the margin covers timers firing late on a busy machine
+    expect(Date.now() - started).toBeLessThan(2000 + 1500);
+    await g.schema.drop();
+    await g.vhost.drop();
   });
 });
 

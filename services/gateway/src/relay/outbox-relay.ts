@@ -159,15 +159,16 @@ export class OutboxRelay {
    * lets the next leader republish whatever this one had not marked published.
    */
   async stop(deadlineMs: number): Promise<void> {
+    const deadline = Date.now() + deadlineMs;
     this.stopping = true;
     this.wakeSignal.wake();
     let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<'late'>((resolve) => {
+    const late = new Promise<'late'>((resolve) => {
       timer = setTimeout(() => resolve('late'), deadlineMs);
     });
-    const outcome = await Promise.race([this.loop, deadline]);
+    const outcome = await Promise.race([this.loop, late]);
     clearTimeout(timer);
     if (outcome === 'late') this.log.warn({ deadlineMs }, 'relay round abandoned at stop');
-    await this.lock.release(deadlineMs);
+    await this.lock.release(Math.max(0, deadline - Date.now()));
   }
 }
