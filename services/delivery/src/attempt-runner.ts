@@ -80,7 +80,7 @@ export class AttemptRunner {
 
   /**
    * Attempts a delivery whose row was read at `readAt`. Attempts of one delivery never overlap
-   * in a process, and a row read before another attempt of it started here is read again.
+   * in a process, and a row read before another attempt of it ended here is read again.
    */
   async run(
     row: DeliveryRow,
