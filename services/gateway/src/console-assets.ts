@@ -28,15 +28,12 @@ const CONTENT_SECURITY_POLICY = [
 export function consoleRouter(dist: string = CONSOLE_DIST): Router {
   const router = Router();
   const built = existsSync(path.join(dist, 'index.html'));
-  // the page's relative asset URLs need the trailing slash (express matches both forms here)
-  router.get('/console', (req, res, next) => {
-    if (req.path !== '/console') {
-      next();
+  router.use('/console', (req, res, next) => {
+    // the page's relative asset URLs need the trailing slash
+    if (req.originalUrl.split('?')[0] === '/console') {
+      res.redirect(301, '/console/');
       return;
     }
-    res.redirect(301, '/console/');
-  });
-  router.use('/console', (_req, res, next) => {
     if (!built) {
       throw new RetenError(
         'not_found',
