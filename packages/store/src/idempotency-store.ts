@@ -47,6 +47,21 @@ export class IdempotencyStore {
    */
   async claim(tenantId: string, key: string, hash: string): Promise<IdempotencyClaim> {
     const token = `${this.holderId}/${(this.claims += 1)}`;
+    try {
+      return await this.tryClaim(tenantId, key, hash, token);
+    } catch (err) {
+      // the claim may have been stored with its answer lost: give it back once the database answers
+      this.releaseInBackground(tenantId, key, token);
+      throw err;
+    }
+  }
+
+  private async tryClaim(
+    tenantId: string,
+    key: string,
+    hash: string,
+    token: string,
+  ): Promise<IdempotencyClaim> {
     for (let attempt = 0; attempt < 3; attempt += 1) {
       const inserted = await this.pool.query(
         `INSERT INTO idempotency_keys (tenant_id, idempotency_key, request_hash, state, expires_at, locked_by)
@@ -114,18 +129,25 @@ export class IdempotencyStore {
     const id = runningKey(tenantId, key);
     const token = this.running.get(id);
     this.running.delete(id);
-    const deadline = Date.now() + this.lockTimeoutSeconds * 1000;
-    const attempt = (delayMs: number): void => {
-      this.deleteClaim(tenantId, key, token).catch(() => {
-        if (Date.now() + delayMs >= deadline) return;
-        setTimeout(() => attempt(Math.min(delayMs * 2, RELEASE_RETRY_MAX_MS)), delayMs).unref();
-      });
-    };
     try {
       await this.deleteClaim(tenantId, key, token);
     } catch {
-      attempt(RELEASE_RETRY_MIN_MS);
+      this.releaseInBackground(tenantId, key, token);
     }
+  }
+
+  /** Retries deleting a claim, with backoff, until it succeeds or the lock timeout ends. */
+  private releaseInBackground(tenantId: string, key: string, token: string | undefined): void {
+    const deadline = Date.now() + this.lockTimeoutSeconds * 1000;
+    const attempt = (delayMs: number): void => {
+      setTimeout(() => {
+        this.deleteClaim(tenantId, key, token).catch(() => {
+          const next = Math.min(delayMs * 2, RELEASE_RETRY_MAX_MS);
+          if (Date.now() + next < deadline) attempt(next);
+        });
+      }, delayMs).unref();
+    };
+    attempt(RELEASE_RETRY_MIN_MS);
   }
 
   private async deleteClaim(

@@ -84,4 +84,44 @@ describe('ingest with PostgreSQL cut mid-statement (fault test)', () => {
     expect(retry.status).toBe(202);
     expect(await stored('claim.cut')).toBe(1);
   });
+
+  it('frees the key of a failed claim for another gateway too, once the database is back', async () => {
+    // a second replica, reaching PostgreSQL directly: it cannot know which requests the first runs
+    const other = await startTestGateway('commit faults replica', {
+      schema,
+      vhost: gw.vhost,
+      env: { IDEMPOTENCY_LOCK_TIMEOUT_SECONDS: '600' },
+    });
+    try {
+      const postTo = (target: TestGateway) =>
+        api(
+          target,
+          'POST',
+          '/v1.0/event/claim.replica',
+          { v: 1 },
+          {
+            headers: { 'idempotency-key': 'claim-replica-1' },
+          },
+        );
+      const cut = proxy.cutAfterClientSends('INSERT INTO idempotency_keys');
+      const answer = postTo(gw);
+      await cut;
+      expect((await answer).status).toBe(503);
+      proxy.restore();
+      // the first gateway gives its claim back in the background within seconds, far below the
+      // lock timeout: until then the other replica may still see it running (409)
+      const retry = await eventually(
+        async () => {
+          const r = await postTo(other);
+          expect(r.status).toBe(202);
+          return r;
+        },
+        { timeoutMs: 10_000, intervalMs: 250 },
+      );
+      expect(retry.status).toBe(202);
+      expect(await stored('claim.replica')).toBe(1);
+    } finally {
+      await other.close();
+    }
+  });
 });
