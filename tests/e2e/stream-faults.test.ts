@@ -41,6 +41,16 @@ async function replica(env: Record<string, string>, redisUrl?: string): Promise<
   return r;
 }
 
+/** Resolves once the relay published every accepted event (they all have a stream position). */
+async function untilPublished(): Promise<void> {
+  await eventually(async () => {
+    const res = await gw.schema.pool.query<{ n: string }>(
+      'SELECT count(*) AS n FROM events WHERE published_at IS NULL',
+    );
+    expect(res.rows[0]?.n).toBe('0');
+  });
+}
+
 function metric(r: TestStream, name: string): Promise<number> {
   return metricValue(r.httpUrl, name);
 }
@@ -102,6 +112,7 @@ it('paces a resume larger than the send buffer to the reader instead of closing 
   });
   const blob = 'y'.repeat(20_000);
   const [first, ...rest] = await ingestMany(gw, writeKey, 'bulk.item', 16, (i) => ({ i, blob }));
+  await untilPublished(); // all of them in the backfill (not yet published ones come live)
   const client = connect(`${r.wsUrl}?types=bulk.*&last_event_id=${first}`);
   expect((await client.waitFor('resumed', 1, 30_000)).backfilled).toBe(rest.length);
   expect(client.eventIds()).toEqual(rest);

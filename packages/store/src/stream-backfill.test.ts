@@ -18,42 +18,61 @@ afterAll(async () => {
   await schema.drop();
 });
 
-async function insert(
-  tenantId: string,
-  eventType: string,
-  data: unknown,
-): Promise<{ id: string; seq: string }> {
-  const id = newEventId();
-  const [seq] = await events.insertBatch(
-    [
-      {
-        tenantId,
-        eventId: id,
-        revision: 1,
-        eventType,
-        occurredAt: new Date('2026-01-02T03:04:05Z'),
-        dataJson: JSON.stringify(data),
-      },
-    ],
-    [],
-  );
-  if (!seq) throw new Error('no seq');
-  return { id, seq };
+function row(tenantId: string, eventType: string, data: unknown, eventId = newEventId()) {
+  return {
+    tenantId,
+    eventId,
+    revision: 1,
+    eventType,
+    occurredAt: new Date('2026-01-02T03:04:05Z'),
+    dataJson: JSON.stringify(data),
+  };
+}
+
+async function insert(tenantId: string, eventType: string, data: unknown): Promise<string> {
+  const r = row(tenantId, eventType, data);
+  await events.insertBatch([r], []);
+  return r.eventId;
+}
+
+/** What the relay does: take the unpublished rows (positioning them), then mark them published. */
+async function relayRound(limit = 1000): Promise<Map<string, string>> {
+  const rows = await events.unpublished(limit);
+  await events.markPublished(rows.map((r) => r.seq));
+  return new Map(rows.map((r) => [r.eventId, r.streamPosition ?? '']));
+}
+
+async function positionOf(tenantId: string, eventId: string): Promise<string> {
+  const p = (await backfill.position(tenantId, eventId, undefined))?.position;
+  if (!p) throw new Error(`${eventId} has no position`);
+  return p;
 }
 
 describe('StreamBackfillStore', () => {
-  it('pages a tenant’s events after a seq in seq order, with matching types only, as envelope JSON', async () => {
+  it('pages a tenant’s events after a position in position order, with matching types only, as envelope JSON', async () => {
     const a = await insert('t1', 'order.created', { n: 1 });
     const b = await insert('t1', 'order.created', { n: 2 });
     await insert('t2', 'order.created', { n: 3 });
     await insert('t1', 'user.created', { n: 4 });
     const c = await insert('t1', 'log:ClientLog', { n: 5 });
-    const page1 = await backfill.after('t1', a.seq, ['order.*', 'log:ClientLog'], 1);
-    expect(page1.map((e) => e.eventId)).toEqual([b.id]);
-    const page2 = await backfill.after('t1', b.seq, ['order.*', 'log:ClientLog'], 10);
-    expect(page2.map((e) => e.eventId)).toEqual([c.id]);
+    await relayRound();
+    const page1 = await backfill.after(
+      't1',
+      await positionOf('t1', a),
+      ['order.*', 'log:ClientLog'],
+      1,
+    );
+    expect(page1.map((e) => e.eventId)).toEqual([b]);
+    const page2 = await backfill.after(
+      't1',
+      await positionOf('t1', b),
+      ['order.*', 'log:ClientLog'],
+      10,
+    );
+    expect(page2.map((e) => e.eventId)).toEqual([c]);
+    expect(page2[0]?.position).toBe(await positionOf('t1', c));
     expect(JSON.parse(page2[0]?.json ?? '')).toEqual({
-      event_id: c.id,
+      event_id: c,
       event_type: 'log:ClientLog',
       timestamp: '2026-01-02T03:04:05.000Z',
       revision: 1,
@@ -63,27 +82,89 @@ describe('StreamBackfillStore', () => {
   });
 
   it('treats _ and % in a filter literally, as the type pattern says', async () => {
-    const start = await backfill.latestSeq('t3');
+    await relayRound();
+    const start = await backfill.latestPosition('t3');
     const exact = await insert('t3', 'a_b', {});
     await insert('t3', 'axb', {});
-    expect((await backfill.after('t3', start, ['a_b'], 10)).map((e) => e.eventId)).toEqual([
-      exact.id,
-    ]);
+    await relayRound();
+    expect((await backfill.after('t3', start, ['a_b'], 10)).map((e) => e.eventId)).toEqual([exact]);
   });
 
-  it('finds the position of an event of the tenant (its first revision by default, or the one named)', async () => {
+  it('finds the position of an event of the tenant (its first revision by default, or the one named), none before the relay took it', async () => {
     const e = await insert('t4', 'doc.saved', { v: 1 });
-    const rev2 = await events.insertRevision('t4', e.id, 1, { dataJson: '{"v":2}' });
-    if (typeof rev2 !== 'object' || !('seq' in rev2)) throw new Error('no revision');
-    expect((await backfill.position('t4', e.id, undefined))?.seq).toBe(e.seq);
-    expect((await backfill.position('t4', e.id, 2))?.seq).toBe(rev2.seq);
-    expect(await backfill.position('t4', e.id, 3)).toBeUndefined();
-    expect(await backfill.position('other', e.id, undefined)).toBeUndefined();
+    expect(await backfill.position('t4', e, undefined)).toMatchObject({ position: undefined });
+    const first = (await relayRound()).get(e);
+    await events.insertRevision('t4', e, 1, { dataJson: '{"v":2}' });
+    const second = (await relayRound()).get(e);
+    expect(first).toMatch(/^[0-9]+$/);
+    expect(Number(second)).toBeGreaterThan(Number(first));
+    expect((await backfill.position('t4', e, undefined))?.position).toBe(first);
+    expect((await backfill.position('t4', e, 2))?.position).toBe(second);
+    expect(await backfill.position('t4', e, 3)).toBeUndefined();
+    expect(await backfill.position('other', e, undefined)).toBeUndefined();
   });
 
-  it('answers the tenant’s newest seq, "0" for a tenant without events', async () => {
+  it('answers the tenant’s newest position, "0" for a tenant without positioned events', async () => {
     const e = await insert('t5', 'x', {});
-    expect(await backfill.latestSeq('t5')).toBe(e.seq);
-    expect(await backfill.latestSeq('nobody')).toBe('0');
+    expect(await backfill.latestPosition('t5')).toBe('0');
+    const positions = await relayRound();
+    expect(await backfill.latestPosition('t5')).toBe(positions.get(e));
+    expect(await backfill.latestPosition('nobody')).toBe('0');
+  });
+});
+
+describe('stream positions assigned by the relay’s read', () => {
+  it('follows publish order: a smaller seq committed after a larger one was published comes after it', async () => {
+    await relayRound();
+    const early = row('t6', 'race.x', { n: 'early seq, late commit' });
+    const late = row('t6', 'race.x', { n: 'late seq, early commit' });
+    const slow = await schema.pool.connect();
+    try {
+      await slow.query('BEGIN');
+      await slow.query(
+        `INSERT INTO events (tenant_id, event_id, revision, event_type, occurred_at, data)
+         VALUES ($1, $2, 1, $3, $4, $5::jsonb)`,
+        [early.tenantId, early.eventId, early.eventType, early.occurredAt, early.dataJson],
+      );
+      const before = await backfill.latestPosition('t6');
+      await events.insertBatch([late], []); // a larger seq, committed first
+      const firstRound = await relayRound();
+      expect([...firstRound.keys()]).toEqual([late.eventId]);
+      await slow.query('COMMIT');
+      const secondRound = await relayRound();
+      expect([...secondRound.keys()]).toEqual([early.eventId]);
+      // a client that saw `late` and resumes after it gets `early`: nothing skipped
+      const resumed = await backfill.after('t6', firstRound.get(late.eventId) ?? '', ['*'], 10);
+      expect(resumed.map((e) => e.eventId)).toEqual([early.eventId]);
+      const all = await backfill.after('t6', before, ['*'], 10);
+      expect(all.map((e) => e.eventId)).toEqual([late.eventId, early.eventId]);
+    } finally {
+      slow.release();
+    }
+  });
+
+  it('keeps the positions and the order of a batch whose publish was not confirmed, and puts it first', async () => {
+    await relayRound();
+    const a = await insert('t7', 'retry.x', { n: 1 });
+    const b = await insert('t7', 'retry.x', { n: 2 });
+    const unconfirmed = await events.unpublished(10); // positioned, never marked published
+    const c = await insert('t7', 'retry.x', { n: 3 });
+    const again = await events.unpublished(10);
+    expect(again.map((r) => r.eventId)).toEqual([a, b, c]);
+    expect(again.slice(0, 2).map((r) => r.streamPosition)).toEqual(
+      unconfirmed.map((r) => r.streamPosition),
+    );
+    expect(Number(again[2]?.streamPosition)).toBeGreaterThan(Number(again[1]?.streamPosition));
+    await events.markPublished(again.map((r) => r.seq));
+  });
+
+  it('positions only the rows of the batch it returns', async () => {
+    await relayRound();
+    const a = await insert('t8', 'limit.x', {});
+    const b = await insert('t8', 'limit.x', {});
+    const one = await events.unpublished(1);
+    expect(one.map((r) => r.eventId)).toEqual([a]);
+    expect(await backfill.position('t8', b, undefined)).toMatchObject({ position: undefined });
+    await relayRound();
   });
 });

@@ -3,16 +3,18 @@ import { typeFilterToLike } from '@reten/contracts';
 
 /** One event revision as the stream sends it: `json` is the envelope, byte for byte as published. */
 export interface StreamEvent {
-  seq: string;
+  /** Its stream position: the relay's publish order, what resume goes by. */
+  position: string;
   eventId: string;
   revision: number;
   eventType: string;
   json: string;
 }
 
-/** Where a revision sits in the log, for resuming after it. */
+/** Where a revision sits in the stream, for resuming after it. */
 export interface StreamPosition {
-  seq: string;
+  /** Undefined while the relay has not taken the revision yet (it was never streamed). */
+  position: string | undefined;
   receivedAt: Date;
 }
 
@@ -34,64 +36,72 @@ export function streamEnvelopeJson(row: {
   );
 }
 
-/** Reads what the stream service needs to resume a client: positions and pages of the log. */
+/**
+ * Reads what the stream service needs to resume a client: positions and pages of the log, by
+ * stream position (the order the relay published in), so "after X" means in a backfill what
+ * it means live.
+ */
 export class StreamBackfillStore {
   constructor(private readonly pool: Pool) {}
 
-  /** The position of `eventId` (at `revision`, or its first revision) in the tenant's log. */
+  /** The stream position of `eventId` (at `revision`, or its first revision) in the tenant's log. */
   async position(
     tenantId: string,
     eventId: string,
     revision: number | undefined,
   ): Promise<StreamPosition | undefined> {
-    const res = await this.pool.query<{ seq: string; received_at: Date }>(
-      `SELECT seq, received_at FROM events
+    const res = await this.pool.query<{ stream_position: string | null; received_at: Date }>(
+      `SELECT stream_position, received_at FROM events
         WHERE tenant_id = $1 AND event_id = $2 AND ($3::int IS NULL OR revision = $3)
         ORDER BY revision LIMIT 1`,
       [tenantId, eventId, revision ?? null],
     );
     const row = res.rows[0];
-    return row ? { seq: row.seq, receivedAt: row.received_at } : undefined;
+    return row
+      ? { position: row.stream_position ?? undefined, receivedAt: row.received_at }
+      : undefined;
   }
 
-  /** The tenant's newest seq ("0" when it has no event yet). */
-  async latestSeq(tenantId: string): Promise<string> {
-    const res = await this.pool.query<{ seq: string | null }>(
-      'SELECT max(seq)::text AS seq FROM events WHERE tenant_id = $1',
+  /** The tenant's newest stream position ("0" when none of its events was positioned yet). */
+  async latestPosition(tenantId: string): Promise<string> {
+    const res = await this.pool.query<{ position: string | null }>(
+      'SELECT max(stream_position)::text AS position FROM events WHERE tenant_id = $1',
       [tenantId],
     );
-    return res.rows[0]?.seq ?? '0';
+    return res.rows[0]?.position ?? '0';
   }
 
   /**
-   * Revisions of the tenant with seq > `afterSeq` whose type matches one of `typeFilters`
-   * (`*` wildcards; empty = all), in seq order, `limit` at most.
+   * Revisions of the tenant with a stream position past `afterPosition` whose type matches one
+   * of `typeFilters` (`*` wildcards; empty = all), in position order, `limit` at most. The
+   * relay positions rows in one statement per batch, serialized: once a position is visible,
+   * every smaller one is, so a page never skips one that shows up later.
    */
   async after(
     tenantId: string,
-    afterSeq: string,
+    afterPosition: string,
     typeFilters: readonly string[],
     limit: number,
   ): Promise<StreamEvent[]> {
     const likes = typeFilters.includes('*') ? [] : typeFilters.map(typeFilterToLike);
     const res = await this.pool.query<{
-      seq: string;
+      stream_position: string;
       event_id: string;
       revision: number;
       event_type: string;
       occurred_at: Date;
       data: string;
     }>(
-      `SELECT seq, event_id, revision, event_type, occurred_at, data::text AS data
+      `SELECT stream_position, event_id, revision, event_type, occurred_at, data::text AS data
          FROM events
-        WHERE tenant_id = $1 AND seq > $2::bigint
+        WHERE tenant_id = $1 AND stream_position > $2::bigint
           AND (cardinality($3::text[]) = 0 OR event_type LIKE ANY ($3::text[]))
-        ORDER BY seq
+        ORDER BY stream_position
         LIMIT $4`,
-      [tenantId, afterSeq, likes, limit],
+      [tenantId, afterPosition, likes, limit],
     );
     return res.rows.map((r) => ({
-      seq: r.seq,
+      position: r.stream_position,
       eventId: r.event_id,
       revision: r.revision,
       eventType: r.event_type,

@@ -66,7 +66,7 @@ export function createStreamMetrics(registry: Registry): StreamMetrics {
     }),
     badQueueMessages: new Counter({
       name: 'reten_stream_bad_queue_messages_total',
-      help: 'reten.stream messages without tenant or seq headers (acked and dropped, logged)',
+      help: 'reten.stream messages without tenant or stream position headers (acked and dropped, logged)',
       registers: [registry],
     }),
   };

@@ -1,7 +1,6 @@
 import { isRetenError } from '@reten/contracts';
 import { ClientMessageSchema, parseConnectParams } from './protocol';
 import { originCheck } from './origin-check';
-import { RecentSeqs } from './recent-seqs';
 import { decodeLiveEvent, encodeLiveEvent, tenantChannel } from './redis-message';
 import { TypeFilter } from './type-filter';
 
@@ -68,10 +67,15 @@ describe('ClientMessageSchema', () => {
 });
 
 describe('redis message', () => {
-  it('round-trips seq, publish time, type and the envelope bytes untouched', () => {
+  it('round-trips the stream position, publish time, type and the envelope bytes untouched', () => {
     const json = Buffer.from('{"event_id":"evt_x","data":{"s":"é\\n"}}');
     const decoded = decodeLiveEvent(encodeLiveEvent('42', 1700, 'log:ClientLog', json));
-    expect(decoded).toEqual({ seq: 42, publishedAtMs: 1700, eventType: 'log:ClientLog', json });
+    expect(decoded).toEqual({
+      position: 42,
+      publishedAtMs: 1700,
+      eventType: 'log:ClientLog',
+      json,
+    });
   });
 
   it('returns undefined for a payload that is not ours', () => {
@@ -81,16 +85,6 @@ describe('redis message', () => {
 
   it('names the channel after the prefix and tenant', () => {
     expect(tenantChannel('reten:', 'acme')).toBe('reten:stream:acme');
-  });
-});
-
-describe('RecentSeqs', () => {
-  it('refuses a seq seen among the last N and forgets older ones', () => {
-    const recent = new RecentSeqs(3);
-    expect([1, 2, 3].map((s) => recent.add(s))).toEqual([true, true, true]);
-    expect(recent.add(2)).toBe(false);
-    expect(recent.add(4)).toBe(true); // evicts 1
-    expect(recent.add(1)).toBe(true);
   });
 });
 

@@ -10,7 +10,7 @@ import { encodeLiveEvent, tenantChannel } from './redis-message';
  * Consumes `reten.stream` (single active consumer: one replica at a time) and PUBLISHes each
  * event to its tenant's Redis channel. A message is acked only after Redis accepted the
  * PUBLISH; ioredis keeps commands in order (and queues them while reconnecting), so the
- * channel order is the queue order, which is the relay's seq order.
+ * channel order is the queue order, which is the relay's publish (stream position) order.
  */
 export class QueuePublisher {
   private channel: Channel | undefined;
@@ -52,19 +52,21 @@ export class QueuePublisher {
     if (this.stopping) return;
     const headers = msg.properties.headers ?? {};
     const tenant: unknown = headers[MESSAGE_HEADERS.tenant];
-    const seq: unknown = headers[MESSAGE_HEADERS.seq];
-    const seqText = typeof seq === 'number' || typeof seq === 'string' ? String(seq) : '';
-    if (typeof tenant !== 'string' || !/^[0-9]+$/.test(seqText)) {
-      // not something the relay published: nothing can deliver it, so it is dropped loudly
+    const position: unknown = headers[MESSAGE_HEADERS.streamPosition];
+    const positionText =
+      typeof position === 'number' || typeof position === 'string' ? String(position) : '';
+    if (typeof tenant !== 'string' || !/^[0-9]+$/.test(positionText)) {
+      // not something the relay published (or a relay older than stream positions): it has
+      // no place in the stream, so it is dropped loudly
       this.metrics.badQueueMessages.inc();
       this.log.error(
         { messageId: msg.properties.messageId },
-        'stream message without tenant or seq dropped',
+        'stream message without tenant or stream position dropped',
       );
       channel.ack(msg);
       return;
     }
-    const payload = encodeLiveEvent(seqText, Date.now(), msg.fields.routingKey, msg.content);
+    const payload = encodeLiveEvent(positionText, Date.now(), msg.fields.routingKey, msg.content);
     this.inFlight += 1;
     this.redis
       .publish(tenantChannel(this.prefix, tenant), payload)

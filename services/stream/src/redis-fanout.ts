@@ -2,7 +2,6 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '@reten/observability';
 import type { StreamBackfillStore } from '@reten/store';
 import type { StreamMetrics } from './metrics';
-import { RecentSeqs } from './recent-seqs';
 import { decodeLiveEvent, tenantChannel } from './redis-message';
 import type { StreamClient } from './stream-client';
 
@@ -10,12 +9,12 @@ interface TenantChannel {
   name: string;
   clients: Set<StreamClient>;
   subscribed: Promise<void>;
-  /** Newest seq dispatched to this replica's clients: where they resume after a Redis cut. */
-  lastSeq: number;
-  recent: RecentSeqs;
+  /**
+   * Newest stream position dispatched to this replica's clients: where they resume after a
+   * Redis cut (the channel carries positions in increasing order, bar redeliveries).
+   */
+  lastPosition: number;
 }
-
-const RECENT_SEQS = 4096;
 
 /**
  * Every replica's side of the fan-out: SUBSCRIBEs to a tenant's channel while it has clients,
@@ -33,7 +32,7 @@ export class RedisFanout {
     private readonly store: StreamBackfillStore,
     private readonly onResync: (
       client: StreamClient,
-      afterSeq: string,
+      afterPosition: string,
       subscribed: Promise<void>,
     ) => void,
     private readonly metrics: StreamMetrics,
@@ -66,13 +65,12 @@ export class RedisFanout {
       const created: TenantChannel = {
         name,
         clients: new Set(),
-        lastSeq: 0,
-        recent: new RecentSeqs(RECENT_SEQS),
+        lastPosition: 0,
         subscribed: Promise.resolve(),
       };
       // the starting cursor is read before subscribing: a resync may resend, never skip
-      created.subscribed = this.store.latestSeq(client.tenantId).then(async (seq) => {
-        created.lastSeq = Math.max(created.lastSeq, Number(seq));
+      created.subscribed = this.store.latestPosition(client.tenantId).then(async (position) => {
+        created.lastPosition = Math.max(created.lastPosition, Number(position));
         await this.sub.subscribe(name);
       });
       created.subscribed.catch(() => undefined);
@@ -91,7 +89,11 @@ export class RedisFanout {
       this.leave(client); // it closed while the subscription was being set up
       return;
     }
-    if (client.cursor < channel.lastSeq) client.cursor = channel.lastSeq;
+    // a live client starts after what this replica dispatched already (a resuming one's cursor
+    // is its resume point, which its backfill moves on)
+    if (client.state !== 'resuming' && client.cursor < channel.lastPosition) {
+      client.cursor = channel.lastPosition;
+    }
   }
 
   /** Removes a client; the last one out unsubscribes the channel. */
@@ -113,9 +115,9 @@ export class RedisFanout {
       this.log.warn({ channel: name }, 'unreadable stream message dropped');
       return;
     }
-    if (!channel.recent.add(event.seq)) return;
-    if (this.prefix.includes('faults'))
-      if (event.seq > channel.lastSeq) channel.lastSeq = event.seq;
+    // a redelivered copy (relay republish, consumer hand-over) comes after newer positions:
+    // each client drops what is at or before its cursor
+    if (event.position > channel.lastPosition) channel.lastPosition = event.position;
     let sent = 0;
     for (const client of channel.clients) if (client.deliverLive(event)) sent += 1;
     if (sent > 0) {
@@ -137,13 +139,13 @@ export class RedisFanout {
     );
     for (const channel of [...this.channels.values()]) {
       const cursors = [...channel.clients].map(
-        (client) => [client, String(Math.max(channel.lastSeq, client.cursor))] as const,
+        (client) => [client, String(Math.max(channel.lastPosition, client.cursor))] as const,
       );
       const subscribed = this.sub.subscribe(channel.name).then(() => undefined);
       subscribed.catch((err: unknown) => {
         this.log.warn({ err, channel: channel.name }, 'redis resubscribe failed');
       });
-      for (const [client, afterSeq] of cursors) this.onResync(client, afterSeq, subscribed);
+      for (const [client, after] of cursors) this.onResync(client, after, subscribed);
     }
   }
 }

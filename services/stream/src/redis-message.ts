@@ -1,9 +1,11 @@
 /**
- * The Redis pub/sub payload: one header line `<seq> <published_at_ms> <event_type>` then the
- * envelope JSON exactly as RabbitMQ carried it, so replicas filter and forward it unparsed.
+ * The Redis pub/sub payload: one header line `<stream_position> <published_at_ms> <event_type>`
+ * then the envelope JSON exactly as RabbitMQ carried it, so replicas filter and forward it
+ * unparsed.
  */
 export interface LiveEvent {
-  seq: number;
+  /** The relay's publish order: live events of a channel come in increasing position. */
+  position: number;
   publishedAtMs: number;
   eventType: string;
   json: Buffer;
@@ -18,21 +20,26 @@ export function tenantChannel(prefix: string, tenantId: string): string {
 
 /** Builds the payload published to Redis. */
 export function encodeLiveEvent(
-  seq: string,
+  position: string,
   publishedAtMs: number,
   eventType: string,
   json: Buffer,
 ): Buffer {
-  return Buffer.concat([Buffer.from(`${seq} ${publishedAtMs} ${eventType}\n`), json]);
+  return Buffer.concat([Buffer.from(`${position} ${publishedAtMs} ${eventType}\n`), json]);
 }
 
 /** Parses a payload; undefined when it is not one of ours. */
 export function decodeLiveEvent(payload: Buffer): LiveEvent | undefined {
   const end = payload.indexOf(NEWLINE);
   if (end < 0) return undefined;
-  const [seq, at, eventType] = payload.toString('latin1', 0, end).split(' ');
-  const seqNum = Number(seq);
+  const [position, at, eventType] = payload.toString('latin1', 0, end).split(' ');
+  const positionNum = Number(position);
   const atNum = Number(at);
-  if (!eventType || !Number.isSafeInteger(seqNum) || !Number.isFinite(atNum)) return undefined;
-  return { seq: seqNum, publishedAtMs: atNum, eventType, json: payload.subarray(end + 1) };
+  if (!eventType || !Number.isSafeInteger(positionNum) || !Number.isFinite(atNum)) return undefined;
+  return {
+    position: positionNum,
+    publishedAtMs: atNum,
+    eventType,
+    json: payload.subarray(end + 1),
+  };
 }

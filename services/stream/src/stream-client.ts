@@ -12,9 +12,6 @@ export interface ClientLimits {
   closeGraceMs: number;
 }
 
-/** Backfilled seqs kept to drop their live copies at the seam; only the newest can still arrive. */
-const SEAM_MEMORY = 10_000;
-
 /**
  * One WebSocket connection. States: `idle` (no subscription yet), `resuming` (backfill from
  * PostgreSQL running, live events buffered), `live`, `closed`.
@@ -26,7 +23,11 @@ export class StreamClient {
   filter: TypeFilter | undefined;
   /** A filter change asked for during a resume, applied when it ends. */
   pendingFilter: TypeFilter | undefined;
-  /** Seq of the newest event sent (or the position this client resumed from). */
+  /**
+   * Stream position of the newest event sent (or the position this client resumed from).
+   * Positions are the relay's publish order, the order live events arrive in and the order a
+   * backfill reads: anything at or before the cursor was sent already (or filtered out).
+   */
   cursor = 0;
   /**
    * Set when live events may be missing from the resume buffer (Redis reconnected, or the
@@ -40,12 +41,8 @@ export class StreamClient {
   resubscribed: Promise<void> | undefined;
   /** How often the resume buffer overflowed during the current resume. */
   seamOverflows = 0;
-  /** Set by a resume: live copies of events at or before the resume point are not resent. */
-  resumeFloor = 0;
   private seam: LiveEvent[] = [];
   private seamBytes = 0;
-  private backfilled = new Set<number>();
-  private backfilledMax = 0;
   private lastFlush: Promise<void> | undefined;
   private resolveClosed: () => void = () => undefined;
   /** Resolves once the connection is closed (by either side). */
@@ -70,7 +67,7 @@ export class StreamClient {
     if (this.state === 'live') return this.sendLive(event);
     if (this.state === 'resuming') {
       if (this.filter && !this.filter.matches(event.eventType)) return false;
-      if (event.seq <= this.resumeFloor) return false;
+      if (event.position <= this.cursor) return false;
       if (this.seamBytes + event.json.length > this.limits.maxSendBufferBytes / 2) {
         // every buffered event is committed: drop them and let one more backfill pass send
         // them from PostgreSQL (memory stays bounded, the reader sets the pace)
@@ -88,13 +85,9 @@ export class StreamClient {
 
   private sendLive(event: LiveEvent): boolean {
     if (!this.filter?.matches(event.eventType)) return false;
-    if (event.seq <= this.resumeFloor) return false;
-    if (this.backfilled.size > 0) {
-      if (this.backfilled.delete(event.seq)) return false; // already sent by the backfill
-      // the relay publishes in seq order: past the newest backfilled seq, none can still come
-      if (event.seq > this.backfilledMax) this.backfilled.clear();
-    }
-    return this.sendEvent(event.json, event.seq);
+    // sent by the backfill already, or a redelivered copy
+    if (event.position <= this.cursor) return false;
+    return this.sendEvent(event.json, event.position);
   }
 
   /**
@@ -108,16 +101,10 @@ export class StreamClient {
     ) {
       await Promise.race([this.lastFlush, this.closed]);
     }
-    const seq = Number(event.seq);
-    this.backfilled.add(seq);
-    if (this.backfilled.size > SEAM_MEMORY) {
-      const oldest = this.backfilled.values().next().value;
-      if (oldest !== undefined) this.backfilled.delete(oldest);
-    }
-    if (seq > this.backfilledMax) this.backfilledMax = seq;
+    const position = Number(event.position);
     let done: () => void = () => undefined;
     this.lastFlush = new Promise<void>((resolve) => (done = resolve));
-    const sent = this.sendEvent(event.json, seq, () => done());
+    const sent = this.sendEvent(event.json, position, () => done());
     if (sent) {
       this.metrics.backfillEvents.inc();
       this.metrics.messagesOut.inc();
@@ -129,14 +116,14 @@ export class StreamClient {
     return this.ws.bufferedAmount + this.seamBytes;
   }
 
-  private sendEvent(data: Buffer | string, seq: number, done?: () => void): boolean {
+  private sendEvent(data: Buffer | string, position: number, done?: () => void): boolean {
     if (this.state === 'closed') return false;
     if (this.queuedBytes() + data.length > this.limits.maxSendBufferBytes) {
       this.closeSlow();
       return false;
     }
     this.ws.send(data, { binary: false }, done);
-    if (seq > this.cursor) this.cursor = seq;
+    if (position > this.cursor) this.cursor = position;
     return true;
   }
 
@@ -208,7 +195,6 @@ export class StreamClient {
     this.state = 'closed';
     this.seam = [];
     this.seamBytes = 0;
-    this.backfilled.clear();
     this.resolveClosed();
   }
 }

@@ -21,17 +21,22 @@ class FakeSocket extends EventEmitter {
   terminate(): void {}
 }
 
-function live(seq: number, type = 'order.created'): LiveEvent {
-  return { seq, publishedAtMs: Date.now(), eventType: type, json: Buffer.from(`{"seq":${seq}}`) };
+function live(position: number, type = 'order.created'): LiveEvent {
+  return {
+    position,
+    publishedAtMs: Date.now(),
+    eventType: type,
+    json: Buffer.from(`{"p":${position}}`),
+  };
 }
 
-function backfilled(seq: number) {
+function backfilled(position: number) {
   return {
-    seq: String(seq),
-    eventId: `e${seq}`,
+    position: String(position),
+    eventId: `e${position}`,
     revision: 1,
     eventType: 'order.created',
-    json: `{"seq":${seq}}`,
+    json: `{"p":${position}}`,
   };
 }
 
@@ -46,13 +51,13 @@ function setup(maxSendBufferBytes = 1_000_000) {
     metrics,
   );
   client.filter = new TypeFilter(['order.*']);
-  const seqs = () => ws.sent.map((s) => (JSON.parse(s) as { seq?: number }).seq);
-  return { ws, client, seqs };
+  const positions = () => ws.sent.map((s) => (JSON.parse(s) as { p?: number }).p);
+  return { ws, client, positions };
 }
 
 describe('StreamClient seam', () => {
   it('buffers live events during a resume and sends only those the backfill did not, in order', async () => {
-    const { client, seqs } = setup();
+    const { client, positions } = setup();
     client.beginResume();
     client.deliverLive(live(11));
     client.deliverLive(live(12));
@@ -60,34 +65,34 @@ describe('StreamClient seam', () => {
     for (const s of [10, 11]) await client.sendBackfill(backfilled(s));
     client.finishResume();
     client.deliverLive(live(14));
-    expect(seqs()).toEqual([10, 11, 12, 14]);
+    expect(positions()).toEqual([10, 11, 12, 14]);
   });
 
   it('drops a live copy of a backfilled event that arrives after the seam', async () => {
-    const { client, seqs } = setup();
+    const { client, positions } = setup();
     client.beginResume();
     await client.sendBackfill(backfilled(20));
     await client.sendBackfill(backfilled(21));
     client.finishResume();
     client.deliverLive(live(21)); // the stream consumer lagged behind the backfill
     client.deliverLive(live(22));
-    expect(seqs()).toEqual([20, 21, 22]);
+    expect(positions()).toEqual([20, 21, 22]);
   });
 
   it('does not resend live copies of events at or before the resume point', () => {
-    const { client, seqs } = setup();
-    client.resumeFloor = 30;
+    const { client, positions } = setup();
+    client.cursor = 30;
     client.beginResume();
     client.finishResume();
     client.deliverLive(live(30));
     client.deliverLive(live(31));
-    expect(seqs()).toEqual([31]);
+    expect(positions()).toEqual([31]);
   });
 });
 
 describe('StreamClient filter change during a resume', () => {
   it('flushes the resume buffer with the old filter, then applies the new one', async () => {
-    const { client, seqs } = setup();
+    const { client, positions } = setup();
     client.beginResume();
     client.pendingFilter = new TypeFilter(['user.*']);
     client.deliverLive(live(2)); // order.created: buffered under the old filter
@@ -95,7 +100,7 @@ describe('StreamClient filter change during a resume', () => {
     client.finishResume();
     client.deliverLive(live(3)); // order.created: filtered out now
     client.deliverLive(live(4, 'user.created'));
-    expect(seqs()).toEqual([1, 2, 4]);
+    expect(positions()).toEqual([1, 2, 4]);
   });
 });
 
@@ -111,7 +116,7 @@ describe('StreamClient backpressure', () => {
   });
 
   it('drops an overflowing resume buffer and asks for one more backfill pass instead of growing', async () => {
-    const { ws, client, seqs } = setup(40);
+    const { ws, client, positions } = setup(40);
     client.beginResume();
     client.deliverLive(live(1));
     client.deliverLive(live(2));
@@ -122,6 +127,6 @@ describe('StreamClient backpressure', () => {
     for (const s of [1, 2, 3]) await client.sendBackfill(backfilled(s)); // the next pass
     client.deliverLive(live(4));
     client.finishResume();
-    expect(seqs()).toEqual([1, 2, 3, 4]);
+    expect(positions()).toEqual([1, 2, 3, 4]);
   });
 });

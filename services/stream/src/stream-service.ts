@@ -88,7 +88,7 @@ export class StreamService {
       this.redisSub,
       config.REDIS_KEY_PREFIX,
       store,
-      (client, afterSeq, subscribed) => subscriptions.resync(client, afterSeq, subscribed),
+      (client, after, subscribed) => subscriptions.resync(client, after, subscribed),
       this.metrics,
       log,
     );

@@ -70,12 +70,14 @@ export class Subscriptions {
       );
       return;
     }
+    // an event the relay has not taken yet was never streamed: everything after it is still to
+    // come, so the client resumes from the newest position (read before joining the channel)
+    const after = position.position ?? (await this.store.latestPosition(client.tenantId));
     client.beginResume();
-    client.cursor = Number(position.seq);
-    client.resumeFloor = client.cursor;
+    client.cursor = Number(after);
     await this.fanout.join(client);
     client.sendControl({ type: 'subscribed', types });
-    const sent = await this.backfill(client, position.seq);
+    const sent = await this.backfill(client, after);
     if (sent === undefined) return;
     client.sendControl({ type: 'resumed', last_event_id: label, backfilled: sent });
     client.finishResume();
@@ -91,9 +93,9 @@ export class Subscriptions {
 
   /**
    * Redis reconnected: buffer live events now, and once `subscribed` resume `client` from
-   * `afterSeq` (or, if it is already resuming, make its backfill do one more pass then).
+   * `afterPosition` (or, if it is already resuming, make its backfill do one more pass then).
    */
-  resync(client: StreamClient, afterSeq: string, subscribed: Promise<void>): void {
+  resync(client: StreamClient, afterPosition: string, subscribed: Promise<void>): void {
     client.resubscribed = subscribed;
     if (client.state === 'resuming') {
       client.resyncRequested = true;
@@ -101,16 +103,16 @@ export class Subscriptions {
     }
     if (client.state !== 'live') return;
     client.beginResume();
-    this.backfill(client, afterSeq)
+    this.backfill(client, afterPosition)
       .then((sent) => {
         if (sent !== undefined) client.finishResume();
       })
       .catch((err: unknown) => this.failed(client, err));
   }
 
-  /** Sends every matching event after `afterSeq`, page by page; undefined once closed. */
-  private async backfill(client: StreamClient, afterSeq: string): Promise<number | undefined> {
-    let cursor = afterSeq;
+  /** Sends every matching event after `afterPosition`, page by page; undefined once closed. */
+  private async backfill(client: StreamClient, afterPosition: string): Promise<number | undefined> {
+    let cursor = afterPosition;
     let sent = 0;
     for (;;) {
       if (client.resubscribed) {
@@ -130,7 +132,7 @@ export class Subscriptions {
       for (const event of page) {
         if (!(await client.sendBackfill(event))) return undefined;
         sent += 1;
-        cursor = event.seq;
+        cursor = event.position;
       }
       if (client.state !== 'resuming') return undefined;
       if (page.length < this.options.backfillPageSize && !client.resyncRequested) return sent;
