@@ -25,6 +25,12 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+// `reten tail | head -1`: the reader went away, which ends the command, not an error
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit(EXIT.ok);
+});
+
 void main(process.argv).then((code) => {
   // exitCode rather than exit(): stdout is flushed before the process ends
   process.exitCode = code;

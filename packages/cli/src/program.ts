@@ -34,6 +34,7 @@ export function buildProgram(): Command {
     // commander's own usage errors become exit 2, its help and version exit 0
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)')
+    .configureHelp({ showGlobalOptions: true })
     .addOption(
       new Option('--api-url <url>', `API base URL (default ${DEFAULT_API_URL})`).env(
         'RETEN_API_URL',
