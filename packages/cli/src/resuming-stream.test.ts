@@ -72,3 +72,41 @@ it('cuts a connection that stays silent past 2.5 ping periods and resumes after 
     await server.close();
   }
 });
+
+it('stops reading while 256 events wait for a slow handler, then reads on: all of them, in order, on one connection', async () => {
+  const server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+  await new Promise((resolve) => server.once('listening', resolve));
+  let connections = 0;
+  server.on('connection', (ws: WebSocket) => {
+    connections += 1;
+    ws.send(JSON.stringify({ type: 'welcome', tenant_id: 't', ping_interval_ms: 30_000 }));
+    for (let i = 0; i < 600; i += 1) {
+      ws.send(JSON.stringify({ event_id: `evt_${i}`, event_type: 'a.b', revision: 1, data: {} }));
+    }
+  });
+  const { port } = server.address() as { port: number };
+  const events: string[] = [];
+  const stream = new ResumingStream({
+    url: `ws://127.0.0.1:${port}/events/stream`,
+    apiKey: 'k',
+    types: ['*'],
+    sinceId: undefined,
+    handshakeTimeoutMs: 2_000,
+    onEvent: async (event) => {
+      await new Promise((resolve) => setImmediate(resolve));
+      events.push(event.event_id);
+    },
+    onStatus: () => undefined,
+  });
+  const done = stream.run();
+  try {
+    await eventually(() => expect(events).toHaveLength(600), { timeoutMs: 20_000 });
+    expect(events).toEqual(Array.from({ length: 600 }, (_, i) => `evt_${i}`));
+    expect(connections).toBe(1);
+  } finally {
+    stream.stop();
+    await done;
+    for (const ws of server.clients) ws.terminate();
+    await new Promise((resolve) => server.close(resolve));
+  }
+});
