@@ -39,6 +39,8 @@ export interface ConnectionDeps {
 export class ConnectionHandler {
   readonly clients = new Set<StreamClient>();
   private readonly perTenant = new Map<string, number>();
+  /** Open streams by the API key behind their credentials (the key itself or a token of it). */
+  private readonly byKey = new Map<string, Set<StreamClient>>();
   private pending = 0;
   private reauthenticating = false;
 
@@ -148,6 +150,9 @@ export class ConnectionHandler {
     const client = new StreamClient(ws, principal.tenantId, credential, options, deps.metrics);
     this.clients.add(client);
     this.perTenant.set(client.tenantId, (this.perTenant.get(client.tenantId) ?? 0) + 1);
+    const ofKey = this.byKey.get(principal.keyId) ?? new Set<StreamClient>();
+    ofKey.add(client);
+    this.byKey.set(principal.keyId, ofKey);
     deps.metrics.connections.set(this.clients.size);
     ws.on('pong', () => {
       client.alive = true;
@@ -161,6 +166,10 @@ export class ConnectionHandler {
       const left = (this.perTenant.get(client.tenantId) ?? 1) - 1;
       if (left > 0) this.perTenant.set(client.tenantId, left);
       else this.perTenant.delete(client.tenantId);
+      ofKey.delete(client);
+      if (ofKey.size === 0 && this.byKey.get(principal.keyId) === ofKey) {
+        this.byKey.delete(principal.keyId);
+      }
       deps.metrics.connections.set(this.clients.size);
     });
     const subscribeNow = params.types !== undefined || params.lastEventId !== undefined;
@@ -245,9 +254,24 @@ export class ConnectionHandler {
   }
 
   /**
-   * Re-checks every open stream's credentials (cached key lookups; revocations reach the cache
-   * by NOTIFY): a revoked key, an expired token or a lost scope closes the stream with 4401.
-   * An unreachable database keeps streams open (logged): it is not the client's fault.
+   * A key was revoked (heard by PostgreSQL NOTIFY, from whichever replica revoked it): every
+   * stream opened with it, or with a token issued for it, is closed with 4401 now.
+   */
+  revoked(keyId: string): void {
+    const clients = this.byKey.get(keyId);
+    if (!clients) return;
+    for (const client of [...clients]) this.closeUnauthorized(client, 'The API key was revoked');
+  }
+
+  private closeUnauthorized(client: StreamClient, message: string): void {
+    client.sendError(new RetenError('unauthorized', message));
+    client.close(CLOSE_CODES.credentialsInvalid, 'credentials revoked or expired');
+  }
+
+  /**
+   * Re-checks every open stream's credentials (cached key lookups): an expired token, a lost
+   * scope, or a revocation missed while the NOTIFY listener was down closes the stream with
+   * 4401. An unreachable database keeps streams open (logged): it is not the client's fault.
    */
   async reauthenticate(): Promise<void> {
     if (this.reauthenticating) return;

@@ -40,6 +40,7 @@ export class StreamService {
   private server: RunningServer | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private reauth: NodeJS.Timeout | undefined;
+  private stopRevocations: (() => void) | undefined;
 
   constructor(
     private readonly config: StreamConfig,
@@ -156,6 +157,7 @@ export class StreamService {
         log,
       });
     }
+    this.stopRevocations = this.authenticator.onRevoked((keyId) => this.connections.revoked(keyId));
     await this.authenticator.start();
     await this.broker.start();
     const app = createStreamApp({
@@ -198,6 +200,7 @@ export class StreamService {
     this.lifecycle.transition('draining');
     clearInterval(this.heartbeat);
     clearInterval(this.reauth);
+    this.stopRevocations?.();
     await this.publisher.stop(deadline);
     await this.connections.closeAll(
       CLOSE_CODES.serviceRestart,
