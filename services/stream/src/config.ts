@@ -63,7 +63,7 @@ export const streamConfigShape = {
     2000,
     0,
     60_000,
-    'After a server-side close, how long the client has to answer before the socket is destroyed',
+    'After a server-side close, how long the client has to answer once the close frame left the process before the socket is destroyed (a close frame that cannot leave it within STREAM_PING_INTERVAL_MS is given up)',
   ),
   STREAM_REAUTH_INTERVAL_MS: intVar(
     60_000,

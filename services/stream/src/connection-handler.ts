@@ -20,7 +20,6 @@ export const STREAM_PATH = '/events/stream';
 export interface ConnectionOptions extends ClientLimits {
   maxConnections: number;
   maxConnectionsPerTenant: number;
-  pingIntervalMs: number;
 }
 
 export interface ConnectionDeps {

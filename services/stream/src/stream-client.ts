@@ -5,12 +5,19 @@ import { CLOSE_CODES } from './close-codes';
 import type { StreamMetrics } from './metrics';
 import type { ControlFrame } from './protocol';
 import type { LiveEvent } from './redis-message';
+import { SendQueue } from './send-queue';
 import type { TypeFilter } from './type-filter';
 
 export interface ClientLimits {
   maxSendBufferBytes: number;
+  /** How long a closed client has, once the close frame left the process, to answer it. */
   closeGraceMs: number;
+  /** A close frame that cannot leave the process for this long (no reading) is given up. */
+  pingIntervalMs: number;
 }
+
+/** How often a closing connection checks whether its close frame left the process. */
+const CLOSE_CHECK_MS = 50;
 
 /**
  * One WebSocket connection. States: `idle` (no subscription yet), `resuming` (backfill from
@@ -44,6 +51,7 @@ export class StreamClient {
   private seam: LiveEvent[] = [];
   private seamBytes = 0;
   private lastFlush: Promise<void> | undefined;
+  private readonly queue: SendQueue;
   private resolveClosed: () => void = () => undefined;
   /** Resolves once the connection is closed (by either side). */
   readonly closed = new Promise<void>((resolve) => {
@@ -57,7 +65,9 @@ export class StreamClient {
     readonly credential: string | undefined,
     private readonly limits: ClientLimits,
     private readonly metrics: StreamMetrics,
-  ) {}
+  ) {
+    this.queue = new SendQueue(ws);
+  }
 
   /**
    * An event from the tenant's Redis channel; true when it was sent now (the caller counts
@@ -113,7 +123,7 @@ export class StreamClient {
   }
 
   private queuedBytes(): number {
-    return this.ws.bufferedAmount + this.seamBytes;
+    return this.ws.bufferedAmount + this.queue.bytes + this.seamBytes;
   }
 
   private sendEvent(data: Buffer | string, position: number, done?: () => void): boolean {
@@ -122,7 +132,7 @@ export class StreamClient {
       this.closeSlow();
       return false;
     }
-    this.ws.send(data, { binary: false }, done);
+    this.queue.push(data, done);
     if (position > this.cursor) this.cursor = position;
     return true;
   }
@@ -130,7 +140,7 @@ export class StreamClient {
   /** Sends a control frame (never dropped for size: they are tiny and rare). */
   sendControl(frame: ControlFrame): void {
     if (this.state === 'closed') return;
-    this.ws.send(JSON.stringify(frame));
+    this.queue.push(JSON.stringify(frame));
   }
 
   /** Sends an error frame for a RetenError. */
@@ -168,25 +178,49 @@ export class StreamClient {
     }
   }
 
-  /** Closes with a code and reason; destroys the socket if the client does not answer in time. */
-  close(code: number, reason: string): void {
+  /**
+   * Closes with a code and reason. What is queued goes first, unless `dropQueued` (a slow
+   * consumer: its close frame goes ahead of what it has not been sent, so it can tell this
+   * close from a network drop). The socket is destroyed when the client has not answered
+   * `closeGraceMs` after the close frame left the process, or when the frame could not leave
+   * it for `pingIntervalMs` (a peer that reads nothing at all, as an unanswered ping).
+   */
+  close(code: number, reason: string, dropQueued = false): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
     this.seam = [];
     this.seamBytes = 0;
     this.resolveClosed();
+    if (dropQueued) this.queue.drop();
+    else this.queue.flush();
     this.ws.close(code, reason);
-    const timer = setTimeout(() => this.ws.terminate(), this.limits.closeGraceMs);
+    const started = Date.now();
+    let sentAt: number | undefined;
+    const timer = setInterval(
+      () => {
+        const now = Date.now();
+        if (sentAt === undefined && this.ws.bufferedAmount === 0) sentAt = now;
+        const graceOver = sentAt !== undefined && now - sentAt >= this.limits.closeGraceMs;
+        const stuck =
+          now - started >= Math.max(this.limits.closeGraceMs, this.limits.pingIntervalMs);
+        if (graceOver || stuck) {
+          clearInterval(timer);
+          this.ws.terminate();
+        }
+      },
+      Math.min(CLOSE_CHECK_MS, Math.max(1, this.limits.closeGraceMs)),
+    );
     timer.unref();
-    this.ws.once('close', () => clearTimeout(timer));
+    this.ws.once('close', () => clearInterval(timer));
   }
 
-  /** Closes with 4008: the client cannot keep up. */
+  /** Closes with 4008 (the close frame ahead of the unsent events): the client cannot keep up. */
   closeSlow(): void {
     this.metrics.slowClientsDropped.inc();
     this.close(
       CLOSE_CODES.slowConsumer,
       'slow consumer: send buffer full, resume with last_event_id',
+      true,
     );
   }
 
@@ -195,6 +229,7 @@ export class StreamClient {
     this.state = 'closed';
     this.seam = [];
     this.seamBytes = 0;
+    this.queue.drop();
     this.resolveClosed();
   }
 }

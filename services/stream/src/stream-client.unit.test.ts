@@ -47,7 +47,7 @@ function setup(maxSendBufferBytes = 1_000_000) {
     ws as unknown as WebSocket,
     'acme',
     'rtn_test',
-    { maxSendBufferBytes, closeGraceMs: 10 },
+    { maxSendBufferBytes, closeGraceMs: 10, pingIntervalMs: 100 },
     metrics,
   );
   client.filter = new TypeFilter(['order.*']);
