@@ -71,6 +71,12 @@ export const streamConfigShape = {
     3_600_000,
     'How often open streams re-check their credentials; a revoked key or an expired token is closed with 4401',
   ),
+  STREAM_REDIS_PING_INTERVAL_MS: intVar(
+    5_000,
+    100,
+    600_000,
+    'How often each Redis connection is PINGed; one that does not answer within this time is reported on /readyz and reconnected',
+  ),
   STREAM_CONSUMER_PREFETCH: intVar(
     500,
     1,

@@ -108,7 +108,18 @@ export class QueuePublisher {
       });
       clearTimeout(timer);
     }
-    if (channel) await channel.close().catch(() => undefined);
+    // bounded: amqplib settles a channel close only on the broker's CloseOk, which a stalled
+    // broker never sends (the connection's own stop drops it then)
+    if (channel) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        channel.close().catch(() => undefined),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, timeoutMs);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
     this.channel = undefined;
   }
 }

@@ -17,6 +17,7 @@ import type { StreamMetrics } from './metrics';
 import { originCheck } from './origin-check';
 import { QueuePublisher } from './queue-publisher';
 import { RedisFanout } from './redis-fanout';
+import { RedisWatchdog } from './redis-watchdog';
 import { Subscriptions } from './subscriptions';
 
 /** Redis reconnect backoff: fast first retries, capped at 2 s. */
@@ -34,6 +35,7 @@ export class StreamService {
   readonly connections: ConnectionHandler;
   private readonly redisPub: Redis;
   private readonly redisSub: Redis;
+  private readonly redisWatchdog: RedisWatchdog;
   private readonly broker: BrokerConnection;
   private readonly publisher: QueuePublisher;
   private readonly wss: WebSocketServer;
@@ -84,6 +86,11 @@ export class StreamService {
       autoResubscribe: false,
       connectionName: 'reten-stream-sub',
     });
+    this.redisWatchdog = new RedisWatchdog(
+      { subscriber: this.redisSub, publisher: this.redisPub },
+      config.STREAM_REDIS_PING_INTERVAL_MS,
+      log,
+    );
     const store = new StreamBackfillStore(this.pool);
     const fanout = new RedisFanout(
       this.redisSub,
@@ -165,9 +172,7 @@ export class StreamService {
       lifecycle: this.lifecycle,
       readiness: [
         postgresCheck(this.pool),
-        stateCheck('redis', () =>
-          this.redisSub.status === 'ready' ? undefined : `redis ${this.redisSub.status}`,
-        ),
+        stateCheck('redis', () => this.redisWatchdog.problem()),
         stateCheck('rabbitmq', () => (this.broker.connected ? undefined : 'not connected'), false),
       ],
       log,
@@ -187,6 +192,7 @@ export class StreamService {
       });
     }, config.STREAM_REAUTH_INTERVAL_MS);
     this.reauth.unref();
+    this.redisWatchdog.start();
     this.lifecycle.transition('running');
     log.info({ port: this.server.port, redis: redactUrl(config.REDIS_URL) }, 'stream listening');
   }
@@ -200,6 +206,7 @@ export class StreamService {
     this.lifecycle.transition('draining');
     clearInterval(this.heartbeat);
     clearInterval(this.reauth);
+    this.redisWatchdog.stop();
     this.stopRevocations?.();
     await this.publisher.stop(deadline);
     await this.connections.closeAll(
