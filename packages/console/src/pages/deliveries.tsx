@@ -84,7 +84,14 @@ export function Deliveries({
   api,
   webhookId,
   refresh,
-}: Pick<PageProps, 'api'> & { webhookId: string; refresh: number }) {
+  onChange,
+}: Pick<PageProps, 'api'> & {
+  webhookId: string;
+  /** Bumped by the page: reload. */
+  refresh: number;
+  /** Reloads the whole endpoint page (statistics too). */
+  onChange: () => void;
+}) {
   const [status, setStatus] = useState<DeliveryStatus | ''>('');
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
   const cursor = cursors[cursors.length - 1];
@@ -117,13 +124,13 @@ export function Deliveries({
             ))}
           </select>
         </label>
-        <button onClick={list.reload}>Refresh</button>
+        <button onClick={onChange}>Refresh</button>
       </div>
       <ErrorBox error={list.error} />
       <table class="deliveries">
         <tbody>
           {list.data?.data.map((d) => (
-            <DeliveryRow key={d.id} api={api} delivery={d} onChange={list.reload} />
+            <DeliveryRow key={d.id} api={api} delivery={d} onChange={onChange} />
           ))}
         </tbody>
       </table>

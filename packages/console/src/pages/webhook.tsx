@@ -192,9 +192,18 @@ function Actions({
   );
 }
 
+/** Chart ranges: span and bucket width, in seconds (at most 1,440 buckets per the API). */
+const RANGES = [
+  { label: 'last hour', span: 3600, bucket: 60 },
+  { label: 'last 24 hours', span: 86_400, bucket: 600 },
+  { label: 'last 7 days', span: 604_800, bucket: 3600 },
+] as const;
+
 /** One endpoint: settings, actions, statistics with a chart, and its deliveries. */
 export function WebhookPage({ api, id }: PageProps & { id: string }) {
   const [refresh, setRefresh] = useState(0);
+  const [range, setRange] = useState<number>(1);
+  const { span, bucket, label } = RANGES[range] ?? RANGES[1];
   const bump = () => setRefresh((n) => n + 1);
   const endpoint = useLoad(
     () => call(api.GET('/api/v1/webhooks/{id}', { params: { path: { id } } })),
@@ -208,10 +217,16 @@ export function WebhookPage({ api, id }: PageProps & { id: string }) {
     () =>
       call(
         api.GET('/api/v1/webhooks/{id}/stats/timeline', {
-          params: { path: { id }, query: { bucket_seconds: 600 } },
+          params: {
+            path: { id },
+            query: {
+              since: new Date(Date.now() - span * 1000).toISOString(),
+              bucket_seconds: bucket,
+            },
+          },
         }),
       ),
-    [id, refresh],
+    [id, refresh, range],
   );
   const e = endpoint.data;
   return (
@@ -245,11 +260,22 @@ export function WebhookPage({ api, id }: PageProps & { id: string }) {
         {stats.data && <StatsFacts stats={stats.data} />}
         {timeline.data && <DeliveryChart buckets={timeline.data.buckets} />}
         <p class="muted">
-          Attempts per 10 minutes over the last 24 hours: green succeeded, red failed.
+          Attempts per {bucket / 60} minutes over the {label}: green succeeded, red failed.{' '}
+          <select
+            name="range"
+            value={String(range)}
+            onChange={(ev) => setRange(Number(ev.currentTarget.value))}
+          >
+            {RANGES.map((r, i) => (
+              <option key={r.label} value={String(i)}>
+                {r.label}
+              </option>
+            ))}
+          </select>
         </p>
       </Section>
       <Section title="Deliveries">
-        <Deliveries api={api} webhookId={id} refresh={refresh} />
+        <Deliveries api={api} webhookId={id} refresh={refresh} onChange={bump} />
       </Section>
     </>
   );
