@@ -134,7 +134,6 @@ describe('the operator console in a real browser, against the stack as processes
     const retried = await deliveryRow(failing, (t) => t.includes('succeeded'));
     expect(retried).toContain('HTTP 200');
     expect(retried).toContain('ok now');
-    await shot('webhook');
   });
 
   it('replays the endpoint’s deliveries since a time', async () => {
@@ -147,6 +146,25 @@ describe('the operator console in a real browser, against the stack as processes
     const note = await page.locator('p.note').innerText({ timeout: 10_000 });
     expect(note).toMatch(/Replay queued 2 deliveries/);
     await eventually(() => expect(stack.receiver.requests.length).toBe(before + 2), WAIT);
+    // statistics: 1 + 4 attempts before, 2 replayed; the 3 failures were HTTP 500
+    const stats = await eventually(async () => {
+      await page.click('section:has(h2:text("Deliveries")) button:text("Refresh")');
+      const text = await page.locator('[data-testid=stats]').innerText();
+      expect(text).toContain('(4 of 7 attempts)');
+      return text;
+    }, WAIT);
+    expect(stats).toContain('HTTP 500');
+    // the last hour by the minute: the failures show as red bars
+    await page.selectOption('select[name=range]', '0');
+    await page.locator('p:has-text("Attempts per 1 minutes")').waitFor({ timeout: 10_000 });
+    await eventually(async () => {
+      const heights: number[] = [];
+      for (const rect of await page.locator('svg.chart rect.bad').all()) {
+        heights.push(Number(await rect.getAttribute('height')));
+      }
+      expect(heights.some((h) => h > 0)).toBe(true);
+    }, WAIT);
+    await shot('webhook');
   });
 
   it('shows a parked eworker event and replays it', async () => {
