@@ -1,6 +1,10 @@
-import { createTestSchema } from '@reten/testing';
+import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createTestSchema, silentLogger } from '@reten/testing';
 import type { TestSchema } from '@reten/testing';
 import { EventStore } from './event-store';
+import { DEFAULT_MIGRATIONS_DIR, runMigrations } from './migrate';
 import { newEventId } from './ids';
 import { StreamBackfillStore } from './stream-backfill';
 
@@ -166,5 +170,48 @@ describe('stream positions assigned by the relay’s read', () => {
     expect(one.map((r) => r.eventId)).toEqual([a]);
     expect(await backfill.position('t8', b, undefined)).toMatchObject({ position: undefined });
     await relayRound();
+  });
+});
+
+describe('the stream position migration', () => {
+  it('positions the events published before it in seq order, leaves unpublished ones to the relay, and the relay goes on after them', async () => {
+    const old = await createTestSchema('stream position migration', { migrate: false });
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'reten-migrations-'));
+    try {
+      const files = readdirSync(DEFAULT_MIGRATIONS_DIR).filter((f) => f.endsWith('.sql'));
+      for (const f of files.filter((f) => f < '1733200000000')) {
+        copyFileSync(path.join(DEFAULT_MIGRATIONS_DIR, f), path.join(dir, f));
+      }
+      const migrate = (d: string) =>
+        runMigrations({
+          databaseUrl: old.databaseUrl,
+          schema: old.schema,
+          log: silentLogger(),
+          dir: d,
+        });
+      await migrate(dir);
+      const store = new EventStore(old.pool, old.schema);
+      const published = [row('m', 'old.x', { n: 1 }), row('m', 'old.x', { n: 2 })];
+      const waiting = row('m', 'old.x', { n: 3 });
+      await store.insertBatch(published, []);
+      await store.insertBatch([waiting], []);
+      await old.pool.query('UPDATE events SET published_at = now() WHERE event_id = ANY($1)', [
+        published.map((r) => r.eventId),
+      ]);
+
+      await migrate(DEFAULT_MIGRATIONS_DIR);
+      const reader = new StreamBackfillStore(old.pool);
+      expect((await reader.after('m', '0', ['*'], 10)).map((e) => [e.eventId, e.position])).toEqual(
+        [
+          [published[0]?.eventId, '1'],
+          [published[1]?.eventId, '2'],
+        ],
+      );
+      const next = await store.unpublished(10);
+      expect(next.map((r) => [r.eventId, r.streamPosition])).toEqual([[waiting.eventId, '3']]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await old.drop();
+    }
   });
 });
