@@ -11,8 +11,10 @@ COPY pnpm-lock.yaml pnpm-workspace.yaml ./
 RUN pnpm fetch
 COPY . .
 # build with every dependency, then reinstall production dependencies only for the runtime stage
+# (the console, packages/console, is built after tsc: its API types come from the compiled gateway)
 RUN pnpm install --frozen-lockfile --offline \
  && pnpm exec tsc -b \
+ && node packages/console/scripts/build.mjs \
  && find . -name node_modules -type d -prune -exec rm -rf {} + \
  && pnpm install --frozen-lockfile --offline --prod
 
