@@ -1,0 +1,72 @@
+/**
+ * The stack of the system bench: every service of scripts/stack-services.js (the list
+ * `pnpm start` runs: gateway with its outbox relay, stream, delivery, the logs eworker, and any
+ * process that joins that list later) as its own process, on 127.0.0.1, in the bench's own
+ * database schema, RabbitMQ vhost and Redis key prefix. Webhooks may target the local receiver
+ * (WEBHOOK_ALLOW_PRIVATE=true, as the local stack sets it). Everything else is each service's
+ * default, and the shell's environment passes through (e.g. DELIVERY_ENDPOINT_MAX_IN_FLIGHT).
+ */
+const fs = require('node:fs');
+const path = require('node:path');
+const h = require('../lib/harness');
+const { STACK_SERVICES } = require('../../scripts/stack-services');
+
+function mainOf(service) {
+  return path.join(h.ROOT, service.dir, 'dist/main.js');
+}
+
+/** Throws unless every service of the stack is built. */
+function checkBuilt() {
+  const missing = STACK_SERVICES.map(mainOf).filter((f) => !fs.existsSync(f));
+  if (missing.length > 0)
+    throw new Error(`build first: tsc -b (pnpm bench:system does); missing ${missing.join(', ')}`);
+}
+
+/**
+ * Starts every service and waits until each answers /readyz (bounded). Returns
+ * { services: [{ name, child, port }], portOf(name), stop() }.
+ */
+async function startStack({ databaseUrl, schema, rabbitUrl, redisUrl, jwtSecret }) {
+  const common = {
+    HOST: '127.0.0.1',
+    DATABASE_URL: databaseUrl,
+    DATABASE_SCHEMA: schema,
+    RABBITMQ_URL: rabbitUrl,
+    REDIS_URL: redisUrl,
+    REDIS_KEY_PREFIX: `${schema}:`,
+    LOG_LEVEL: 'warn',
+    JWT_SECRET: jwtSecret,
+    WEBHOOK_ALLOW_PRIVATE: 'true',
+  };
+  const services = [];
+  try {
+    for (const service of STACK_SERVICES) {
+      const port = await h.freePort();
+      const child = h.startNode(
+        mainOf(service),
+        [],
+        { ...common, PORT: String(port) },
+        service.name,
+      );
+      services.push({ name: service.name, child, port });
+    }
+    await Promise.all(
+      services.map((s) => h.waitReady(`http://127.0.0.1:${s.port}/readyz`, s.child, 90_000)),
+    );
+  } catch (err) {
+    await Promise.all(services.map((s) => h.stop(s.child)));
+    throw err;
+  }
+  return {
+    services,
+    portOf: (name) => services.find((s) => s.name === name).port,
+    /** Processes that died since the start: [{ name, code, output }]. */
+    dead: () =>
+      services
+        .filter((s) => s.child.exitCode !== null || s.child.signalCode !== null)
+        .map((s) => ({ name: s.name, code: s.child.exitCode, output: s.child.output.join('') })),
+    stop: () => Promise.all(services.map((s) => h.stop(s.child))),
+  };
+}
+
+module.exports = { checkBuilt, startStack };
