@@ -32,6 +32,8 @@ import { eventTypesRouter } from './routes/event-types';
 import { eworkersRouter } from './routes/eworkers';
 import { methodNotAllowed } from './routes/method-not-allowed';
 import { consoleRouter } from './console-assets';
+import { eventRevisionsRouter } from './routes/event-revisions';
+import type { EventRevisionsRepo } from './routes/event-revisions';
 import { webhookTimelineRouter } from './webhooks/stats-timeline';
 import type { WebhookTimelineRepo } from './webhooks/stats-timeline';
 import type { EworkersRouterDeps } from './routes/eworkers';
@@ -54,6 +56,7 @@ export interface AppDeps {
   webhooks: WebhooksRouterDeps;
   eworkers: EworkersRouterDeps;
   webhookTimeline: WebhookTimelineRepo;
+  eventRevisions: EventRevisionsRepo;
 }
 
 /** The gateway's express app: ops routes, EVCI, REST events, the error envelope everywhere. */
@@ -90,6 +93,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(apiKeysRouter(deps.authenticator));
   app.use(tenantLimitsRouter(deps.tenants, (id) => deps.tenantLimits.invalidate(id)));
   app.use(evciRouter(deps.ingestor));
+  app.use(eventRevisionsRouter(deps.eventRevisions));
   app.use(eventsRouter(deps.ingestor, deps.store, deps.statusReaders));
   app.use(eventTypesRouter(deps.eworkers.queries));
   app.use(eworkersRouter(deps.eworkers));

@@ -37,6 +37,7 @@ import { SchemaRegistry } from './validation/schema-registry';
 import { eworkerRegistryChannel } from '@reten/contracts';
 import { EndpointRepo } from './webhooks/endpoint-repo';
 import { WebhookTimelineRepo } from './webhooks/stats-timeline';
+import { EventRevisionsRepo } from './routes/event-revisions';
 
 const IDEMPOTENCY_SWEEP_MS = 10 * 60_000;
 
@@ -219,6 +220,7 @@ export class Gateway {
         rotationGraceSeconds: config.WEBHOOK_SECRET_GRACE_PERIOD_SECONDS,
       },
       webhookTimeline: new WebhookTimelineRepo(this.pool),
+      eventRevisions: new EventRevisionsRepo(this.pool),
       eworkers: {
         queries: this.eworkerQueries,
         inspector: this.queueInspector,

@@ -18,6 +18,7 @@ import { eworkerPaths } from './eworkers/openapi-eworkers';
 import { webhookPaths } from './webhooks/openapi-webhooks';
 import { withProtocolErrors } from './openapi-errors';
 import { webhookTimelinePaths } from './webhooks/stats-timeline';
+import { eventRevisionsPaths } from './routes/event-revisions';
 
 const errorResponse = (description: string) => ({
   description,
@@ -56,6 +57,7 @@ export function buildOpenApiDocument(version: string): oas31.OpenAPIObject {
       ...eworkerPaths,
       ...webhookPaths,
       ...webhookTimelinePaths,
+      ...eventRevisionsPaths,
       '/v1.0/event/{type}': {
         post: {
           operationId: 'ingestEvent',
