@@ -217,6 +217,11 @@ async function main(ctx) {
     const figures = await step(ctx, rate, STEP_SECONDS);
     steps.push(figures);
     printStep(figures, line);
+    if (figures.streamCloses.length > 0 || figures.webhookUnidentified > 0)
+      line(
+        `    WebSocket closes so far (codes): ${figures.streamCloses.join(', ') || 'none'}; ` +
+          `webhook requests without X-Reten-Event-Id: ${figures.webhookUnidentified}`,
+      );
     if (!figures.drained) {
       line(`  stopping: the backlog of ${h.fmt(rate)}/s did not drain within ${DRAIN_SECONDS} s`);
       break;
