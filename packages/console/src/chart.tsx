@@ -19,6 +19,8 @@ export function DeliveryChart({ buckets }: { buckets: Bucket[] }) {
       viewBox={`0 0 ${W} ${H}`}
       role="img"
       aria-label="deliveries and failures over time"
+      data-buckets={buckets.length}
+      data-failed={buckets.reduce((n, b) => n + b.failed, 0)}
     >
       <line x1={PAD} y1={H - PAD} x2={W} y2={H - PAD} class="axis" />
       <text x={0} y={10} class="label">

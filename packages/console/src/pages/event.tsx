@@ -10,9 +10,12 @@ export function EventPage({ api, session, id }: PageProps & { id: string }) {
     () => call(api.GET('/api/v1/events/{id}', { params: { path: { id } } })),
     [id],
   );
+  const revisions = useLoad(
+    () => call(api.GET('/api/v1/events/{id}/revisions', { params: { path: { id } } })),
+    [id],
+  );
   const e = event.data;
   const canWebhooks = allows(session, 'webhooks:manage');
-  const revisions = e ? Array.from({ length: e.revision }, (_, i) => i + 1) : [];
   return (
     <>
       <p>
@@ -41,15 +44,6 @@ export function EventPage({ api, session, id }: PageProps & { id: string }) {
               <dd>
                 <Time at={e.published_at} />
               </dd>
-              <dt>revisions</dt>
-              <dd>
-                {revisions.map((r) => (
-                  <span key={r} class={r === e.revision ? 'chip current' : 'chip'}>
-                    {r}
-                  </span>
-                ))}{' '}
-                <span class="muted">(the envelope shows the latest, {e.revision})</span>
-              </dd>
             </dl>
             <Json
               value={{
@@ -60,6 +54,29 @@ export function EventPage({ api, session, id }: PageProps & { id: string }) {
                 data: e.data,
               }}
             />
+          </Section>
+          <Section title="Revisions">
+            <ErrorBox error={revisions.error} />
+            <table class="revisions">
+              <tbody>
+                {revisions.data?.data.map((r) => (
+                  <tr key={r.revision} data-revision={r.revision}>
+                    <td>
+                      <span class={r.current ? 'chip current' : 'chip'}>{r.revision}</span>
+                    </td>
+                    <td>
+                      <Time at={r.timestamp} />
+                    </td>
+                    <td class="muted">
+                      received <Time at={r.received_at} />
+                    </td>
+                    <td>
+                      <code class="data">{JSON.stringify(r.data)}</code>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
           </Section>
           <Section title="Eworkers">
             {e.eworkers.length === 0 && <p class="muted">No eworker handles this type.</p>}

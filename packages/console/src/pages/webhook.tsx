@@ -213,21 +213,22 @@ export function WebhookPage({ api, id }: PageProps & { id: string }) {
     () => call(api.GET('/api/v1/webhooks/{id}/stats', { params: { path: { id } } })),
     [id, refresh],
   );
-  const timeline = useLoad(
-    () =>
-      call(
-        api.GET('/api/v1/webhooks/{id}/stats/timeline', {
-          params: {
-            path: { id },
-            query: {
-              since: new Date(Date.now() - span * 1000).toISOString(),
-              bucket_seconds: bucket,
-            },
+  const timeline = useLoad(() => {
+    // both ends from here, so the range is exactly `span` long (a whole number of buckets)
+    const until = Date.now();
+    return call(
+      api.GET('/api/v1/webhooks/{id}/stats/timeline', {
+        params: {
+          path: { id },
+          query: {
+            since: new Date(until - span * 1000).toISOString(),
+            until: new Date(until).toISOString(),
+            bucket_seconds: bucket,
           },
-        }),
-      ),
-    [id, refresh, range],
-  );
+        },
+      }),
+    );
+  }, [id, refresh, range]);
   const e = endpoint.data;
   return (
     <>
