@@ -27,6 +27,7 @@ const h = require('../lib/harness');
 const { prepareSchema, cpuMicros } = require('../lib/stack');
 const { checkBuilt, startStack } = require('./stack');
 const { forkHelper, startSink } = require('./helper-process');
+const { eworkerMarks, drain, settle } = require('./sinks');
 const { stepFigures, printStep, printTable, P99_BUDGET_MS } = require('./report');
 
 const RATES = (process.env.BENCH_SYSTEM_RATES ?? '250,500,1000,2000,4000').split(',').map(Number);
@@ -76,52 +77,13 @@ async function produce(ctx, rate, seconds) {
   return { records, summary: done.summary };
 }
 
-/** Processed marks of the logs eworker: Map event_id → [processed-at ms, 1]. */
-async function eworkerMarks(ctx, ids) {
-  const res = await ctx.db.query(
-    `SELECT event_id, extract(epoch FROM updated_at) * 1000 AS at
-       FROM "${ctx.schema}".eworker_marks
-      WHERE eworker = 'logs' AND status = 'processed' AND event_id = ANY($1::text[])`,
-    [ids],
-  );
-  return new Map(res.rows.map((r) => [r.event_id, [Number(r.at), 1]]));
-}
-
-async function markCount(ctx) {
-  const res = await ctx.db.query(
-    `SELECT count(*)::int AS n FROM "${ctx.schema}".eworker_marks WHERE eworker = 'logs' AND status = 'processed'`,
-  );
-  return res.rows[0].n;
-}
-
-/** Waits until every sink has seen every accepted event so far, up to `timeoutMs`. */
-async function drain(ctx, timeoutMs) {
-  const start = Date.now();
-  for (;;) {
-    const [wh, ws, marks] = await Promise.all([
-      ctx.receiver.count(),
-      ctx.client.count(),
-      markCount(ctx),
-    ]);
-    const done =
-      wh.distinct >= ctx.expected.all &&
-      ws.distinct >= ctx.expected.all &&
-      marks >= ctx.expected.logs;
-    if (done || Date.now() - start > timeoutMs)
-      return { drained: done, drainMs: Date.now() - start };
-    const dead = ctx.stack.dead();
-    if (dead.length > 0)
-      throw new Error(`${dead[0].name} exited (${dead[0].code}):\n${dead[0].output}`);
-    await sleep(100);
-  }
-}
-
 /** One step: produce, drain, collect; returns its figures. */
 async function step(ctx, rate, seconds) {
   const cpuBefore = ctx.stack.services.map((s) => cpuMicros(s.child.pid));
   const { records, summary } = await produce(ctx, rate, seconds);
   const accepted = records.filter((r) => r[4] === 202);
   ctx.expected.all += accepted.length;
+  ctx.accepted.push(...accepted);
   ctx.expected.logs += accepted.filter((r) => r[1] === 'log:ClientLog').length;
   const { drained, drainMs } = await drain(ctx, DRAIN_SECONDS * 1000);
   const cpuAfter = ctx.stack.services.map((s) => cpuMicros(s.child.pid));
@@ -204,6 +166,7 @@ async function main(ctx) {
   ]);
   await ctx.producer.ready;
   ctx.expected = { all: 0, logs: 0 };
+  ctx.accepted = [];
   ctx.nextSeq = 0;
   const warm = await step(ctx, WARMUP.rate, WARMUP.seconds);
   if (!warm.drained || warm.accepted !== warm.sent)
@@ -228,6 +191,7 @@ async function main(ctx) {
     }
   }
   printTable(steps, line);
+  const wholeRun = await settle(ctx, DRAIN_SECONDS * 1000, line);
   const sustained = steps.filter((s) => s.sustained).map((s) => s.rate);
   const sustainable = sustained.length > 0 ? Math.max(...sustained) : null;
   line('');
@@ -248,6 +212,7 @@ async function main(ctx) {
     warmup: warm,
     steps,
     sustainableRate: sustainable,
+    wholeRun,
   };
   fs.writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
   line(`results: ${path.relative(process.cwd(), file)}`);
