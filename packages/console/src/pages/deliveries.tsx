@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { call } from '../api';
 import type { Schemas } from '../api';
 import type { PageProps } from '../app';
+import { Pager, useCursorPages } from '../pager';
 import { link } from '../routes';
 import { ErrorBox, Status, Time, useAction, useLoad } from '../ui';
 
@@ -93,8 +94,8 @@ export function Deliveries({
   onChange: () => void;
 }) {
   const [status, setStatus] = useState<DeliveryStatus | ''>('');
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const cursor = cursors[cursors.length - 1];
+  const pages = useCursorPages();
+  const { cursor } = pages;
   const list = useLoad(() => {
     const query: { limit: number; status?: DeliveryStatus; cursor?: string } = { limit: 25 };
     if (status) query.status = status;
@@ -112,7 +113,7 @@ export function Deliveries({
             name="status"
             value={status}
             onChange={(e) => {
-              setCursors([undefined]);
+              pages.reset();
               setStatus(e.currentTarget.value as DeliveryStatus | '');
             }}
           >
@@ -135,17 +136,7 @@ export function Deliveries({
         </tbody>
       </table>
       {list.data?.data.length === 0 && <p class="muted">No deliveries.</p>}
-      <div class="row">
-        <button disabled={cursors.length < 2} onClick={() => setCursors(cursors.slice(0, -1))}>
-          ← Newer
-        </button>
-        <button
-          disabled={!list.data?.next_cursor}
-          onClick={() => setCursors([...cursors, list.data?.next_cursor ?? undefined])}
-        >
-          Older →
-        </button>
-      </div>
+      <Pager pages={pages} next={list.data?.next_cursor} />
     </>
   );
 }

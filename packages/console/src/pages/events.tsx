@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { ApiFailure, call } from '../api';
 import type { PageProps } from '../app';
+import { Pager, useCursorPages } from '../pager';
 import { link } from '../routes';
 import { allows } from '../session';
 import { ErrorBox, Guarded, Section, Time, useAction, useLoad } from '../ui';
@@ -65,9 +66,8 @@ export function EventsPage(props: PageProps) {
   const { api, session } = props;
   const [draft, setDraft] = useState<Filters>(EMPTY);
   const [filters, setFilters] = useState<Filters>(EMPTY);
-  // cursors of the pages before this one, to go back
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const cursor = cursors[cursors.length - 1];
+  const pages = useCursorPages();
+  const { cursor } = pages;
   const [sent, setSent] = useState<string | undefined>(undefined);
   const list = useLoad(async () => {
     if (filters.id) {
@@ -93,7 +93,7 @@ export function EventsPage(props: PageProps) {
         class="row filters"
         onSubmit={(e) => {
           e.preventDefault();
-          setCursors([undefined]);
+          pages.reset();
           setFilters(draft);
         }}
       >
@@ -142,17 +142,7 @@ export function EventsPage(props: PageProps) {
         </tbody>
       </table>
       {list.data?.data.length === 0 && <p class="muted">No events.</p>}
-      <div class="row">
-        <button disabled={cursors.length < 2} onClick={() => setCursors(cursors.slice(0, -1))}>
-          ← Newer
-        </button>
-        <button
-          disabled={!list.data?.next_cursor}
-          onClick={() => setCursors([...cursors, list.data?.next_cursor ?? undefined])}
-        >
-          Older →
-        </button>
-      </div>
+      <Pager pages={pages} next={list.data?.next_cursor} />
       <Section title="Send an event">
         <Guarded allowed={allows(session, 'events:write')} scope="events:write" title="Send">
           <SendEvent {...props} onSent={(id) => setSent(id)} />

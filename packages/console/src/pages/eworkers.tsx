@@ -7,8 +7,14 @@ import { ErrorBox, Section, Status, Time, useAction, useLoad } from '../ui';
 function Parked({
   api,
   name,
+  version,
   onReplayed,
-}: Pick<PageProps, 'api'> & { name: string; onReplayed: () => void }) {
+}: Pick<PageProps, 'api'> & {
+  name: string;
+  /** Bumped by the page's Refresh: reload. */
+  version: number;
+  onReplayed: () => void;
+}) {
   const [refresh, setRefresh] = useState(0);
   const [note, setNote] = useState('');
   const parked = useLoad(
@@ -18,7 +24,7 @@ function Parked({
           params: { path: { name }, query: { limit: 100 } },
         }),
       ),
-    [name, refresh],
+    [name, refresh, version],
   );
   const replay = useAction();
   return (
@@ -74,11 +80,14 @@ function Parked({
 
 /** Every registered eworker: its types, backlog, counts, and its parked events. */
 export function EworkersPage({ api }: PageProps) {
-  const list = useLoad(() => call(api.GET('/api/v1/eworkers')), []);
+  // one refresh for the counts and every parked list
+  const [version, setVersion] = useState(0);
+  const list = useLoad(() => call(api.GET('/api/v1/eworkers')), [version]);
+  const refresh = () => setVersion((v) => v + 1);
   return (
     <>
       <div class="row">
-        <button onClick={list.reload}>Refresh</button>
+        <button onClick={refresh}>Refresh</button>
       </div>
       <ErrorBox error={list.error} />
       {list.data?.data.length === 0 && <p class="muted">No eworker registered.</p>}
@@ -100,7 +109,7 @@ export function EworkersPage({ api }: PageProps) {
               <Time at={w.last_processed_at} />
             </dd>
           </dl>
-          <Parked api={api} name={w.name} onReplayed={list.reload} />
+          <Parked api={api} name={w.name} version={version} onReplayed={refresh} />
         </Section>
       ))}
     </>
