@@ -247,6 +247,26 @@ describe('the operator console in a real browser, against the stack as processes
     await shot('event');
   });
 
+  it('filters events by a type wildcard and pages through them with the cursor', async () => {
+    const gw = { url: stack.gatewayUrl, apiKey: stack.apiKey };
+    const ids: string[] = [];
+    for (let i = 0; i < 27; i += 1) {
+      ids.push(eventIdOf(await api(gw, 'POST', '/v1.0/event/page.test', { i })));
+    }
+    await page.goto(`${stack.gatewayUrl}/console/#/events`);
+    await page.fill('form.filters input[name=type]', 'page.*');
+    await page.click('form.filters button[type=submit]');
+    const rows = page.locator('main table tbody tr');
+    // newest first, 25 a page: the first page ends with the third event sent
+    await page.locator(`a[href="#/events/${ids[2]}"]`).waitFor({ timeout: 10_000 });
+    expect(await rows.count()).toBe(25);
+    await page.click('button:text("Older →")');
+    await page.locator(`a[href="#/events/${ids[0]}"]`).waitFor({ timeout: 10_000 });
+    expect(await rows.count()).toBe(2);
+    await page.click('button:text("← Newer")');
+    await page.locator(`a[href="#/events/${ids[26]}"]`).waitFor({ timeout: 10_000 });
+  });
+
   it('raised no script error in the page', () => {
     expect(pageErrors).toEqual([]);
   });
