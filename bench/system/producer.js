@@ -75,6 +75,8 @@ async function run(job) {
           path: `/v1.0/event/${encodeURIComponent(type)}`,
           headers,
           body: body(type, seq, intendedMs),
+          // from the send, so it also bounds the wait for a free connection in the pool
+          signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
         })
         .then(async (res) => {
           const text = await res.body.text();
@@ -84,7 +86,7 @@ async function run(job) {
         })
         .catch(() => {
           record[3] = epochOf(performance.now());
-          record[4] = -1; // no answer within the timeout, or the connection failed
+          record[4] = -1; // no answer within the timeout (counted from the send), or the connection failed
         }),
     );
   }

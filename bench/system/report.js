@@ -87,7 +87,10 @@ function printStep(f, line) {
     `  ${h.fmt(f.rate)}/s for ${f.seconds} s: accepted ${h.fmt(f.acceptedPerSecond)}/s` +
       `${refused ? ` (${h.fmt(refused)} not accepted: ${JSON.stringify(f.statuses)})` : ''}, ` +
       `ingest p50/p99 ${ms(f.ingest.p50Ms)} / ${ms(f.ingest.p99Ms)} ms, ` +
-      `${f.drained ? `drained in ${h.fmt(f.drainMs)} ms` : `NOT drained after ${h.fmt(f.drainMs)} ms`}`,
+      `${f.drained ? `drained in ${h.fmt(f.drainMs)} ms` : `NOT drained after ${h.fmt(f.drainMs)} ms`}` +
+      (f.producer?.lateSends
+        ? `, ${h.fmt(f.producer.lateSends)} sends > 5 ms behind schedule`
+        : ''),
   );
   line(
     `    send → eworker processed mark (log:ClientLog only) p50/p99/max ms: ${sinkCell(f.eworker)}`,

@@ -154,7 +154,10 @@ async function main(ctx) {
   await ctx.client.ready;
   line(
     `  one webhook endpoint on 127.0.0.1:${port} answering 204 (rate_limit_per_second ${WEBHOOK_RATE_LIMIT}), ` +
-      'one WebSocket client on types=*; services on their defaults otherwise',
+      'one WebSocket client on types=*; services on their defaults' +
+      (ctx.stack.overrides.length
+        ? ` except ${ctx.stack.overrides.join(' ')} (from the shell)`
+        : ''),
   );
 
   ctx.producer = forkHelper('producer.js', [
@@ -210,6 +213,7 @@ async function main(ctx) {
     rates: RATES,
     stepSeconds: STEP_SECONDS,
     warmup: warm,
+    serviceSettingsFromShell: ctx.stack.overrides,
     steps,
     sustainableRate: sustainable,
     wholeRun,

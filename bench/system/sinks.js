@@ -48,7 +48,7 @@ async function drain(ctx, timeoutMs) {
 
 /**
  * After the last step: one more bounded wait, then whether every event accepted during the
- * run (warm-up included) reached each sink at all, and how often: late is not lost.
+ * run (warm-up included) reached each sink by then, and how often.
  */
 async function settle(ctx, timeoutMs, line) {
   const { drained, drainMs } = await drain(ctx, timeoutMs);
@@ -69,7 +69,7 @@ async function settle(ctx, timeoutMs, line) {
       if (v) duplicates += v[1] - 1;
       else lost += 1;
     }
-    return { expected: expected.length, neverArrived: lost, duplicates };
+    return { expected: expected.length, notArrived: lost, duplicates };
   };
   const result = {
     drained,
@@ -79,8 +79,8 @@ async function settle(ctx, timeoutMs, line) {
     stream: count(ctx.accepted, stream.seen, (r) => `${r[5]}:1`),
   };
   const cell = (c) =>
-    `${h.fmt(c.expected - c.neverArrived)} of ${h.fmt(c.expected)}` +
-    `${c.neverArrived ? ` (${h.fmt(c.neverArrived)} never arrived)` : ''}, ${h.fmt(c.duplicates)} duplicates`;
+    `${h.fmt(c.expected - c.notArrived)} of ${h.fmt(c.expected)}` +
+    `${c.notArrived ? ` (${h.fmt(c.notArrived)} had not arrived: late or lost, the bench cannot tell)` : ''}, ${h.fmt(c.duplicates)} duplicates`;
   line('');
   line(
     `whole run, ${h.fmt(ctx.accepted.length)} accepted events, after a last wait of ${h.fmt(drainMs)} ms: ` +

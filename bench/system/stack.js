@@ -15,6 +15,36 @@ function mainOf(service) {
   return path.join(h.ROOT, service.dir, 'dist/main.js');
 }
 
+/** The variable names a service's built config shape reads (as scripts/start-stack.js finds them). */
+function configKeys(service) {
+  for (const candidate of service.config) {
+    const file = path.join(
+      h.ROOT,
+      service.dir,
+      `${candidate.replace(/(^|\/)src\//, '$1dist/')}.js`,
+    );
+    if (!fs.existsSync(file)) continue;
+    const mod = require(file);
+    const name = Object.keys(mod).find((key) => key.endsWith('ConfigShape'));
+    if (name) return Object.keys(mod[name]);
+  }
+  return [];
+}
+
+/**
+ * The settings the shell passes to the services beyond what the bench sets, as `KEY=value`
+ * (values of secret-looking keys hidden): the run says what differs from the defaults.
+ */
+function shellOverrides(benchKeys) {
+  const read = new Set(STACK_SERVICES.flatMap(configKeys));
+  return Object.keys(process.env)
+    .filter((key) => read.has(key) && !benchKeys.includes(key))
+    .sort()
+    .map((key) =>
+      /SECRET|KEY|PASSWORD|TOKEN/.test(key) ? `${key}=…` : `${key}=${process.env[key]}`,
+    );
+}
+
 /** Throws unless every service of the stack is built. */
 function checkBuilt() {
   const missing = STACK_SERVICES.map(mainOf).filter((f) => !fs.existsSync(f));
@@ -39,6 +69,7 @@ async function startStack({ databaseUrl, schema, rabbitUrl, redisUrl, jwtSecret 
     WEBHOOK_ALLOW_PRIVATE: 'true',
   };
   const services = [];
+  const overrides = shellOverrides([...Object.keys(common), 'PORT']);
   try {
     for (const service of STACK_SERVICES) {
       const port = await h.freePort();
@@ -59,6 +90,7 @@ async function startStack({ databaseUrl, schema, rabbitUrl, redisUrl, jwtSecret 
   }
   return {
     services,
+    overrides,
     portOf: (name) => services.find((s) => s.name === name).port,
     /** Processes that died since the start: [{ name, code, output }]. */
     dead: () =>
