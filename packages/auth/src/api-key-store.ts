@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
 import type { Scope } from '@reten/contracts';
+import { apiKeyChannel } from '@reten/store';
 import { generateApiKey, hashApiKey } from './api-key-format';
 
 /** The row behind an API key, as authentication needs it (the hash, never the key). */
@@ -36,11 +37,6 @@ function toRecord(row: ApiKeyRow): ApiKeyRecord {
     lastUsedAt: row.last_used_at,
     revokedAt: row.revoked_at,
   };
-}
-
-/** The NOTIFY channel on which revocations of a schema's keys are announced (payload: key id). */
-export function apiKeyChannel(schema: string): string {
-  return `reten_api_keys_${schema}`;
 }
 
 /** API keys in PostgreSQL: stored as SHA-256 hashes, revoked (never deleted) with a NOTIFY. */

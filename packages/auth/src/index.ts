@@ -9,7 +9,7 @@ export { Authenticator, createAuthenticator } from './authenticator';
 export type { AuthenticatorOptions, IssuedToken } from './authenticator';
 export { CLOCK_SKEW_SECONDS, TokenCodec } from './jwt';
 export type { JwtOptions, TokenClaims } from './jwt';
-export { ApiKeyStore, apiKeyChannel } from './api-key-store';
+export { ApiKeyStore } from './api-key-store';
 export type { ApiKeyRecord } from './api-key-store';
 export { TenantStore } from './tenant-store';
 export type { TenantLimitsRecord } from './tenant-store';

@@ -1,14 +1,14 @@
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
 import type { Logger } from '@reten/observability';
+import { apiKeyChannel, PgListener } from '@reten/store';
 import type { ApiKeyRecord, ApiKeyStore } from './api-key-store';
-import { apiKeyChannel } from './api-key-store';
 
 export interface KeyCacheOptions {
   /** How long a looked-up key is trusted without a notification (safety net). */
   ttlMs: number;
   /** Most keys held; the cache is emptied when it would grow past this. */
   maxEntries: number;
-  /** Pause before the revocation listener reconnects. */
+  /** First pause before the revocation listener reconnects (doubled while it stays down). */
   reconnectDelayMs: number;
 }
 
@@ -24,11 +24,7 @@ interface Entry {
  */
 export class KeyCache {
   private readonly entries = new Map<string, Entry>();
-  private client: PoolClient | undefined;
-  private listening = false;
-  private stopped = true;
-  private warned = false;
-  private retry: NodeJS.Timeout | undefined;
+  private readonly listener: PgListener;
   private readonly waiters = new Map<string, Array<() => void>>();
   private readonly revokedListeners = new Set<(keyId: string) => void>();
   private readonly inflight = new Map<string, Promise<ApiKeyRecord | undefined>>();
@@ -37,25 +33,42 @@ export class KeyCache {
 
   constructor(
     private readonly store: ApiKeyStore,
-    private readonly pool: Pool,
-    private readonly schema: string,
+    pool: Pool,
+    schema: string,
     private readonly options: KeyCacheOptions,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.listener = new PgListener({
+      name: 'api key revocations',
+      connection: { pool },
+      channels: {
+        [apiKeyChannel(schema)]: (keyId) => {
+          if (keyId) this.revoked(keyId);
+        },
+      },
+      // revocations sent while nobody listened were missed: the cache starts empty again
+      onListening: () => this.drop(),
+      onLost: () => this.drop(),
+      reconnectDelayMs: options.reconnectDelayMs,
+      log,
+    });
+  }
 
-  /** Starts listening for revocations; resolves once the first LISTEN is in place. */
+  /** True while the LISTEN connection is up (only then is the cache consulted). */
+  private get listening(): boolean {
+    return this.listener.ready;
+  }
+
+  /** Starts listening for revocations; resolves once the first LISTEN was tried. */
   async start(): Promise<void> {
-    this.stopped = false;
-    await this.listen();
+    await this.listener.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.retry);
-    this.drop(undefined);
+    await this.listener.stop();
+    this.drop();
     for (const resolve of [...this.waiters.values()].flat()) resolve();
     this.waiters.clear();
-    return Promise.resolve();
   }
 
   /** The key row (undefined when no such key), from the cache when it can be trusted. */
@@ -111,30 +124,6 @@ export class KeyCache {
     });
   }
 
-  private async listen(): Promise<void> {
-    let client: PoolClient | undefined;
-    try {
-      client = await this.pool.connect();
-      client.on('notification', (msg) => {
-        if (msg.payload) this.revoked(msg.payload);
-      });
-      client.on('error', (err) => this.lost(err));
-      client.on('end', () => this.lost(new Error('revocation listener connection ended')));
-      await client.query(`LISTEN "${apiKeyChannel(this.schema)}"`);
-      if (this.stopped) {
-        client.release();
-        return;
-      }
-      this.client = client;
-      this.listening = true;
-      this.warned = false;
-      this.log.info({ schema: this.schema }, 'api key revocation listener up');
-    } catch (err) {
-      client?.release(err instanceof Error ? err : true);
-      this.lost(err);
-    }
-  }
-
   /** Calls `listener(keyId)` for every revocation this process hears of; returns the remover. */
   onRevoked(listener: (keyId: string) => void): () => void {
     this.revokedListeners.add(listener);
@@ -155,34 +144,9 @@ export class KeyCache {
     for (const resolve of list ?? []) resolve();
   }
 
-  private lost(err: unknown): void {
-    this.drop(err instanceof Error ? err : new Error(String(err)));
-    if (!this.warned && !this.stopped) {
-      this.warned = true;
-      this.log.warn({ err }, 'api key revocation listener down; keys are read from the database');
-    }
-    if (this.stopped) return;
-    clearTimeout(this.retry);
-    this.retry = setTimeout(() => {
-      this.retry = undefined;
-      void this.listen();
-    }, this.options.reconnectDelayMs);
-    this.retry.unref();
-  }
-
-  private drop(err: Error | undefined): void {
-    this.listening = false;
+  private drop(): void {
     this.generation += 1;
     this.entries.clear();
     this.inflight.clear();
-    const client = this.client;
-    this.client = undefined;
-    if (client) {
-      client.removeAllListeners('notification');
-      client.removeAllListeners('error');
-      client.removeAllListeners('end');
-      client.on('error', () => undefined);
-      client.release(err ?? true);
-    }
   }
 }

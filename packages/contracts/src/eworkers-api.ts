@@ -81,11 +81,6 @@ export const ReplayParkedResultSchema = z
   .meta({ id: 'ReplayParkedResult' });
 export type ReplayParkedResult = z.infer<typeof ReplayParkedResultSchema>;
 
-/** The PostgreSQL NOTIFY channel on which eworker registrations announce a change. */
-export function eworkerRegistryChannel(schema: string): string {
-  return `reten_eworkers_${schema}`;
-}
-
 /** One parked revision of an eworker (the caller's tenant). */
 export const ParkedEventSchema = z.object({
   event_id: z.string(),

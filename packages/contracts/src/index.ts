@@ -101,7 +101,6 @@ export {
   ParkedEventListSchema,
   ParkedEventSchema,
   ReplayParkedResultSchema,
-  eworkerRegistryChannel,
 } from './eworkers-api';
 export type {
   EventType,

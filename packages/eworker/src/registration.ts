@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { eworkerRegistryChannel } from '@reten/contracts';
+import { eworkerRegistryChannel } from '@reten/store';
 import type { Pool } from '@reten/store';
 
 /** The JSON Schema (draft 2020-12) the gateway validates event data with. */

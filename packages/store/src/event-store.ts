@@ -1,5 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import { toOutboxRow } from './event-rows';
+import { outboxChannel } from './notify-channels';
 import type {
   EventListFilter,
   IdempotencyCompletion,
@@ -36,11 +37,6 @@ function toStored(r: EventRecord): StoredEvent {
     receivedAt: r.received_at,
     publishedAt: r.published_at,
   };
-}
-
-/** The NOTIFY channel the relay listens on, one per schema. */
-export function outboxChannel(schema: string): string {
-  return `reten_outbox_${schema}`;
 }
 
 async function inTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {

@@ -3,7 +3,19 @@ export type { Pool, PoolClient, PoolOptions } from './pool';
 export { DEFAULT_MIGRATIONS_DIR, runMigrations } from './migrate';
 export type { MigrateOptions } from './migrate';
 export { newEventId, newPrefixedId } from './ids';
-export { EventStore, isNotConnectedError, NotConnectedError, outboxChannel } from './event-store';
+export { EventStore, isNotConnectedError, NotConnectedError } from './event-store';
+export {
+  apiKeyChannel,
+  dispatchChannel,
+  eworkerRegistryChannel,
+  NOTIFY_CHANNEL_PREFIXES,
+  notifyChannel,
+  outboxChannel,
+  webhookEndpointsChannel,
+} from './notify-channels';
+export type { NotifyChannelName } from './notify-channels';
+export { PgListener } from './pg-listener';
+export type { PgListenerOptions } from './pg-listener';
 export { IdempotencyStore } from './idempotency-store';
 export { StreamBackfillStore, streamEnvelopeJson } from './stream-backfill';
 export type { StreamEvent, StreamPosition } from './stream-backfill';

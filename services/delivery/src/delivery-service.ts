@@ -6,7 +6,14 @@ import { listen, opsApp } from '@reten/http';
 import type { RunningServer } from '@reten/http';
 import { Lifecycle, createMetricsRegistry, stateCheck } from '@reten/observability';
 import type { Logger, Registry } from '@reten/observability';
-import { clientConfig, createPool, postgresCheck } from '@reten/store';
+import {
+  clientConfig,
+  createPool,
+  dispatchChannel,
+  PgListener,
+  postgresCheck,
+  webhookEndpointsChannel,
+} from '@reten/store';
 import type { Pool } from '@reten/store';
 import { AttemptRunner } from './attempt-runner';
 import { CircuitBreaker } from './circuit-breaker';
@@ -20,7 +27,6 @@ import { EndpointLanes } from './endpoint-lanes';
 import { MessageHandler, PoisonMessageError } from './message-handler';
 import { createDeliveryMetrics } from './metrics';
 import type { DeliveryMetrics } from './metrics';
-import { NotifyListener } from './notify-listener';
 import { OutageLog } from './outage-log';
 import { EndpointRateLimiter } from './rate-limiter';
 import { userAgent } from './request-headers';
@@ -56,7 +62,7 @@ export class DeliveryService {
   /** Failing messages (a database or broker outage): logged when it starts and ends, not per retry. */
   private readonly handling: OutageLog;
   private readonly dispatcher: Dispatcher;
-  private readonly listener: NotifyListener;
+  private readonly listener: PgListener;
   private readonly metrics: DeliveryMetrics;
   private readonly inFlight = new Set<Promise<void>>();
   private channel: Channel | undefined;
@@ -167,19 +173,22 @@ export class DeliveryService {
       log,
     );
     const schema = config.DATABASE_SCHEMA;
-    this.listener = new NotifyListener(
-      clientConfig({ ...poolOptions, applicationName: 'reten-delivery-listen' }),
-      [`reten_webhooks_${schema}`, `reten_deliveries_${schema}`],
-      (channel, payload) => {
-        if (channel.startsWith('reten_webhooks_')) cache.invalidate(payload);
-        else this.dispatcher.wake();
+    this.listener = new PgListener({
+      name: 'endpoints and requeued deliveries',
+      connection: {
+        clientConfig: clientConfig({ ...poolOptions, applicationName: 'reten-delivery-listen' }),
       },
-      () => {
+      channels: {
+        [webhookEndpointsChannel(schema)]: (tenantId) => cache.invalidate(tenantId),
+        [dispatchChannel(schema)]: () => this.dispatcher.wake(),
+      },
+      // a change or a requeue announced while nobody listened was missed
+      onListening: () => {
         cache.clear();
         this.dispatcher.wake();
       },
       log,
-    );
+    });
     this.broker = new BrokerConnection({
       url: config.RABBITMQ_URL,
       log,

@@ -11,6 +11,7 @@ import {
   clientConfig,
   createPool,
   EventStore,
+  eworkerRegistryChannel,
   IdempotencyStore,
   newPrefixedId,
   outboxChannel,
@@ -34,7 +35,6 @@ import { DeliveryRepo } from './webhooks/delivery-repo';
 import { EworkerQueries } from './eworkers/eworker-queries';
 import { QueueInspector } from './eworkers/queue-inspector';
 import { SchemaRegistry } from './validation/schema-registry';
-import { eworkerRegistryChannel } from '@reten/contracts';
 import { EndpointRepo } from './webhooks/endpoint-repo';
 import { WebhookTimelineRepo } from './webhooks/stats-timeline';
 import { EventRevisionsRepo } from './routes/event-revisions';

@@ -3,15 +3,18 @@ import type { Socket } from 'node:net';
 import { Client } from 'pg';
 import type { ClientConfig } from 'pg';
 import type { Logger } from '@reten/observability';
+import { PgListener } from '@reten/store';
 
 /**
  * A session-level PostgreSQL advisory lock on a dedicated connection. Whoever holds it is the
  * one active relay; if its process dies the server drops the session and the lock with it,
- * and a standby's next try succeeds. The same connection LISTENs for outbox notifications.
+ * and a standby's next try succeeds. While it holds the lock it LISTENs for outbox
+ * notifications (on a second connection, which reconnects by itself) and emits `notify`.
  */
 export class LeaderLock extends EventEmitter {
   private client: Client | undefined;
   private held = false;
+  private listener: PgListener | undefined;
 
   private readonly clientConfig: ClientConfig;
 
@@ -42,7 +45,6 @@ export class LeaderLock extends EventEmitter {
       const client = new Client(this.clientConfig);
       client.on('error', (err) => this.lost(err));
       client.on('end', () => this.lost(new Error('lock connection ended')));
-      client.on('notification', () => this.emit('notify'));
       await client.connect();
       this.client = client;
     }
@@ -51,9 +53,28 @@ export class LeaderLock extends EventEmitter {
       [this.lockName],
     );
     if (res.rows[0]?.locked !== true) return false;
-    await this.client.query(`LISTEN "${this.channel}"`);
     this.held = true;
+    await this.listen();
     return true;
+  }
+
+  private async listen(): Promise<void> {
+    const listener = new PgListener({
+      name: 'outbox',
+      connection: { clientConfig: this.clientConfig },
+      channels: { [this.channel]: () => this.emit('notify') },
+      // rows committed while nobody listened would otherwise wait for the relay's next poll
+      onListening: () => this.emit('notify'),
+      log: this.log,
+    });
+    this.listener = listener;
+    await listener.start();
+  }
+
+  private stopListening(): Promise<void> {
+    const listener = this.listener;
+    this.listener = undefined;
+    return listener?.stop() ?? Promise.resolve();
   }
 
   private lost(err: Error): void {
@@ -63,6 +84,7 @@ export class LeaderLock extends EventEmitter {
     this.client = undefined;
     client?.removeAllListeners('end');
     void client?.end().catch(() => undefined);
+    void this.stopListening();
     if (wasHeld) {
       this.log.warn({ err: err.message }, 'relay lock lost');
       this.emit('lost');
@@ -77,12 +99,14 @@ export class LeaderLock extends EventEmitter {
     const client = this.client;
     this.client = undefined;
     this.held = false;
-    if (!client) return;
+    const listening = this.stopListening();
+    if (!client) return listening;
     client.removeAllListeners('end');
     client.on('error', () => undefined);
     const released = (async () => {
       await client.query('SELECT pg_advisory_unlock_all()').catch(() => undefined);
       await client.end().catch(() => undefined);
+      await listening;
     })();
     let timer: NodeJS.Timeout | undefined;
     const late = await Promise.race([

@@ -2,11 +2,11 @@ import Ajv2020 from 'ajv/dist/2020';
 import type { AnySchemaObject, ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { fullFormats } from 'ajv-formats/dist/formats';
-import { Client } from 'pg';
 import type { ClientConfig } from 'pg';
 import { RetenError, isStorableTimestamp } from '@reten/contracts';
 import type { ErrorDetail } from '@reten/contracts';
 import type { Logger } from '@reten/observability';
+import { PgListener } from '@reten/store';
 import type { Pool } from '@reten/store';
 import { ajvErrorsToDetails } from './ajv-details';
 
@@ -44,7 +44,7 @@ export interface SchemaRegistryOptions {
 export class SchemaRegistry {
   private readonly ajv: Ajv2020;
   private byType = new Map<string, Compiled[]>();
-  private listener: Client | undefined;
+  private readonly listener: PgListener;
   private timer: NodeJS.Timeout | undefined;
   private refreshing: Promise<void> | undefined;
   private again = false;
@@ -63,27 +63,28 @@ export class SchemaRegistry {
       validate: (value: string) => rfc3339.validate(value) && isStorableTimestamp(value),
       compare: rfc3339.compare,
     });
+    const refresh = () => this.refreshInBackground();
+    this.listener = new PgListener({
+      name: 'eworker schemas',
+      connection: { clientConfig: options.clientConfig },
+      channels: { [options.channel]: refresh },
+      // a registration between the last load and LISTEN would otherwise wait for the poll
+      onListening: refresh,
+      log: options.log,
+    });
   }
 
   async start(): Promise<void> {
     await this.refresh();
-    await this.listen().catch((err: unknown) =>
-      this.options.log.warn({ err }, 'schema registry LISTEN failed, polling only'),
-    );
-    this.timer = setInterval(() => {
-      if (!this.listener) void this.listen().catch(() => undefined);
-      void this.refresh().catch((err: unknown) =>
-        this.options.log.warn({ err }, 'schema registry refresh failed'),
-      );
-    }, this.options.pollIntervalMs);
+    // while the LISTEN connection is down (it reconnects by itself) the poll below reloads
+    await this.listener.start();
+    this.timer = setInterval(() => this.refreshInBackground(), this.options.pollIntervalMs);
     this.timer.unref();
   }
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    const listener = this.listener;
-    this.listener = undefined;
-    await listener?.end().catch(() => undefined);
+    await this.listener.stop();
     await this.refreshing?.catch(() => undefined);
   }
 
@@ -123,6 +124,12 @@ export class SchemaRegistry {
     return this.refreshing;
   }
 
+  private refreshInBackground(): void {
+    void this.refresh().catch((err: unknown) =>
+      this.options.log.warn({ err }, 'schema registry refresh failed'),
+    );
+  }
+
   private async load(): Promise<void> {
     const res = await this.options.pool.query<RegistrationRow>(
       'SELECT event_type, eworker, json_schema, version::text AS version FROM event_type_schemas ORDER BY event_type, eworker',
@@ -157,28 +164,5 @@ export class SchemaRegistry {
     }
     this.byType = next;
     for (const stale of previous.values()) this.ajv.removeSchema(stale.schema);
-  }
-
-  private async listen(): Promise<void> {
-    const client = new Client(this.options.clientConfig);
-    const drop = () => {
-      if (this.listener === client) this.listener = undefined;
-      void client.end().catch(() => undefined);
-    };
-    client.on('error', (err) => {
-      this.options.log.warn({ err: err.message }, 'schema registry listener error');
-      drop();
-    });
-    client.on('end', drop);
-    client.on('notification', () => {
-      void this.refresh().catch((err: unknown) =>
-        this.options.log.warn({ err }, 'schema registry refresh failed'),
-      );
-    });
-    await client.connect();
-    await client.query(`LISTEN "${this.options.channel}"`);
-    this.listener = client;
-    // a registration between the last load and LISTEN would otherwise wait for the poll
-    await this.refresh();
   }
 }

@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import { dispatchChannel } from '@reten/store';
 import type {
   WebhookAttempt,
   WebhookDelivery,
@@ -43,11 +44,6 @@ const COLUMNS =
 export const MAX_REPLAY = 10_000;
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
-
-/** The NOTIFY channel that wakes the delivery dispatcher (manual retries, replays). */
-export function dispatchChannel(schema: string): string {
-  return `reten_deliveries_${schema}`;
-}
 
 /** Deliveries and attempts as the API reads and requeues them; scoped to a tenant. */
 export class DeliveryRepo {
