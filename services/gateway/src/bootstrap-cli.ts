@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from '@reten/config';
 import { createLogger } from '@reten/observability';
 import { createPool, runMigrations } from '@reten/store';
-import { bootstrapDevKey } from './auth/bootstrap';
+import { bootstrapDevKey } from './access/bootstrap';
 import { loadGatewayConfig } from './config';
 
 const USAGE = `usage: bootstrap [--tenant <id>] [--rest-requests-per-minute <n>|default]

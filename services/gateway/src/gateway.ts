@@ -11,7 +11,6 @@ import {
   clientConfig,
   createPool,
   EventStore,
-  eworkerRegistryChannel,
   IdempotencyStore,
   newPrefixedId,
   outboxChannel,
@@ -20,8 +19,8 @@ import {
 } from '@reten/store';
 import type { Pool } from '@reten/store';
 import { createApp } from './app';
-import { rateLimitRedis, redisReady } from './auth/rate-limit-redis';
-import { TenantLimitsCache } from './auth/tenant-limits-cache';
+import { rateLimitRedis, redisReady } from './access/rate-limit-redis';
+import { TenantLimitsCache } from './access/tenant-limits-cache';
 import type { GatewayConfig } from './config';
 import { EventWriter } from './ingest/event-writer';
 import { Ingestor } from './ingest/ingestor';
@@ -32,12 +31,13 @@ import { LeaderLock } from './relay/leader-lock';
 import { OutboxRelay } from './relay/outbox-relay';
 import { version } from './version';
 import { DeliveryRepo } from './webhooks/delivery-repo';
-import { EworkerQueries } from './eworkers/eworker-queries';
-import { QueueInspector } from './eworkers/queue-inspector';
+import { EworkerQueries } from './eworkers-api/eworker-queries';
+import { QueueInspector } from './eworkers-api/queue-inspector';
 import { SchemaRegistry } from './validation/schema-registry';
+import { eworkerRegistryChannel } from '@reten/contracts';
 import { EndpointRepo } from './webhooks/endpoint-repo';
 import { WebhookTimelineRepo } from './webhooks/stats-timeline';
-import { EventRevisionsRepo } from './routes/event-revisions';
+import { EventRevisionsRepo } from './events/event-revisions';
 
 const IDEMPOTENCY_SWEEP_MS = 10 * 60_000;
 

@@ -1,6 +1,6 @@
 import type { oas31 } from 'zod-openapi';
 import { MAX_JSON_DEPTH } from '@reten/http';
-import { PUBLIC_PATHS } from './auth/route-scopes';
+import { PUBLIC_PATHS } from './access/route-scopes';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
 const ERROR_REF = { $ref: '#/components/schemas/Error' };

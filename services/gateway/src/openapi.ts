@@ -11,14 +11,14 @@ import {
   ListEventsQuerySchema,
   UpdateEventRequestSchema,
 } from '@reten/contracts';
-import { EvciParamsSchema } from './routes/evci';
-import { EventIdParamsSchema } from './routes/events';
-import { authPaths, withSecurity } from './auth/openapi-auth';
-import { eworkerPaths } from './eworkers/openapi-eworkers';
+import { EvciParamsSchema } from './events/evci';
+import { EventIdParamsSchema } from './events/events';
+import { authPaths, withSecurity } from './access/openapi-auth';
+import { eworkerPaths } from './eworkers-api/openapi-eworkers';
 import { webhookPaths } from './webhooks/openapi-webhooks';
 import { withProtocolErrors } from './openapi-errors';
 import { webhookTimelinePaths } from './webhooks/stats-timeline';
-import { eventRevisionsPaths } from './routes/event-revisions';
+import { eventRevisionsPaths } from './events/event-revisions';
 
 const errorResponse = (description: string) => ({
   description,

@@ -9,9 +9,9 @@ import {
 } from '@reten/contracts';
 import type { EworkerList, ParkedEventList, ReplayParkedResult } from '@reten/contracts';
 import { parseOrThrow } from '@reten/http';
-import type { EworkerQueries } from '../eworkers/eworker-queries';
-import { replayParked } from '../eworkers/parked-replay';
-import type { QueueInspector } from '../eworkers/queue-inspector';
+import type { EworkerQueries } from './eworker-queries';
+import { replayParked } from './parked-replay';
+import type { QueueInspector } from './queue-inspector';
 import { tenantOf } from '../tenant';
 
 export const EworkerParamsSchema = z.object({ name: EworkerNameSchema });

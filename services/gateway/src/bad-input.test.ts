@@ -1,6 +1,6 @@
-import { startTestGateway } from '../test-fixture';
-import type { TestGateway } from '../test-fixture';
-import { api, eventIdOf } from '../test-api';
+import { startTestGateway } from './test-fixture';
+import type { TestGateway } from './test-fixture';
+import { api, eventIdOf } from './test-api';
 
 const BODY_LIMIT_BYTES = 4096;
 

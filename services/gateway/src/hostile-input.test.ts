@@ -1,10 +1,10 @@
 import { gzipSync } from 'node:zlib';
 import { eventually } from '@reten/testing';
-import { startTestGateway } from '../test-fixture';
-import type { TestGateway } from '../test-fixture';
-import { api, eventIdOf } from '../test-api';
-import type { ApiResponse } from '../test-api';
-import { grownTables, rowCounts } from '../fuzz/stored-rows';
+import { startTestGateway } from './test-fixture';
+import type { TestGateway } from './test-fixture';
+import { api, eventIdOf } from './test-api';
+import type { ApiResponse } from './test-api';
+import { grownTables, rowCounts } from './fuzz/stored-rows';
 
 const EVENT_ID = 'evt_01J8Z3V6ZV4X3M2N9Q8R7S6T5V';
 

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { DeliveryIdSchema, RetenError } from '@reten/contracts';
 import { tenantOf } from '../tenant';
-import type { DeliveryRepo } from '../webhooks/delivery-repo';
+import type { DeliveryRepo } from './delivery-repo';
 
 export const DeliveryIdParamsSchema = z.object({ id: DeliveryIdSchema });
 

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { EventTypeNameSchema, RetenError } from '@reten/contracts';
 import type { EventTypeList } from '@reten/contracts';
-import type { EworkerQueries } from '../eworkers/eworker-queries';
+import type { EworkerQueries } from '../eworkers-api/eworker-queries';
 import { tenantOf } from '../tenant';
 
 export const EventTypeParamsSchema = z.object({ type: EventTypeNameSchema });

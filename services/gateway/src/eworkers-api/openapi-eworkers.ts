@@ -9,8 +9,8 @@ import {
   ParkedEventListSchema,
   ReplayParkedResultSchema,
 } from '@reten/contracts';
-import { EventTypeParamsSchema } from '../routes/event-types';
-import { EworkerParamsSchema } from '../routes/eworkers';
+import { EventTypeParamsSchema } from '../events/event-types';
+import { EworkerParamsSchema } from './eworker-routes';
 
 const error = (description: string) => ({
   description,

@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
-import { startTestGateway } from '../test-fixture';
-import type { TestGateway } from '../test-fixture';
-import { api } from '../test-api';
+import { startTestGateway } from './test-fixture';
+import type { TestGateway } from './test-fixture';
+import { api } from './test-api';
 
 interface RawAnswer {
   status: number;

@@ -11,7 +11,7 @@ import {
   UpdateTenantLimitsRequestSchema,
 } from '@reten/contracts';
 import { scopeFor } from '@reten/http';
-import { ApiKeyIdParamsSchema } from '../routes/api-keys';
+import { ApiKeyIdParamsSchema } from './api-keys';
 import { DEFAULT_ROUTE_SCOPE, PUBLIC_PATHS, ROUTE_SCOPES } from './route-scopes';
 
 /** The name of the bearer security scheme in the document. */

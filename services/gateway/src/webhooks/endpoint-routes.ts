@@ -19,9 +19,9 @@ import { generateEd25519KeyPair, generateSecret } from '@reten/webhooks';
 import type { TargetPolicy } from '@reten/webhooks';
 import { idempotencyKeyOf, requestFingerprint } from '../ingest/idempotency-key';
 import { tenantOf } from '../tenant';
-import type { DeliveryRepo } from '../webhooks/delivery-repo';
-import type { EndpointRepo } from '../webhooks/endpoint-repo';
-import { checkWebhookUrl } from '../webhooks/target-check';
+import type { DeliveryRepo } from './delivery-repo';
+import type { EndpointRepo } from './endpoint-repo';
+import { checkWebhookUrl } from './target-check';
 
 export const WebhookIdParamsSchema = z.object({ id: WebhookIdSchema });
 
