@@ -18,8 +18,8 @@ import {
   WebhookListSchema,
   WebhookStatsSchema,
 } from '@reten/contracts';
-import { DeliveryIdParamsSchema } from '../routes/deliveries';
-import { WebhookIdParamsSchema } from '../routes/webhooks';
+import { DeliveryIdParamsSchema } from './delivery-routes';
+import { WebhookIdParamsSchema } from './endpoint-routes';
 
 const error = (description: string) => ({
   description,
