@@ -32,7 +32,7 @@ describe('the development JWT_SECRET', () => {
     expect(problemsOf({ RETEN_ENV: 'development' })).toEqual([]);
     const warnings: string[] = [];
     const log = silentLogger();
-    log.warn = ((_: unknown, msg: string) => warnings.push(msg)) as typeof log.warn;
+    log.warn = ((_: unknown, msg: string) => warnings.push(msg)) as unknown as typeof log.warn;
     const options = jwtOptionsFromConfig(loadConfig(authConfig, { RETEN_ENV: 'development' }), log);
     expect(options).toMatchObject({ algorithm: 'HS256', secret: DEV_JWT_SECRET });
     expect(warnings).toEqual([
