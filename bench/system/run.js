@@ -83,7 +83,7 @@ async function step(ctx, rate, seconds) {
   const { records, summary } = await produce(ctx, rate, seconds);
   const accepted = records.filter((r) => r[4] === 202);
   ctx.expected.all += accepted.length;
-  ctx.accepted.push(...accepted);
+  for (const r of accepted) ctx.accepted.push(r);
   ctx.expected.logs += accepted.filter((r) => r[1] === 'log:ClientLog').length;
   const { drained, drainMs } = await drain(ctx, DRAIN_SECONDS * 1000);
   const cpuAfter = ctx.stack.services.map((s) => cpuMicros(s.child.pid));
@@ -128,9 +128,13 @@ async function main(ctx) {
         .map((l) => l.toFixed(2))
         .join(' ')}`,
   );
-  ctx.apiKey = await prepareSchema({ databaseUrl: DATABASE_URL, schema: ctx.schema, jwtSecret });
-  ctx.db = new Client({ connectionString: DATABASE_URL });
+  ctx.db = new Client({
+    connectionString: DATABASE_URL,
+    connectionTimeoutMillis: 10_000,
+    query_timeout: 60_000,
+  });
   await ctx.db.connect();
+  ctx.apiKey = await prepareSchema({ databaseUrl: DATABASE_URL, schema: ctx.schema, jwtSecret });
   ctx.stack = await startStack({
     databaseUrl: DATABASE_URL,
     schema: ctx.schema,
