@@ -8,16 +8,3 @@ export { opsApp } from './ops-app';
 export type { OpsOptions } from './ops-routes';
 export { DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS, listen } from './server';
 export type { ListenOptions, RunningServer } from './server';
-export {
-  AUTH_REALM,
-  assertScope,
-  authenticate,
-  maybePrincipalOf,
-  principalOf,
-  requireScope,
-  scopeFor,
-  scopePolicy,
-} from './authenticate';
-export type { ScopeRule } from './authenticate';
-export { rateLimit } from './rate-limit';
-export type { RateCharge, RateLimitOptions } from './rate-limit';

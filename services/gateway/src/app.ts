@@ -1,15 +1,8 @@
 import express from 'express';
 import type { Express } from 'express';
-import {
-  authenticate,
-  errorHandler,
-  jsonBody,
-  notFoundHandler,
-  opsRouter,
-  rateLimit,
-  requestMetrics,
-  scopePolicy,
-} from '@reten/http';
+import { errorHandler, jsonBody, notFoundHandler, opsRouter, requestMetrics } from '@reten/http';
+import { authenticate, scopePolicy } from './access/authenticate';
+import { rateLimit } from './access/rate-limit';
 import type { Authenticator, TenantStore } from '@reten/auth';
 import type { Redis } from 'ioredis';
 import type { Lifecycle, Logger, ReadinessCheck, Registry } from '@reten/observability';

@@ -3,7 +3,8 @@ import { RetenError, TokenRequestSchema } from '@reten/contracts';
 import type { TokenResponse } from '@reten/contracts';
 import { narrowScopes } from '@reten/auth';
 import type { Authenticator } from '@reten/auth';
-import { optionalBodyOf, optionalJsonBody, parseOrThrow, principalOf } from '@reten/http';
+import { optionalBodyOf, optionalJsonBody, parseOrThrow } from '@reten/http';
+import { principalOf } from './authenticate';
 
 /** `POST /api/v1/auth/token`: an API key → a short-lived JWT, optionally with narrower scopes. */
 export function authTokenRouter(authenticator: Authenticator): Router {

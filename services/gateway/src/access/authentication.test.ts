@@ -1,5 +1,5 @@
 import { TokenCodec } from '@reten/auth';
-import { scopeFor } from '@reten/http';
+import { scopeFor } from './authenticate';
 import { eventually, logSink } from '@reten/testing';
 import type { LogSink } from '@reten/testing';
 import { startTestGateway } from '../test-fixture';

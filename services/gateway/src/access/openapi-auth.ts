@@ -10,7 +10,7 @@ import {
   TokenResponseSchema,
   UpdateTenantLimitsRequestSchema,
 } from '@reten/contracts';
-import { scopeFor } from '@reten/http';
+import { scopeFor } from './authenticate';
 import { ApiKeyIdParamsSchema } from './api-keys';
 import { DEFAULT_ROUTE_SCOPE, PUBLIC_PATHS, ROUTE_SCOPES } from './route-scopes';
 

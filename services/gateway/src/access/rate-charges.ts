@@ -1,6 +1,6 @@
 import type { Request } from 'express';
-import { maybePrincipalOf } from '@reten/http';
-import type { RateCharge } from '@reten/http';
+import { maybePrincipalOf } from './authenticate';
+import type { RateCharge } from './rate-limit';
 import type { TenantLimitsCache } from './tenant-limits-cache';
 
 export interface RateLimitSettings {

@@ -1,5 +1,5 @@
 import type { Scope } from '@reten/contracts';
-import type { ScopeRule } from '@reten/http';
+import type { ScopeRule } from './authenticate';
 
 /** Paths served without credentials (ops and the API description); everything else needs them. */
 export const PUBLIC_PATHS = ['/healthz', '/readyz', '/metrics', '/openapi.json'] as const;
