@@ -145,7 +145,7 @@ export const DELIVERY_QUEUE = 'reten.delivery';
 export const DELIVERY_PARKED_QUEUE = 'reten.delivery.parked';
 
 /** Redeliveries allowed per message on the delivery queues (crashes only; set explicitly). */
-export const DELIVERY_DELIVERY_LIMIT = 50;
+export const DELIVERY_QUEUES_REDELIVERY_LIMIT = 50;
 
 /**
  * Retry tiers: one TTL queue per delay, dead-lettering back to `reten.delivery`. A retry due
@@ -192,7 +192,7 @@ export const DELIVERY_TOPOLOGY: Topology = {
       durable: true,
       arguments: {
         'x-queue-type': 'quorum',
-        'x-delivery-limit': DELIVERY_DELIVERY_LIMIT,
+        'x-delivery-limit': DELIVERY_QUEUES_REDELIVERY_LIMIT,
         'x-overflow': 'reject-publish',
         'x-dead-letter-exchange': '',
         'x-dead-letter-routing-key': DELIVERY_PARKED_QUEUE,
@@ -202,7 +202,7 @@ export const DELIVERY_TOPOLOGY: Topology = {
     {
       name: DELIVERY_PARKED_QUEUE,
       durable: true,
-      arguments: { 'x-queue-type': 'quorum', 'x-delivery-limit': DELIVERY_DELIVERY_LIMIT },
+      arguments: { 'x-queue-type': 'quorum', 'x-delivery-limit': DELIVERY_QUEUES_REDELIVERY_LIMIT },
     },
     ...DELIVERY_RETRY_TIERS_MS.map((ttl) => ({
       name: deliveryRetryQueueName(ttl),
@@ -210,7 +210,7 @@ export const DELIVERY_TOPOLOGY: Topology = {
       arguments: {
         'x-queue-type': 'quorum',
         'x-message-ttl': ttl,
-        'x-delivery-limit': DELIVERY_DELIVERY_LIMIT,
+        'x-delivery-limit': DELIVERY_QUEUES_REDELIVERY_LIMIT,
         'x-overflow': 'reject-publish',
         'x-dead-letter-exchange': '',
         'x-dead-letter-routing-key': DELIVERY_QUEUE,

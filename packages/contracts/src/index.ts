@@ -112,7 +112,7 @@ export type {
   ReplayParkedResult,
 } from './eworkers-api';
 export {
-  DELIVERY_DELIVERY_LIMIT,
+  DELIVERY_QUEUES_REDELIVERY_LIMIT,
   DELIVERY_HEADERS,
   DELIVERY_PARKED_QUEUE,
   DELIVERY_QUEUE,
