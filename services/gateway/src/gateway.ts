@@ -56,7 +56,7 @@ export class Gateway {
   private readonly relay: OutboxRelay;
   private readonly idempotency: IdempotencyStore;
   private readonly metrics: GatewayMetrics;
-  /** Eworker schemas (validation), marks and queues (issue 5). */
+  /** Eworker schemas (validation), marks and queues. */
   private readonly schemas: SchemaRegistry;
   private readonly eworkerQueries: EworkerQueries;
   private readonly queueInspector = new QueueInspector();
@@ -187,7 +187,7 @@ export class Gateway {
     const app = createApp({
       ingestor: new Ingestor(this.writer, this.idempotency, this.metrics, this.schemas),
       store: this.store,
-      // eworker marks (issue 5) and delivery attempts (issue 7) plug in here
+      // an event's status per eworker comes from its marks, per webhook from its delivery attempts
       statusReaders: {
         eworkers: (tenantId, e) => this.eworkerQueries.statusOf(tenantId, e),
         webhooks: (tenantId, e) => deliveries.statusOfEvent(tenantId, e.eventId, e.revision),

@@ -18,7 +18,7 @@ export interface ApiOptions {
 }
 
 /**
- * The one way the gateway tests talk HTTP: authentication (issue 6) is added here once.
+ * The one way the gateway tests talk HTTP: authentication is added here once, so no test can forget it.
  * `body` is JSON-encoded with `Content-Type: application/json` unless `raw` is set.
  */
 export async function api(

@@ -22,7 +22,7 @@ const json = <S extends z.ZodType>(description: string, schema: S) => ({
   content: { 'application/json': { schema } },
 });
 
-/** The paths of event types and eworkers (issue 5). */
+/** The paths of event types and of the eworkers admin API. */
 export const eworkerPaths: ZodOpenApiPathsObject = {
   '/api/v1/event-types': {
     get: {

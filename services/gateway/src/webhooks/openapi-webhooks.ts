@@ -40,7 +40,7 @@ const notFound = error('`not_found`: no such webhook for the caller’s tenant')
 const invalid = error('`validation_failed` with `details` (bad URL, private target, bad filter…)');
 const params = { path: WebhookIdParamsSchema };
 
-/** The paths of webhook endpoints and deliveries (issue 7). */
+/** The paths of webhook endpoints and deliveries. */
 export const webhookPaths: ZodOpenApiPathsObject = {
   '/api/v1/webhooks': {
     post: {
