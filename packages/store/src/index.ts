@@ -17,6 +17,20 @@ export type { NotifyChannelName } from './notify-channels';
 export { PgListener } from './pg-listener';
 export type { PgListenerOptions } from './pg-listener';
 export { IdempotencyStore } from './idempotency-store';
+export { SystemEventStore } from './system-events';
+export { WebhookEndpointRepo } from './webhooks/endpoint-repo';
+export type { EndpointChange, NewEndpoint } from './webhooks/endpoint-repo';
+export { MAX_REPLAY, WebhookDeliveryRepo } from './webhooks/delivery-repo';
+export { DeliveryAttemptRepo } from './webhooks/delivery-attempts';
+export type {
+  AttemptFacts,
+  AttemptOutcome,
+  EnsureItem,
+  RecordItem,
+} from './webhooks/delivery-attempts';
+export { DeliveryDispatchQueue } from './webhooks/delivery-dispatch';
+export type { DispatchItem } from './webhooks/delivery-dispatch';
+export { INITIAL_TOKEN } from './webhooks/webhook-rows';
 export { StreamBackfillStore, streamEnvelopeJson } from './stream-backfill';
 export type { StreamEvent, StreamPosition } from './stream-backfill';
 export type { IdempotencyClaim } from './idempotency-store';

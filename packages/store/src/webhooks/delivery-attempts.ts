@@ -1,0 +1,240 @@
+import type { Pool } from 'pg';
+import { newPrefixedId } from '../ids';
+import { INITIAL_TOKEN, qualified } from './webhook-rows';
+import type { DeliveryRow, WebhookAttemptRecord, WebhookDeliveryRecord } from './webhook-rows';
+
+/** The columns of a delivery row the delivery service acts on. */
+export type DeliveryStateRecord = Pick<
+  WebhookDeliveryRecord,
+  | 'id'
+  | 'tenant_id'
+  | 'endpoint_id'
+  | 'event_id'
+  | 'revision'
+  | 'event_type'
+  | 'event_seq'
+  | 'status'
+  | 'attempts'
+  | 'token'
+>;
+
+export const DELIVERY_COLUMNS =
+  'id, tenant_id, endpoint_id, event_id, revision, event_type, event_seq, status, attempts, token';
+
+export function toDeliveryRow(r: DeliveryStateRecord): DeliveryRow {
+  return {
+    id: r.id,
+    tenantId: r.tenant_id,
+    endpointId: r.endpoint_id,
+    eventId: r.event_id,
+    revision: r.revision,
+    eventType: r.event_type,
+    eventSeq: r.event_seq,
+    status: r.status,
+    attempts: r.attempts,
+    token: r.token,
+  };
+}
+
+/** Where an attempt leaves its delivery. */
+export interface AttemptOutcome {
+  status: DeliveryRow['status'];
+  token: string | null;
+  nextAttemptAt: Date | null;
+}
+
+/** What is stored of one attempt (its HTTP exchange, or where it failed). */
+export interface AttemptFacts {
+  startedAt: Date;
+  latencyMs: number;
+  succeeded: boolean;
+  statusCode: WebhookAttemptRecord['status_code'];
+  phase: WebhookAttemptRecord['phase'];
+  error: string | null;
+  responseExcerpt: string | null;
+}
+
+export interface EnsureItem {
+  tenantId: string;
+  event: { eventId: string; revision: number; eventType: string; seq: string };
+  endpointIds: string[];
+}
+
+export interface RecordItem {
+  row: DeliveryRow;
+  expectedToken: string | null;
+  result: AttemptFacts;
+  outcome: AttemptOutcome;
+}
+
+/**
+ * The delivery service's writes to `webhook_deliveries` and `webhook_attempts`: each statement
+ * names the tenant or a delivery row id (ids are unique across tenants).
+ */
+export class DeliveryAttemptRepo {
+  constructor(private readonly pool: Pool) {}
+
+  /**
+   * The delivery rows of event revisions to endpoints, created when missing (idempotent: a
+   * redelivered message finds the rows it created before); one list per item, in order.
+   */
+  async ensureMany(items: EnsureItem[]): Promise<DeliveryRow[][]> {
+    const flat = items.flatMap((it) =>
+      it.endpointIds.map((endpointId) => ({ ...it.event, tenantId: it.tenantId, endpointId })),
+    );
+    const res = await this.pool.query<DeliveryStateRecord>(
+      `WITH i AS (
+         SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::bigint[],
+                              $6::text[], $7::text[])
+           AS i(id, tenant_id, revision, event_id, event_seq, event_type, endpoint_id)),
+       ins AS (
+         INSERT INTO webhook_deliveries (id, tenant_id, endpoint_id, event_id, revision, event_type,
+                                         event_seq, token)
+         SELECT id, tenant_id, endpoint_id, event_id, revision, event_type, event_seq, $8 FROM i
+         ON CONFLICT (endpoint_id, event_id, revision) DO NOTHING
+         RETURNING ${DELIVERY_COLUMNS})
+       SELECT ${DELIVERY_COLUMNS} FROM ins
+       UNION ALL
+       SELECT ${qualified(DELIVERY_COLUMNS, 'd')}
+         FROM webhook_deliveries d
+         JOIN i ON d.tenant_id = i.tenant_id AND d.endpoint_id = i.endpoint_id
+               AND d.event_id = i.event_id AND d.revision = i.revision`,
+      [
+        flat.map(() => newPrefixedId('dlv')),
+        flat.map((f) => f.tenantId),
+        flat.map((f) => f.revision),
+        flat.map((f) => f.eventId),
+        flat.map((f) => f.seq),
+        flat.map((f) => f.eventType),
+        flat.map((f) => f.endpointId),
+        INITIAL_TOKEN,
+      ],
+    );
+    const rows = res.rows.map(toDeliveryRow);
+    return items.map((it) =>
+      rows.filter(
+        (r) =>
+          r.tenantId === it.tenantId &&
+          r.eventId === it.event.eventId &&
+          r.revision === it.event.revision &&
+          it.endpointIds.includes(r.endpointId),
+      ),
+    );
+  }
+
+  /** One delivery row by id. */
+  async delivery(id: string): Promise<DeliveryRow | undefined> {
+    const res = await this.pool.query<DeliveryStateRecord>(
+      `SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries WHERE id = $1`,
+      [id],
+    );
+    const row = res.rows[0];
+    return row ? toDeliveryRow(row) : undefined;
+  }
+
+  /**
+   * Stores attempts and their outcomes, and keeps each endpoint's failure run: per item, since
+   * when its endpoint has been failing (null after a success), or undefined when the row no
+   * longer holds `expectedToken` (taken over by a newer message: only the attempt is stored).
+   * Safe to repeat after a lost answer.
+   */
+  async recordMany(items: RecordItem[]): Promise<({ failingSince: Date | null } | undefined)[]> {
+    const res = await this.pool.query<{ id: string; failing_since: Date | null }>(
+      `WITH i AS (
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[],
+                              $6::timestamptz[], $7::int[], $8::text[], $9::int[], $10::boolean[],
+                              $11::text[], $12::text[])
+           AS i(id, expected_token, status, token, next_at, started_at, status_code, error,
+                latency_ms, succeeded, phase, excerpt)),
+       d AS (
+         UPDATE webhook_deliveries w SET attempts = w.attempts + 1, status = i.status,
+                token = i.token, next_attempt_at = i.next_at, last_attempt_at = i.started_at,
+                last_status_code = i.status_code, last_error = i.error
+           FROM i WHERE w.id = i.id AND w.token IS NOT DISTINCT FROM i.expected_token
+          RETURNING w.id, w.tenant_id, w.endpoint_id, w.attempts),
+       -- a request whose message was superseded meanwhile (a manual retry, another copy of the
+       -- message) left the process all the same: it is counted and kept in the history, and the
+       -- row's state is left to the newer message. An attempt stored already (the answer to an
+       -- earlier try of this statement was lost) is recognised by its start time.
+       s AS (
+         UPDATE webhook_deliveries w SET attempts = w.attempts + 1
+           FROM i WHERE w.id = i.id
+            AND NOT EXISTS (SELECT 1 FROM d WHERE d.id = i.id)
+            AND NOT EXISTS (SELECT 1 FROM webhook_attempts x
+                             WHERE x.delivery_id = i.id AND x.started_at = i.started_at)
+          RETURNING w.id, w.tenant_id, w.endpoint_id, w.attempts),
+       a AS (
+         INSERT INTO webhook_attempts (tenant_id, delivery_id, endpoint_id, attempt, started_at,
+                latency_ms, succeeded, status_code, phase, error, response_excerpt)
+         SELECT ds.tenant_id, ds.id, ds.endpoint_id, ds.attempts, i.started_at, i.latency_ms,
+                i.succeeded, i.status_code, i.phase, i.error, i.excerpt
+           FROM (SELECT * FROM d UNION ALL SELECT * FROM s) ds JOIN i ON i.id = ds.id),
+       -- the latest attempt of each endpoint in this batch decides its failure run; the
+       -- endpoint row is written only when the run starts or ends, so concurrent attempts to
+       -- one endpoint do not queue on its row lock
+       last AS (
+         SELECT DISTINCT ON (d.endpoint_id) d.endpoint_id, i.succeeded, i.started_at
+           FROM d JOIN i ON i.id = d.id ORDER BY d.endpoint_id, i.started_at DESC),
+       u AS (
+         UPDATE webhook_endpoints e
+            SET failing_since = CASE WHEN last.succeeded THEN NULL ELSE last.started_at END
+           FROM last
+          WHERE e.id = last.endpoint_id
+            AND (CASE WHEN last.succeeded THEN e.failing_since IS NOT NULL
+                      ELSE e.failing_since IS NULL END)
+         RETURNING e.id, e.failing_since)
+       SELECT d.id,
+              CASE WHEN i.succeeded THEN NULL
+                   ELSE COALESCE(u.failing_since, e.failing_since) END AS failing_since
+         FROM d JOIN i ON i.id = d.id
+         JOIN webhook_endpoints e ON e.id = d.endpoint_id
+         LEFT JOIN u ON u.id = d.endpoint_id`,
+      [
+        items.map((it) => it.row.id),
+        items.map((it) => it.expectedToken),
+        items.map((it) => it.outcome.status),
+        items.map((it) => it.outcome.token),
+        items.map((it) => it.outcome.nextAttemptAt?.toISOString() ?? null),
+        items.map((it) => it.result.startedAt.toISOString()),
+        items.map((it) => it.result.statusCode),
+        items.map(
+          (it) =>
+            it.result.error ?? (it.result.succeeded ? null : `HTTP ${it.result.statusCode ?? '?'}`),
+        ),
+        items.map((it) => Math.round(it.result.latencyMs)),
+        items.map((it) => it.result.succeeded),
+        items.map((it) => it.result.phase),
+        items.map((it) => it.result.responseExcerpt),
+      ],
+    );
+    const byId = new Map(res.rows.map((r) => [r.id, r.failing_since]));
+    return items.map((it) =>
+      byId.has(it.row.id) ? { failingSince: byId.get(it.row.id) ?? null } : undefined,
+    );
+  }
+
+  /** Moves a row to a new token without an attempt (deferred by backlog or rate limit). */
+  async reschedule(
+    row: DeliveryRow,
+    expectedToken: string | null,
+    token: string,
+    nextAttemptAt: Date,
+  ): Promise<boolean> {
+    const res = await this.pool.query(
+      `UPDATE webhook_deliveries SET token = $3, next_attempt_at = $4
+        WHERE id = $1 AND token IS NOT DISTINCT FROM $2`,
+      [row.id, expectedToken, token, nextAttemptAt.toISOString()],
+    );
+    return (res.rowCount ?? 0) > 0;
+  }
+
+  /** Ends a delivery without an attempt (its endpoint is disabled). */
+  async markFailed(row: DeliveryRow, expectedToken: string | null, reason: string): Promise<void> {
+    await this.pool.query(
+      `UPDATE webhook_deliveries SET status = 'failed', token = NULL, next_attempt_at = NULL,
+              last_error = $3
+        WHERE id = $1 AND token IS NOT DISTINCT FROM $2`,
+      [row.id, expectedToken, reason],
+    );
+  }
+}

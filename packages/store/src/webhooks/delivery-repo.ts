@@ -1,0 +1,292 @@
+import type { Pool } from 'pg';
+import { dispatchChannel } from '../notify-channels';
+import { qualified } from './webhook-rows';
+import type { WebhookAttemptRecord, WebhookDeliveryRecord } from './webhook-rows';
+import type {
+  WebhookAttempt,
+  WebhookDelivery,
+  WebhookDeliveryStatus,
+  WebhookStats,
+} from '@reten/contracts';
+import { WEBHOOK_TEST_EVENT_TYPE } from '@reten/contracts';
+
+type Status = WebhookDelivery['status'];
+
+/** The columns the API shows of a delivery. */
+type DeliveryRecord = Pick<
+  WebhookDeliveryRecord,
+  | 'id'
+  | 'endpoint_id'
+  | 'event_id'
+  | 'event_type'
+  | 'revision'
+  | 'status'
+  | 'attempts'
+  | 'last_status_code'
+  | 'last_error'
+  | 'last_attempt_at'
+  | 'next_attempt_at'
+  | 'created_at'
+>;
+
+/** The columns the API shows of an attempt. */
+type AttemptRecord = Pick<
+  WebhookAttemptRecord,
+  | 'delivery_id'
+  | 'attempt'
+  | 'started_at'
+  | 'latency_ms'
+  | 'succeeded'
+  | 'status_code'
+  | 'phase'
+  | 'error'
+  | 'response_excerpt'
+>;
+
+const COLUMNS =
+  'id, endpoint_id, event_id, event_type, revision, status, attempts, last_status_code, last_error, last_attempt_at, next_attempt_at, created_at';
+
+/** Most deliveries one replay call queues (the rest: call again with a later `since`). */
+export const MAX_REPLAY = 10_000;
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+/** Deliveries and attempts as the API reads and requeues them; every query names the tenant. */
+export class WebhookDeliveryRepo {
+  private readonly channel: string;
+
+  constructor(
+    private readonly pool: Pool,
+    schema: string,
+    private readonly newId: () => string,
+  ) {
+    this.channel = dispatchChannel(schema);
+  }
+
+  private async withAttempts(rows: DeliveryRecord[]): Promise<WebhookDelivery[]> {
+    const attempts = await this.pool.query<AttemptRecord>(
+      `SELECT delivery_id, attempt, started_at, latency_ms, succeeded, status_code, phase, error, response_excerpt
+         FROM webhook_attempts WHERE delivery_id = ANY($1::text[]) ORDER BY delivery_id, attempt, id`,
+      [rows.map((r) => r.id)],
+    );
+    const byDelivery = new Map<string, WebhookAttempt[]>();
+    for (const a of attempts.rows) {
+      const list = byDelivery.get(a.delivery_id) ?? [];
+      list.push({
+        attempt: a.attempt,
+        started_at: a.started_at.toISOString(),
+        latency_ms: a.latency_ms,
+        succeeded: a.succeeded,
+        status_code: a.status_code,
+        phase: a.phase,
+        error: a.error,
+        response_excerpt: a.response_excerpt,
+      });
+      byDelivery.set(a.delivery_id, list);
+    }
+    return rows.map((r) => ({
+      id: r.id,
+      webhook_id: r.endpoint_id,
+      event_id: r.event_id,
+      event_type: r.event_type,
+      revision: r.revision,
+      status: r.status,
+      attempts: r.attempts,
+      last_status_code: r.last_status_code,
+      last_error: r.last_error,
+      last_attempt_at: iso(r.last_attempt_at),
+      next_attempt_at: iso(r.next_attempt_at),
+      created_at: r.created_at.toISOString(),
+      attempt_log: byDelivery.get(r.id) ?? [],
+    }));
+  }
+
+  /** An endpoint's deliveries, newest first, with every attempt. */
+  async list(
+    tenantId: string,
+    endpointId: string,
+    filter: { status?: Status | undefined; beforeId?: string | undefined; limit: number },
+  ): Promise<WebhookDelivery[]> {
+    const res = await this.pool.query<DeliveryRecord>(
+      `SELECT ${COLUMNS} FROM webhook_deliveries
+        WHERE tenant_id = $1 AND endpoint_id = $2
+          AND ($3::text IS NULL OR status = $3) AND ($4::text IS NULL OR id < $4)
+        ORDER BY id DESC LIMIT $5`,
+      [tenantId, endpointId, filter.status ?? null, filter.beforeId ?? null, filter.limit],
+    );
+    return this.withAttempts(res.rows);
+  }
+
+  async get(tenantId: string, id: string): Promise<WebhookDelivery | undefined> {
+    const res = await this.pool.query<DeliveryRecord>(
+      `SELECT ${COLUMNS} FROM webhook_deliveries WHERE tenant_id = $1 AND id = $2`,
+      [tenantId, id],
+    );
+    return (await this.withAttempts(res.rows))[0];
+  }
+
+  /**
+   * Queues one more attempt of a delivery (whatever its state): a fresh token makes every
+   * message already queued for it stale, the dispatcher publishes the new one.
+   * Returns 'disabled' when its endpoint is disabled.
+   */
+  async requestRetry(
+    tenantId: string,
+    id: string,
+  ): Promise<WebhookDelivery | 'disabled' | undefined> {
+    const res = await this.pool.query<DeliveryRecord & { enabled: boolean }>(
+      `UPDATE webhook_deliveries d SET status = 'pending', token = gen_random_uuid()::text,
+              dispatch_requested_at = now(), next_attempt_at = now()
+         FROM webhook_endpoints e
+        WHERE d.tenant_id = $1 AND d.id = $2 AND e.id = d.endpoint_id AND e.enabled
+        RETURNING ${qualified(COLUMNS, 'd')}`,
+      [tenantId, id],
+    );
+    if (res.rows.length === 0) {
+      return (await this.get(tenantId, id)) ? 'disabled' : undefined;
+    }
+    await this.pool.query('SELECT pg_notify($1, $2)', [this.channel, '']);
+    return (await this.withAttempts(res.rows))[0];
+  }
+
+  /**
+   * Queues the endpoint's deliveries of events with timestamp ≥ since (current revisions),
+   * creating the missing ones unless `failedOnly`; the dispatcher sends them in event order.
+   */
+  async replay(
+    tenantId: string,
+    endpoint: { id: string; eventTypes: string[] },
+    since: Date,
+    failedOnly: boolean,
+  ): Promise<number> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      let created = 0;
+      if (!failedOnly) {
+        const likes = endpoint.eventTypes.map((f) =>
+          f.replace(/[\\%_]/g, (c) => `\\${c}`).replace(/\*/g, '%'),
+        );
+        const missing = await client.query<{
+          event_id: string;
+          revision: number;
+          event_type: string;
+          seq: string;
+        }>(
+          `SELECT ev.event_id, ev.revision, ev.event_type, ev.seq FROM events ev
+            WHERE ev.tenant_id = $1 AND ev.is_current AND ev.occurred_at >= $2
+              AND ev.event_type <> $5 AND ev.published_at IS NOT NULL
+              AND (cardinality($3::text[]) = 0 OR ev.event_type LIKE ANY($3::text[]))
+              AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.endpoint_id = $4
+                              AND d.event_id = ev.event_id AND d.revision = ev.revision)
+            ORDER BY ev.seq LIMIT ${MAX_REPLAY}`,
+          [tenantId, since.toISOString(), likes, endpoint.id, WEBHOOK_TEST_EVENT_TYPE],
+        );
+        if (missing.rows.length > 0) {
+          const inserted = await client.query(
+            `INSERT INTO webhook_deliveries (id, tenant_id, endpoint_id, event_id, revision, event_type,
+                event_seq, token, dispatch_requested_at, next_attempt_at)
+             SELECT m.id, $1, $2, m.event_id, m.revision, m.event_type, m.seq, gen_random_uuid()::text, now(), now()
+               FROM unnest($3::text[], $4::text[], $5::int[], $6::text[], $7::bigint[])
+                 AS m(id, event_id, revision, event_type, seq)
+             ON CONFLICT (endpoint_id, event_id, revision) DO NOTHING`,
+            [
+              tenantId,
+              endpoint.id,
+              missing.rows.map(() => this.newId()),
+              missing.rows.map((r) => r.event_id),
+              missing.rows.map((r) => r.revision),
+              missing.rows.map((r) => r.event_type),
+              missing.rows.map((r) => r.seq),
+            ],
+          );
+          created = inserted.rowCount ?? 0;
+        }
+      }
+      const requeued = await client.query(
+        `UPDATE webhook_deliveries d SET status = 'pending', token = gen_random_uuid()::text,
+                dispatch_requested_at = now(), next_attempt_at = now()
+           FROM events ev
+          WHERE d.tenant_id = $1 AND d.endpoint_id = $2 AND d.dispatch_requested_at IS NULL
+            AND ev.event_id = d.event_id AND ev.revision = d.revision AND ev.is_current
+            AND ev.occurred_at >= $3 AND ($4::boolean IS FALSE OR d.status = 'failed')`,
+        [tenantId, endpoint.id, since.toISOString(), failedOnly],
+      );
+      await client.query('SELECT pg_notify($1, $2)', [this.channel, '']);
+      await client.query('COMMIT');
+      return created + (requeued.rowCount ?? 0);
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  /** Success rate, latency percentiles and last error of an endpoint's attempts. */
+  async stats(tenantId: string, endpointId: string): Promise<WebhookStats> {
+    const res = await this.pool.query<{
+      attempts: string;
+      succeeded: string;
+      p50: number | null;
+      p99: number | null;
+    }>(
+      `SELECT count(*) AS attempts, count(*) FILTER (WHERE succeeded) AS succeeded,
+              percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms) AS p50,
+              percentile_cont(0.99) WITHIN GROUP (ORDER BY latency_ms) AS p99
+         FROM webhook_attempts WHERE tenant_id = $1 AND endpoint_id = $2`,
+      [tenantId, endpointId],
+    );
+    const last = await this.pool.query<{ error: string | null; started_at: Date }>(
+      `SELECT COALESCE(error, 'HTTP ' || status_code) AS error, started_at FROM webhook_attempts
+        WHERE tenant_id = $1 AND endpoint_id = $2 AND NOT succeeded ORDER BY id DESC LIMIT 1`,
+      [tenantId, endpointId],
+    );
+    const failedDeliveries = await this.pool.query<{ n: string }>(
+      `SELECT count(*) AS n FROM webhook_deliveries
+        WHERE tenant_id = $1 AND endpoint_id = $2 AND status = 'failed'`,
+      [tenantId, endpointId],
+    );
+    const row = res.rows[0];
+    const attempts = Number(row?.attempts ?? 0);
+    const succeeded = Number(row?.succeeded ?? 0);
+    return {
+      attempts,
+      succeeded,
+      failed: attempts - succeeded,
+      success_rate: attempts === 0 ? null : succeeded / attempts,
+      latency_p50_ms: row?.p50 ?? null,
+      latency_p99_ms: row?.p99 ?? null,
+      deliveries_failed: Number(failedDeliveries.rows[0]?.n ?? 0),
+      last_error: last.rows[0]?.error ?? null,
+      last_error_at: iso(last.rows[0]?.started_at ?? null),
+    };
+  }
+
+  /** Delivery status of one event revision to each endpoint (for `GET /api/v1/events/{id}`). */
+  async statusOfEvent(
+    tenantId: string,
+    eventId: string,
+    revision: number,
+  ): Promise<WebhookDeliveryStatus[]> {
+    const res = await this.pool.query<DeliveryRecord & { url: string }>(
+      `SELECT ${qualified(COLUMNS, 'd')}, e.url
+         FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
+        WHERE d.tenant_id = $1 AND d.event_id = $2 AND d.revision = $3
+        ORDER BY d.endpoint_id`,
+      [tenantId, eventId, revision],
+    );
+    return res.rows.map((r) => ({
+      delivery_id: r.id,
+      webhook_id: r.endpoint_id,
+      url: r.url,
+      revision: r.revision,
+      status: r.status,
+      attempts: r.attempts,
+      last_status_code: r.last_status_code,
+      last_error: r.last_error,
+      last_attempt_at: iso(r.last_attempt_at),
+      next_attempt_at: iso(r.next_attempt_at),
+    }));
+  }
+}
