@@ -3,3 +3,20 @@ export type { BrokerOptions } from './connection';
 export { declareTopology } from './topology';
 export { ConfirmPublisher, PublishError } from './confirm-publisher';
 export type { OutgoingMessage } from './confirm-publisher';
+export {
+  decodeEventMessage,
+  decodeTargetedMessage,
+  encodeEventMessage,
+  encodeEventReplay,
+  encodeTargetedMessage,
+  messageIdentity,
+  readEventHeaders,
+} from './event-message';
+export type {
+  DecodedEventMessage,
+  DecodedTargetedMessage,
+  EventMessage,
+  EventMessageHeaders,
+  MessageIdentity,
+  TargetedMessage,
+} from './event-message';

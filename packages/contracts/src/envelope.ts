@@ -23,3 +23,26 @@ export const EventEnvelopeSchema = z
   })
   .meta({ id: 'EventEnvelope' });
 export type EventEnvelope = z.infer<typeof EventEnvelopeSchema>;
+
+/** What an envelope is built from: the stored row, its data kept as the text PostgreSQL returned. */
+export interface EnvelopeSource {
+  eventId: string;
+  eventType: string;
+  occurredAt: Date;
+  revision: number;
+  /** The event data as JSON text (`data::text`), embedded as it is. */
+  dataJson: string;
+}
+
+/**
+ * The envelope JSON, in the documented key order, built around the stored data text: the data
+ * is never parsed and written again, which would change numbers such as `1.0` or integers
+ * past 2^53. The relay publishes these bytes, stream backfill and webhook retries send the same.
+ */
+export function eventEnvelopeJson(source: EnvelopeSource): string {
+  return (
+    `{"event_id":${JSON.stringify(source.eventId)},"event_type":${JSON.stringify(source.eventType)},` +
+    `"timestamp":${JSON.stringify(source.occurredAt.toISOString())},"revision":${source.revision},` +
+    `"data":${source.dataJson}}`
+  );
+}

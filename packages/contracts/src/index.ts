@@ -14,8 +14,8 @@ export {
   matchesTypeFilter,
   typeFilterToLike,
 } from './event-type';
-export { EventEnvelopeSchema, EventIdSchema, JsonValueSchema } from './envelope';
-export type { EventEnvelope } from './envelope';
+export { EventEnvelopeSchema, EventIdSchema, JsonValueSchema, eventEnvelopeJson } from './envelope';
+export type { EnvelopeSource, EventEnvelope } from './envelope';
 export {
   CreateEventRequestSchema,
   EventDetailSchema,

@@ -1,45 +1,12 @@
 import type { ConsumeMessage } from 'amqplib';
 import type { z } from 'zod';
-import { EWORKER_REPLAY_HEADER, EventEnvelopeSchema, MESSAGE_HEADERS } from '@reten/contracts';
+import { decodeEventMessage, messageIdentity } from '@reten/broker';
+import type { MessageIdentity } from '@reten/broker';
 import type { EworkerEvent } from './define-eworker';
-
-/** Who an event revision is, as far as a message tells: enough to mark it failed. */
-export interface MessageIdentity {
-  eventId: string;
-  revision: number;
-  tenantId: string;
-  type: string;
-}
 
 export type ParsedMessage<D> =
   | { ok: true; event: EworkerEvent<D>; replay: boolean }
   | { ok: false; error: string; identity: MessageIdentity | undefined };
-
-function headerString(headers: Record<string, unknown>, name: string): string | undefined {
-  const v = headers[name];
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number' || typeof v === 'bigint') return String(v);
-  if (Buffer.isBuffer(v)) return v.toString('utf8');
-  return undefined;
-}
-
-/** The identity from messageId `<event_id>:<revision>` and the tenant header, if present. */
-function identityOf(msg: ConsumeMessage): MessageIdentity | undefined {
-  const headers = (msg.properties.headers ?? {}) as Record<string, unknown>;
-  const tenantId = headerString(headers, MESSAGE_HEADERS.tenant);
-  const messageId: unknown = msg.properties.messageId;
-  if (typeof messageId !== 'string' || !tenantId) return undefined;
-  const m = /^(evt_[0-9A-Z]{26}):(\d{1,9})$/.exec(messageId);
-  if (!m?.[1] || !m[2]) return undefined;
-  // a replay arrives through the default exchange (routing key = queue): prefer the type property
-  const type: unknown = msg.properties.type;
-  return {
-    eventId: m[1],
-    revision: Number(m[2]),
-    tenantId,
-    type: typeof type === 'string' && type !== '' ? type : msg.fields.routingKey,
-  };
-}
 
 /**
  * Parses a message from `reten.events` (or a replay) into the event a handler gets. Anything
@@ -50,18 +17,12 @@ export function parseMessage<S extends z.ZodType>(
   msg: ConsumeMessage,
   schema: S,
 ): ParsedMessage<z.output<S>> {
-  const identity = identityOf(msg);
+  const identity = messageIdentity(msg);
   const fail = (error: string): ParsedMessage<z.output<S>> => ({ ok: false, error, identity });
   if (!identity) return fail('message has no valid messageId <event_id>:<revision> or tenant');
-  let body: unknown;
-  try {
-    body = JSON.parse(msg.content.toString('utf8'));
-  } catch {
-    return fail('message body is not JSON');
-  }
-  const envelope = EventEnvelopeSchema.safeParse(body);
-  if (!envelope.success) return fail('message body is not an event envelope');
-  const e = envelope.data;
+  const decoded = decodeEventMessage(msg);
+  if (!decoded.ok) return fail(`message ${decoded.error}`);
+  const e = decoded.envelope;
   if (e.event_id !== identity.eventId || e.revision !== identity.revision) {
     return fail('messageId does not match the envelope');
   }
@@ -71,17 +32,16 @@ export function parseMessage<S extends z.ZodType>(
     const where = issue ? ['data', ...issue.path.map(String)].join('.') : 'data';
     return fail(`event data does not match the eworker schema: ${where}: ${issue?.message ?? ''}`);
   }
-  const headers = (msg.properties.headers ?? {}) as Record<string, unknown>;
   return {
     ok: true,
-    replay: headers[EWORKER_REPLAY_HEADER] !== undefined,
+    replay: decoded.headers.replay,
     event: {
       id: e.event_id,
       type: e.event_type,
       revision: e.revision,
       tenantId: identity.tenantId,
       timestamp: new Date(e.timestamp),
-      seq: headerString(headers, MESSAGE_HEADERS.seq) ?? '',
+      seq: decoded.headers.seq ?? '',
       data: data.data,
     },
   };

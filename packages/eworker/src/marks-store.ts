@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from '@reten/store';
-import type { MessageIdentity } from './incoming-message';
+import type { MessageIdentity } from '@reten/broker';
 
 /**
  * Claims event revisions for processing inside the caller's open transaction, by writing

@@ -1,5 +1,5 @@
 import type { Channel } from 'amqplib';
-import { EVENTS_EXCHANGE, MESSAGE_HEADERS } from '@reten/contracts';
+import { encodeEventMessage } from '@reten/broker';
 import { createLogger } from '@reten/observability';
 import { newEventId } from '@reten/store';
 import { loadEworkerConfig } from './config';
@@ -47,6 +47,7 @@ export interface RelayMessageOptions {
   eventId?: string;
   revision?: number;
   tenantId?: string;
+  /** Its place in the event log (default 0: no test event is in a log). */
   seq?: number;
   /** Raw bytes instead of the envelope (a poison message). */
   body?: Buffer;
@@ -61,21 +62,22 @@ export function publishLikeRelay(
 ): string {
   const eventId = options.eventId ?? newEventId();
   const revision = options.revision ?? 1;
-  const envelope = {
-    event_id: eventId,
-    event_type: type,
-    timestamp: new Date().toISOString(),
+  const now = new Date();
+  const message = encodeEventMessage({
+    tenantId: options.tenantId ?? 'acme',
+    eventId,
+    eventType: type,
     revision,
-    data,
-  };
-  channel.publish(EVENTS_EXCHANGE, type, options.body ?? Buffer.from(JSON.stringify(envelope)), {
-    persistent: true,
-    messageId: `${eventId}:${revision}`,
-    headers: {
-      [MESSAGE_HEADERS.tenant]: options.tenantId ?? 'acme',
-      [MESSAGE_HEADERS.revision]: revision,
-      ...(options.seq === undefined ? {} : { [MESSAGE_HEADERS.seq]: String(options.seq) }),
-    },
+    occurredAt: now,
+    receivedAt: now,
+    seq: String(options.seq ?? 0),
+    dataJson: JSON.stringify(data) ?? 'null',
   });
+  channel.publish(
+    message.exchange,
+    message.routingKey,
+    options.body ?? message.content,
+    message.options,
+  );
   return eventId;
 }

@@ -31,7 +31,7 @@ export type {
 export { DeliveryDispatchQueue } from './webhooks/delivery-dispatch';
 export type { DispatchItem } from './webhooks/delivery-dispatch';
 export { INITIAL_TOKEN } from './webhooks/webhook-rows';
-export { StreamBackfillStore, streamEnvelopeJson } from './stream-backfill';
+export { StreamBackfillStore } from './stream-backfill';
 export type { StreamEvent, StreamPosition } from './stream-backfill';
 export type { IdempotencyClaim } from './idempotency-store';
 export { toOutboxRow } from './event-rows';

@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { typeFilterToLike } from '@reten/contracts';
+import { eventEnvelopeJson, typeFilterToLike } from '@reten/contracts';
 
 /** One event revision as the stream sends it: `json` is the envelope, byte for byte as published. */
 export interface StreamEvent {
@@ -16,24 +16,6 @@ export interface StreamPosition {
   /** Undefined while the relay has not taken the revision yet (it was never streamed). */
   position: string | undefined;
   receivedAt: Date;
-}
-
-/**
- * The envelope JSON built around the stored data text (`data::text`), so stream backfill sends
- * the same bytes as the relay published.
- */
-export function streamEnvelopeJson(row: {
-  eventId: string;
-  eventType: string;
-  occurredAt: Date;
-  revision: number;
-  dataJson: string;
-}): string {
-  return (
-    `{"event_id":${JSON.stringify(row.eventId)},"event_type":${JSON.stringify(row.eventType)},` +
-    `"timestamp":${JSON.stringify(row.occurredAt.toISOString())},"revision":${row.revision},` +
-    `"data":${row.dataJson}}`
-  );
 }
 
 /**
@@ -105,7 +87,8 @@ export class StreamBackfillStore {
       eventId: r.event_id,
       revision: r.revision,
       eventType: r.event_type,
-      json: streamEnvelopeJson({
+      // the bytes the relay published: the same builder, around the stored data text
+      json: eventEnvelopeJson({
         eventId: r.event_id,
         eventType: r.event_type,
         occurredAt: r.occurred_at,

@@ -1,7 +1,7 @@
 import { TcpProxy, eventually, logSink, testServers, webhookReceiver } from '@reten/testing';
 import type { LogSink, WebhookReceiver } from '@reten/testing';
 import { startTestDelivery } from './test-fixture';
-import type { TestDelivery } from './test-fixture';
+import type { PublishedEvent, TestDelivery } from './test-fixture';
 
 interface HistoryRow {
   event_id: string;
@@ -67,7 +67,7 @@ describe('delivery service: no request sent twice, every request in the history'
       return { status: 204, delayMs: 50 };
     });
     const ep = await d.createEndpoint({ url: receiver.url('/flap'), tenantId: 'flap' });
-    const events = [];
+    const events: PublishedEvent[] = [];
     for (let i = 0; i < 8; i++) events.push(await d.publish('flap.x', { i }, 'flap'));
     await eventually(
       async () => {
@@ -102,7 +102,7 @@ describe('delivery service: no request sent twice, every request in the history'
       expect((await historyOf(ep.id)).map((r) => r.status)).toEqual(['succeeded']),
     );
     // the relay publishes at least once: the same message again, as after a lost ack
-    await d.republish(ev, 'again.x', 'again');
+    await d.republish(ev);
     const marker = await d.publish('again.x', { n: 2 }, 'again');
     // the copy comes before the next event: once that one is stored, the copy was handled
     await eventually(async () =>
@@ -120,7 +120,7 @@ describe('delivery service: no request sent twice, every request in the history'
     const ep = await d.createEndpoint({ url: receiver.url('/copies'), tenantId: 'copies' });
     const ev = await d.publish('copies.x', {}, 'copies');
     // the second copy is read while the first one's request is still at the receiver
-    await d.republish(ev, 'copies.x', 'copies');
+    await d.republish(ev);
     const marker = await d.publish('copies.x', { last: true }, 'copies');
     await eventually(async () =>
       expect((await historyOf(ep.id)).map((r) => [r.status, r.attempts, r.recorded])).toEqual([

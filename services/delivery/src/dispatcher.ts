@@ -1,5 +1,5 @@
 import type { Logger } from '@reten/observability';
-import { streamEnvelopeJson } from '@reten/store';
+import { eventEnvelopeJson } from '@reten/contracts';
 import type { DeliveryStore } from './delivery-store';
 import type { DeliveryMetrics } from './metrics';
 import type { RetryScheduler } from './retry-scheduler';
@@ -58,7 +58,7 @@ export class Dispatcher {
               token: i.row.token ?? '',
               dueAt: 0,
               body: Buffer.from(
-                streamEnvelopeJson({
+                eventEnvelopeJson({
                   eventId: i.row.eventId,
                   eventType: i.row.eventType,
                   occurredAt: i.occurredAt,

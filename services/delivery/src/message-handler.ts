@@ -1,11 +1,7 @@
 import type { ConsumeMessage } from 'amqplib';
-import {
-  DELIVERY_HEADERS,
-  EventEnvelopeSchema,
-  MESSAGE_HEADERS,
-  WEBHOOK_TEST_EVENT_TYPE,
-  matchesTypeFilter,
-} from '@reten/contracts';
+import { decodeEventMessage, decodeTargetedMessage } from '@reten/broker';
+import type { DecodedTargetedMessage } from '@reten/broker';
+import { WEBHOOK_TEST_EVENT_TYPE, matchesTypeFilter } from '@reten/contracts';
 import type { EventEnvelope } from '@reten/contracts';
 import type { AttemptRunner } from './attempt-runner';
 import type { BacklogGate } from './backlog-gate';
@@ -30,26 +26,6 @@ interface Job {
   endpoint: Endpoint;
   /** When `row` was read (`Date.now()` before the query). */
   readAt: number;
-}
-
-function headerString(msg: ConsumeMessage, name: string): string | undefined {
-  const value: unknown = msg.properties.headers?.[name];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value === 'string') return value;
-  if (Buffer.isBuffer(value)) return value.toString();
-  return typeof value === 'number' || typeof value === 'bigint' ? String(value) : undefined;
-}
-
-function parseEnvelope(body: string): EventEnvelope {
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch {
-    throw new PoisonMessageError('body is not JSON');
-  }
-  const parsed = EventEnvelopeSchema.safeParse(json);
-  if (!parsed.success) throw new PoisonMessageError('body is not an event envelope');
-  return parsed.data;
 }
 
 /** Whether an endpoint receives an event: enabled, filters match; test events only to their endpoint. */
@@ -142,12 +118,12 @@ export class MessageHandler {
 
   private async prepare(msg: ConsumeMessage): Promise<{ jobs: Job[]; body: string }> {
     const body = msg.content.toString('utf8');
-    const deliveryId = headerString(msg, DELIVERY_HEADERS.deliveryId);
-    if (deliveryId !== undefined)
-      return { jobs: await this.prepareTargeted(msg, deliveryId), body };
-    const tenantId = headerString(msg, MESSAGE_HEADERS.tenant);
-    if (tenantId === undefined) throw new PoisonMessageError('message without tenant header');
-    const envelope = parseEnvelope(body);
+    const targeted = decodeTargetedMessage(msg);
+    if (targeted !== undefined) return { jobs: await this.prepareTargeted(targeted), body };
+    const decoded = decodeEventMessage(msg);
+    if (!decoded.ok) throw new PoisonMessageError(decoded.error);
+    const { envelope, headers } = decoded;
+    const tenantId = headers.tenantId;
     const endpoints = (await this.cache.forTenant(tenantId)).filter((e) => receives(e, envelope));
     if (endpoints.length === 0) return { jobs: [], body };
     const readAt = Date.now();
@@ -157,7 +133,7 @@ export class MessageHandler {
         eventId: envelope.event_id,
         revision: envelope.revision,
         eventType: envelope.event_type,
-        seq: headerString(msg, MESSAGE_HEADERS.seq) ?? '0',
+        seq: headers.seq ?? '0',
       },
       endpoints.map((e) => e.id),
     );
@@ -174,14 +150,12 @@ export class MessageHandler {
     return { jobs, body };
   }
 
-  private async prepareTargeted(msg: ConsumeMessage, deliveryId: string): Promise<Job[]> {
-    const token = headerString(msg, DELIVERY_HEADERS.token);
-    const dueAt = Number(headerString(msg, DELIVERY_HEADERS.dueAt) ?? 0);
-    const tenantId = headerString(msg, MESSAGE_HEADERS.tenant) ?? '';
+  private async prepareTargeted(targeted: DecodedTargetedMessage): Promise<Job[]> {
+    const { deliveryId, token, dueAt, tenantId } = targeted;
     if (token === undefined) throw new PoisonMessageError('targeted message without token');
     if (dueAt - Date.now() > 50) {
       // not due yet: hop through the next tier (delays longer than the largest tier, jitter)
-      await this.scheduler.schedule([{ deliveryId, tenantId, token, dueAt, body: msg.content }]);
+      await this.scheduler.schedule([{ deliveryId, tenantId, token, dueAt, body: targeted.body }]);
       return [];
     }
     // an attempt of this delivery still storing its outcome here would make the row look stale

@@ -1,23 +1,9 @@
-import {
-  DELIVERY_HEADERS,
-  DELIVERY_QUEUE,
-  DELIVERY_RETRY_TIERS_MS,
-  MESSAGE_HEADERS,
-  deliveryRetryQueueName,
-} from '@reten/contracts';
-import type { ConfirmPublisher, OutgoingMessage } from '@reten/broker';
+import { DELIVERY_QUEUE, DELIVERY_RETRY_TIERS_MS, deliveryRetryQueueName } from '@reten/contracts';
+import { encodeTargetedMessage } from '@reten/broker';
+import type { ConfirmPublisher, TargetedMessage } from '@reten/broker';
 
 /** Due within this: sent straight back to `reten.delivery` instead of a tier. */
 const DUE_NOW_MS = 50;
-
-/** A targeted message: one delivery, the token it acts with, when it is due. */
-export interface TargetedMessage {
-  deliveryId: string;
-  tenantId: string;
-  token: string;
-  dueAt: number;
-  body: Buffer;
-}
 
 /** The queue a message due in `remainingMs` goes to: the largest tier not longer than that. */
 export function queueFor(remainingMs: number): string {
@@ -38,21 +24,7 @@ export class RetryScheduler {
   ) {}
 
   async schedule(messages: TargetedMessage[], now = Date.now()): Promise<void> {
-    const out: OutgoingMessage[] = messages.map((m) => ({
-      exchange: '',
-      routingKey: queueFor(m.dueAt - now),
-      content: m.body,
-      options: {
-        persistent: true,
-        contentType: 'application/json',
-        headers: {
-          [DELIVERY_HEADERS.deliveryId]: m.deliveryId,
-          [DELIVERY_HEADERS.token]: m.token,
-          [DELIVERY_HEADERS.dueAt]: m.dueAt,
-          [MESSAGE_HEADERS.tenant]: m.tenantId,
-        },
-      },
-    }));
+    const out = messages.map((m) => encodeTargetedMessage(m, queueFor(m.dueAt - now)));
     await this.publisher.publishBatch(out, this.confirmTimeoutMs);
   }
 }

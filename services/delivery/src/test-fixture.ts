@@ -1,7 +1,9 @@
 import amqplib from 'amqplib';
 import type { ChannelModel, ConfirmChannel } from 'amqplib';
-import { EVENTS_EXCHANGE, MESSAGE_HEADERS } from '@reten/contracts';
-import { EventStore, newEventId, newPrefixedId, streamEnvelopeJson } from '@reten/store';
+import { encodeEventMessage } from '@reten/broker';
+import type { EventMessage } from '@reten/broker';
+import { EVENTS_EXCHANGE, eventEnvelopeJson } from '@reten/contracts';
+import { EventStore, newEventId, newPrefixedId } from '@reten/store';
 import {
   createTestSchema,
   createTestVhost,
@@ -39,6 +41,8 @@ export interface PublishedEvent {
   json: string;
   /** Its position in the event log. */
   seq: string;
+  /** What the message was encoded from (republished as it is). */
+  message: EventMessage;
 }
 
 export interface TestDelivery {
@@ -50,7 +54,7 @@ export interface TestDelivery {
   /** Stores an event and publishes it to `reten.events` as the relay does. */
   publish(type: string, data: unknown, tenantId?: string): Promise<PublishedEvent>;
   /** Publishes the message of an event again, as the relay may (at least once). */
-  republish(event: PublishedEvent, type: string, tenantId?: string): Promise<void>;
+  republish(event: PublishedEvent): Promise<void>;
   /** Stops the service (e.g. to start another one on the same schema/vhost). */
   stopService(): Promise<void>;
   /** Starts a new service on the same schema, vhost and Redis prefix. */
@@ -116,17 +120,9 @@ export async function startTestDelivery(
   let stopped = false;
   const replicas: DeliveryService[] = [];
   /** Publishes an event message to `reten.events` as the relay does, and waits for its confirm. */
-  const sendEvent = async (event: PublishedEvent, type: string, tenantId: string) => {
-    channel.publish(EVENTS_EXCHANGE, type, Buffer.from(event.json), {
-      persistent: true,
-      contentType: 'application/json',
-      messageId: `${event.eventId}:${event.revision}`,
-      headers: {
-        [MESSAGE_HEADERS.tenant]: tenantId,
-        [MESSAGE_HEADERS.revision]: event.revision,
-        [MESSAGE_HEADERS.seq]: event.seq,
-      },
-    });
+  const sendEvent = async (event: EventMessage) => {
+    const m = encodeEventMessage(event);
+    channel.publish(m.exchange, m.routingKey, m.content, m.options);
     await channel.waitForConfirms();
   };
   return {
@@ -168,22 +164,26 @@ export async function startTestDelivery(
         [{ tenantId, eventId, revision: 1, eventType: type, occurredAt, dataJson }],
         [],
       );
-      const json = streamEnvelopeJson({
+      const message: EventMessage = {
+        tenantId,
         eventId,
         eventType: type,
-        occurredAt,
         revision: 1,
+        occurredAt,
+        receivedAt: occurredAt,
+        seq: String(seq),
         dataJson,
-      });
-      const published = { eventId, revision: 1, json, seq: String(seq) };
-      await sendEvent(published, type, tenantId);
+      };
+      await sendEvent(message);
+      const json = eventEnvelopeJson(message);
+      const published = { eventId, revision: 1, json, seq: String(seq), message };
       await schema.pool.query('UPDATE events SET published_at = now() WHERE event_id = $1', [
         eventId,
       ]);
       return published;
     },
-    async republish(event, type, tenantId = 'dev') {
-      await sendEvent(event, type, tenantId);
+    async republish(event) {
+      await sendEvent(event.message);
     },
     async stopService() {
       if (!stopped) await service.stop();

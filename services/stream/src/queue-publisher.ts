@@ -1,7 +1,7 @@
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import type { Redis } from 'ioredis';
-import { MESSAGE_HEADERS, STREAM_QUEUE, STREAM_TOPOLOGY } from '@reten/contracts';
-import { declareTopology } from '@reten/broker';
+import { STREAM_QUEUE, STREAM_TOPOLOGY } from '@reten/contracts';
+import { declareTopology, readEventHeaders } from '@reten/broker';
 import type { Logger } from '@reten/observability';
 import type { StreamMetrics } from './metrics';
 import { encodeLiveEvent, tenantChannel } from './redis-message';
@@ -50,12 +50,12 @@ export class QueuePublisher {
   private handle(channel: Channel, msg: ConsumeMessage): void {
     // stopping: leave it unacked; closing the channel returns it, in order, for the standby
     if (this.stopping) return;
-    const headers = msg.properties.headers ?? {};
-    const tenant: unknown = headers[MESSAGE_HEADERS.tenant];
-    const position: unknown = headers[MESSAGE_HEADERS.streamPosition];
-    const positionText =
-      typeof position === 'number' || typeof position === 'string' ? String(position) : '';
-    if (typeof tenant !== 'string' || !/^[0-9]+$/.test(positionText)) {
+    const { tenantId, streamPosition, eventType } = readEventHeaders(msg);
+    if (
+      tenantId === undefined ||
+      streamPosition === undefined ||
+      !/^[0-9]+$/.test(streamPosition)
+    ) {
       // not something the relay published (or a relay older than stream positions): it has
       // no place in the stream, so it is dropped loudly
       this.metrics.badQueueMessages.inc();
@@ -66,10 +66,10 @@ export class QueuePublisher {
       channel.ack(msg);
       return;
     }
-    const payload = encodeLiveEvent(positionText, Date.now(), msg.fields.routingKey, msg.content);
+    const payload = encodeLiveEvent(streamPosition, Date.now(), eventType, msg.content);
     this.inFlight += 1;
     this.redis
-      .publish(tenantChannel(this.prefix, tenant), payload)
+      .publish(tenantChannel(this.prefix, tenantId), payload)
       .then(
         () => {
           this.metrics.redisPublished.inc();

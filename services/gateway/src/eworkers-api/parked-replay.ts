@@ -1,8 +1,8 @@
+import { encodeEventReplay } from '@reten/broker';
 import type { ConfirmPublisher } from '@reten/broker';
-import { EWORKER_REPLAY_HEADER, eworkerQueueName } from '@reten/contracts';
+import { eworkerQueueName } from '@reten/contracts';
 import { RetenError } from '@reten/contracts';
 import type { OutboxRow } from '@reten/store';
-import { toMessage } from '../relay/outbox-relay';
 import type { EworkerQueries } from './eworker-queries';
 
 /** Most revisions one replay request sends back (call again for more). */
@@ -31,21 +31,7 @@ export async function replayParked(
   const queue = eworkerQueueName(eworker);
   try {
     await publisher.publishBatch(
-      rows.map((row) => {
-        const message = toMessage(row);
-        return {
-          ...message,
-          exchange: '',
-          routingKey: queue,
-          options: {
-            ...message.options,
-            headers: {
-              ...(message.options.headers as Record<string, unknown>),
-              [EWORKER_REPLAY_HEADER]: 1,
-            },
-          },
-        };
-      }),
+      rows.map((row) => encodeEventReplay(row, queue)),
       confirmTimeoutMs,
     );
   } catch (err) {

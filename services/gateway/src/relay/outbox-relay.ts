@@ -1,6 +1,6 @@
-import { EVENTS_EXCHANGE, MESSAGE_HEADERS } from '@reten/contracts';
-import type { ConfirmPublisher, OutgoingMessage } from '@reten/broker';
-import type { EventStore, OutboxRow } from '@reten/store';
+import { encodeEventMessage } from '@reten/broker';
+import type { ConfirmPublisher } from '@reten/broker';
+import type { EventStore } from '@reten/store';
 import type { Logger } from '@reten/observability';
 import type { GatewayMetrics } from '../metrics';
 import type { LeaderLock } from './leader-lock';
@@ -16,37 +16,6 @@ export interface RelayOptions {
   retryDelayMs: number;
   /** While leading: no batch published and the outbox never seen empty for this long = stalled. */
   stallAfterMs: number;
-}
-
-/** The envelope JSON, built around the stored data text so the data is never reparsed. */
-export function envelopeJson(row: OutboxRow): string {
-  return (
-    `{"event_id":${JSON.stringify(row.eventId)},"event_type":${JSON.stringify(row.eventType)},` +
-    `"timestamp":${JSON.stringify(row.occurredAt.toISOString())},"revision":${row.revision},` +
-    `"data":${row.dataJson}}`
-  );
-}
-
-/** The message the relay publishes for one revision (parked replay reuses it). */
-export function toMessage(row: OutboxRow): OutgoingMessage {
-  return {
-    exchange: EVENTS_EXCHANGE,
-    routingKey: row.eventType,
-    content: Buffer.from(envelopeJson(row)),
-    options: {
-      persistent: true,
-      contentType: 'application/json',
-      messageId: `${row.eventId}:${row.revision}`,
-      type: row.eventType,
-      timestamp: Math.floor(row.receivedAt.getTime() / 1000),
-      headers: {
-        [MESSAGE_HEADERS.tenant]: row.tenantId,
-        [MESSAGE_HEADERS.revision]: row.revision,
-        [MESSAGE_HEADERS.seq]: row.seq,
-        ...(row.streamPosition ? { [MESSAGE_HEADERS.streamPosition]: row.streamPosition } : {}),
-      },
-    },
-  };
 }
 
 /**
@@ -133,7 +102,10 @@ export class OutboxRelay {
         continue;
       }
       try {
-        await this.publisher.publishBatch(rows.map(toMessage), this.options.confirmTimeoutMs);
+        await this.publisher.publishBatch(
+          rows.map(encodeEventMessage),
+          this.options.confirmTimeoutMs,
+        );
       } catch (err) {
         this.metrics.relayErrors.inc();
         this.log.warn(
