@@ -16,6 +16,8 @@ import {
   outboxChannel,
   postgresCheck,
   runMigrations,
+  WebhookDeliveryRepo,
+  WebhookEndpointRepo,
 } from '@reten/store';
 import type { Pool } from '@reten/store';
 import { createApp } from './app';
@@ -30,12 +32,10 @@ import { buildOpenApiDocument } from './openapi';
 import { LeaderLock } from './relay/leader-lock';
 import { OutboxRelay } from './relay/outbox-relay';
 import { version } from './version';
-import { DeliveryRepo } from './webhooks/delivery-repo';
 import { EworkerQueries } from './eworkers-api/eworker-queries';
 import { QueueInspector } from './eworkers-api/queue-inspector';
 import { SchemaRegistry } from './validation/schema-registry';
 import { eworkerRegistryChannel } from '@reten/contracts';
-import { EndpointRepo } from './webhooks/endpoint-repo';
 import { WebhookTimelineRepo } from './webhooks/stats-timeline';
 import { EventRevisionsRepo } from './events/event-revisions';
 
@@ -181,7 +181,7 @@ export class Gateway {
     await this.schemas.start();
     await this.broker.start();
     this.relay.start();
-    const deliveries = new DeliveryRepo(this.pool, config.DATABASE_SCHEMA, () =>
+    const deliveries = new WebhookDeliveryRepo(this.pool, config.DATABASE_SCHEMA, () =>
       newPrefixedId('dlv'),
     );
     const app = createApp({
@@ -209,7 +209,7 @@ export class Gateway {
       log,
       authenticator: this.authenticator,
       webhooks: {
-        endpoints: new EndpointRepo(this.pool),
+        endpoints: new WebhookEndpointRepo(this.pool),
         deliveries,
         store: this.store,
         idempotency: this.idempotency,

@@ -1,13 +1,13 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { DeliveryIdSchema, RetenError } from '@reten/contracts';
+import type { WebhookDeliveryRepo } from '@reten/store';
 import { tenantOf } from '../tenant';
-import type { DeliveryRepo } from './delivery-repo';
 
 export const DeliveryIdParamsSchema = z.object({ id: DeliveryIdSchema });
 
 /** `/api/v1/deliveries/{id}` (one delivery with its attempts) and `…/retry`. */
-export function deliveriesRouter(deliveries: DeliveryRepo): Router {
+export function deliveriesRouter(deliveries: WebhookDeliveryRepo): Router {
   const router = Router();
 
   const idOrNotFound = (params: unknown): string => {

@@ -14,20 +14,23 @@ import {
 import type { CreatedWebhookEndpoint, DeliveryList, WebhookList } from '@reten/contracts';
 import { optionalBodyOf, optionalJsonBody, parseOrThrow, requireJsonBody } from '@reten/http';
 import { newEventId, newPrefixedId } from '@reten/store';
-import type { EventStore, IdempotencyStore } from '@reten/store';
+import type {
+  EventStore,
+  IdempotencyStore,
+  WebhookDeliveryRepo,
+  WebhookEndpointRepo,
+} from '@reten/store';
 import { generateEd25519KeyPair, generateSecret } from '@reten/webhooks';
 import type { TargetPolicy } from '@reten/webhooks';
 import { idempotencyKeyOf, requestFingerprint } from '../ingest/idempotency-key';
 import { tenantOf } from '../tenant';
-import type { DeliveryRepo } from './delivery-repo';
-import type { EndpointRepo } from './endpoint-repo';
 import { checkWebhookUrl } from './target-check';
 
 export const WebhookIdParamsSchema = z.object({ id: WebhookIdSchema });
 
 export interface WebhooksRouterDeps {
-  endpoints: EndpointRepo;
-  deliveries: DeliveryRepo;
+  endpoints: WebhookEndpointRepo;
+  deliveries: WebhookDeliveryRepo;
   store: EventStore;
   /** Idempotency-Key records: a retried create answers the first answer, not a second endpoint. */
   idempotency: IdempotencyStore;
