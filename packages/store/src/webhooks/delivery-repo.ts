@@ -51,6 +51,19 @@ export const MAX_REPLAY = 10_000;
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
+/** Where a delivery stands, as both the delivery list and an event's status show it. */
+function progressOf(r: DeliveryRecord) {
+  return {
+    revision: r.revision,
+    status: r.status,
+    attempts: r.attempts,
+    last_status_code: r.last_status_code,
+    last_error: r.last_error,
+    last_attempt_at: iso(r.last_attempt_at),
+    next_attempt_at: iso(r.next_attempt_at),
+  };
+}
+
 /** Deliveries and attempts as the API reads and requeues them; every query names the tenant. */
 export class WebhookDeliveryRepo {
   private readonly channel: string;
@@ -89,13 +102,7 @@ export class WebhookDeliveryRepo {
       webhook_id: r.endpoint_id,
       event_id: r.event_id,
       event_type: r.event_type,
-      revision: r.revision,
-      status: r.status,
-      attempts: r.attempts,
-      last_status_code: r.last_status_code,
-      last_error: r.last_error,
-      last_attempt_at: iso(r.last_attempt_at),
-      next_attempt_at: iso(r.next_attempt_at),
+      ...progressOf(r),
       created_at: r.created_at.toISOString(),
       attempt_log: byDelivery.get(r.id) ?? [],
     }));
@@ -280,13 +287,7 @@ export class WebhookDeliveryRepo {
       delivery_id: r.id,
       webhook_id: r.endpoint_id,
       url: r.url,
-      revision: r.revision,
-      status: r.status,
-      attempts: r.attempts,
-      last_status_code: r.last_status_code,
-      last_error: r.last_error,
-      last_attempt_at: iso(r.last_attempt_at),
-      next_attempt_at: iso(r.next_attempt_at),
+      ...progressOf(r),
     }));
   }
 }

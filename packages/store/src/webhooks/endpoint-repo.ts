@@ -81,21 +81,14 @@ function toApi(r: EndpointRecord): WebhookEndpoint {
   };
 }
 
-export interface NewEndpoint {
-  id: string;
-  tenantId: string;
-  url: string;
+/** A new endpoint row: what signing needs (no previous secret yet), and what the API shows. */
+export type NewEndpoint = Omit<
+  EndpointForDelivery,
+  'previousSecret' | 'previousSecretExpiresAt'
+> & {
   description: string;
-  eventTypes: string[];
-  enabled: boolean;
-  rateLimitPerSecond: number;
-  headers: Record<string, string>;
-  retryScheduleSeconds: number[] | null;
-  signing: 'hmac' | 'ed25519';
-  secret: string | null;
   publicKey: string | null;
-  privateKey: string | null;
-}
+};
 
 export interface EndpointChange {
   url?: string;

@@ -1,0 +1,125 @@
+import { createTestSchema } from '@reten/testing';
+import type { TestSchema } from '@reten/testing';
+import { ENDPOINT_DISABLED_EVENT_TYPE } from '@reten/contracts';
+import { SystemEventStore } from '../system-events';
+import { DeliveryAttemptRepo } from './delivery-attempts';
+import { WebhookDeliveryRepo } from './delivery-repo';
+import { WebhookEndpointRepo } from './endpoint-repo';
+import type { NewEndpoint } from './endpoint-repo';
+
+let schema: TestSchema;
+let endpoints: WebhookEndpointRepo;
+let deliveries: WebhookDeliveryRepo;
+let attempts: DeliveryAttemptRepo;
+let ids = 0;
+
+beforeAll(async () => {
+  schema = await createTestSchema('webhook repos');
+  endpoints = new WebhookEndpointRepo(schema.pool);
+  deliveries = new WebhookDeliveryRepo(schema.pool, schema.schema, () => `dlv_${(ids += 1)}`);
+  attempts = new DeliveryAttemptRepo(schema.pool);
+});
+
+afterAll(async () => {
+  await schema?.drop();
+});
+
+function newEndpoint(id: string, tenantId: string): NewEndpoint {
+  return {
+    id,
+    tenantId,
+    url: 'https://example.com/hook',
+    description: '',
+    eventTypes: [],
+    enabled: true,
+    rateLimitPerSecond: 10,
+    headers: {},
+    retryScheduleSeconds: null,
+    signing: 'hmac',
+    secret: 'whsec_test',
+    publicKey: null,
+    privateKey: null,
+  };
+}
+
+describe('the webhook repositories', () => {
+  it("never show or change one tenant's endpoint to another tenant", async () => {
+    await endpoints.create(newEndpoint('we_iso', 'acme'));
+    expect(await endpoints.get('acme', 'we_iso')).toMatchObject({ id: 'we_iso' });
+    expect(await endpoints.get('other', 'we_iso')).toBeUndefined();
+    expect(await endpoints.list('other', undefined, 10)).toEqual([]);
+    expect(
+      await endpoints.update('other', 'we_iso', { url: 'https://evil.test/' }),
+    ).toBeUndefined();
+    expect(await endpoints.rotateSecret('other', 'we_iso', 'whsec_new', 0)).toBeUndefined();
+    expect(await endpoints.delete('other', 'we_iso')).toBe(false);
+    expect(await endpoints.endpointsOf('other')).toEqual([]);
+    const [mine] = await endpoints.endpointsOf('acme');
+    expect(mine).toMatchObject({
+      id: 'we_iso',
+      url: 'https://example.com/hook',
+      secret: 'whsec_test',
+    });
+  });
+
+  it("never show, retry or count one tenant's deliveries for another tenant", async () => {
+    await endpoints.create(newEndpoint('we_dlv', 'acme'));
+    const [created] = await attempts.ensureMany([
+      {
+        tenantId: 'acme',
+        event: { eventId: 'evt_iso', revision: 1, eventType: 'a.b', seq: '1' },
+        endpointIds: ['we_dlv'],
+      },
+    ]);
+    const row = created?.[0];
+    if (!row) throw new Error('no delivery row created');
+    await attempts.recordMany([
+      {
+        row,
+        expectedToken: row.token,
+        result: {
+          startedAt: new Date(),
+          latencyMs: 5,
+          succeeded: true,
+          statusCode: 200,
+          phase: null,
+          error: null,
+          responseExcerpt: null,
+        },
+        outcome: { status: 'succeeded', token: null, nextAttemptAt: null },
+      },
+    ]);
+    expect(await deliveries.get('acme', row.id)).toMatchObject({ status: 'succeeded' });
+    expect(await deliveries.get('other', row.id)).toBeUndefined();
+    expect(await deliveries.list('other', 'we_dlv', { limit: 10 })).toEqual([]);
+    expect(await deliveries.requestRetry('other', row.id)).toBeUndefined();
+    expect(await deliveries.statusOfEvent('other', 'evt_iso', 1)).toEqual([]);
+    expect((await deliveries.stats('acme', 'we_dlv')).attempts).toBe(1);
+    expect((await deliveries.stats('other', 'we_dlv')).attempts).toBe(0);
+  });
+
+  it('disable an endpoint and emit its event in its own tenant, once', async () => {
+    await endpoints.create(newEndpoint('we_off', 'acme'));
+    const systemEvents = new SystemEventStore(schema.pool, schema.schema);
+    expect(await systemEvents.disableEndpoint('we_off', 'answered 410 Gone')).toBe(true);
+    expect(await systemEvents.disableEndpoint('we_off', 'answered 410 Gone')).toBe(false);
+    expect(await endpoints.get('acme', 'we_off')).toMatchObject({
+      enabled: false,
+      disabled_reason: 'answered 410 Gone',
+    });
+    const events = await schema.pool.query<{ tenant_id: string; data: unknown }>(
+      'SELECT tenant_id, data FROM events WHERE event_type = $1',
+      [ENDPOINT_DISABLED_EVENT_TYPE],
+    );
+    expect(events.rows).toEqual([
+      {
+        tenant_id: 'acme',
+        data: {
+          webhook_id: 'we_off',
+          url: 'https://example.com/hook',
+          reason: 'answered 410 Gone',
+        },
+      },
+    ]);
+  });
+});
