@@ -19,6 +19,7 @@ import { webhookPaths } from './webhooks/openapi-webhooks';
 import { withProtocolErrors } from './openapi-errors';
 import { webhookTimelinePaths } from './webhooks/stats-timeline';
 import { eventRevisionsPaths } from './events/event-revisions';
+import { eventTypePaths } from './events/event-types';
 
 const errorResponse = (description: string) => ({
   description,
@@ -54,6 +55,7 @@ export function buildOpenApiDocument(version: string): oas31.OpenAPIObject {
     },
     paths: {
       ...authPaths,
+      ...eventTypePaths,
       ...eworkerPaths,
       ...webhookPaths,
       ...webhookTimelinePaths,

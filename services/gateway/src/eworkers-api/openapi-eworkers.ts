@@ -2,14 +2,11 @@ import type { z } from 'zod';
 import type { ZodOpenApiPathsObject } from 'zod-openapi';
 import {
   ErrorEnvelopeSchema,
-  EventTypeListSchema,
-  EventTypeSchema,
   EworkerListSchema,
   ListParkedQuerySchema,
   ParkedEventListSchema,
   ReplayParkedResultSchema,
 } from '@reten/contracts';
-import { EventTypeParamsSchema } from '../events/event-types';
 import { EworkerParamsSchema } from './eworker-routes';
 
 const error = (description: string) => ({
@@ -22,26 +19,8 @@ const json = <S extends z.ZodType>(description: string, schema: S) => ({
   content: { 'application/json': { schema } },
 });
 
-/** The paths of event types and of the eworkers admin API. */
+/** The paths of the eworkers admin API. */
 export const eworkerPaths: ZodOpenApiPathsObject = {
-  '/api/v1/event-types': {
-    get: {
-      operationId: 'listEventTypes',
-      summary:
-        'Registered types (JSON Schema, eworkers) and the types the caller has events of, with counts',
-      responses: { '200': json('Event types', EventTypeListSchema) },
-    },
-  },
-  '/api/v1/event-types/{type}': {
-    get: {
-      operationId: 'getEventType',
-      requestParams: { path: EventTypeParamsSchema },
-      responses: {
-        '200': json('The type, its registrations and the caller’s counts', EventTypeSchema),
-        '404': error('`not_found`: neither registered nor used by the caller'),
-      },
-    },
-  },
   '/api/v1/eworkers': {
     get: {
       operationId: 'listEworkers',
