@@ -1,5 +1,5 @@
 import amqplib from 'amqplib';
-import type { ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
+import type { ChannelModel, ConfirmChannel, Message } from 'amqplib';
 import { EVENTS_EXCHANGE, EWORKER_REPLAY_HEADER, MESSAGE_HEADERS } from '@reten/contracts';
 import { createTestVhost } from '@reten/testing';
 import type { TestVhost } from '@reten/testing';
@@ -50,13 +50,13 @@ describe('the event message, encoded and decoded through a real RabbitMQ', () =>
   });
 
   /** Publishes `m` as given (a replay or a targeted message goes by the default exchange). */
-  async function roundTrip(m: OutgoingMessage): Promise<ConsumeMessage> {
+  async function roundTrip(m: OutgoingMessage): Promise<Message> {
     const routingKey = m.exchange === '' ? QUEUE : m.routingKey;
     channel.publish(m.exchange, routingKey, m.content, m.options);
     await channel.waitForConfirms();
     const got = await channel.get(QUEUE, { noAck: true });
     if (!got) throw new Error('nothing in the queue');
-    return got as ConsumeMessage;
+    return got;
   }
 
   it('carries the envelope bytes, the identity and every header of an event revision', async () => {

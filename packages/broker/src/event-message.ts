@@ -1,4 +1,4 @@
-import type { ConsumeMessage } from 'amqplib';
+import type { Message } from 'amqplib';
 import {
   DELIVERY_HEADERS,
   EVENTS_EXCHANGE,
@@ -73,7 +73,7 @@ function headerString(headers: Headers, name: string): string | undefined {
   return undefined;
 }
 
-function headersOf(msg: ConsumeMessage): Headers {
+function headersOf(msg: Message): Headers {
   return msg.properties.headers ?? {};
 }
 
@@ -88,7 +88,7 @@ export interface EventMessageHeaders {
   replay: boolean;
 }
 
-export function readEventHeaders(msg: ConsumeMessage): EventMessageHeaders {
+export function readEventHeaders(msg: Message): EventMessageHeaders {
   const headers = headersOf(msg);
   const type: unknown = msg.properties.type;
   return {
@@ -109,7 +109,7 @@ export interface MessageIdentity {
 }
 
 /** The identity from messageId `<event_id>:<revision>` and the tenant header, if both are valid. */
-export function messageIdentity(msg: ConsumeMessage): MessageIdentity | undefined {
+export function messageIdentity(msg: Message): MessageIdentity | undefined {
   const { tenantId, eventType } = readEventHeaders(msg);
   const messageId: unknown = msg.properties.messageId;
   if (typeof messageId !== 'string' || !tenantId) return undefined;
@@ -126,7 +126,7 @@ export type DecodedEventMessage =
  * Reads an event message: the tenant header and the envelope in the body. Anything that does
  * not fit is an error for the consumer to park, never a reason to stop.
  */
-export function decodeEventMessage(msg: ConsumeMessage): DecodedEventMessage {
+export function decodeEventMessage(msg: Message): DecodedEventMessage {
   const headers = readEventHeaders(msg);
   const tenantId = headers.tenantId;
   if (tenantId === undefined) return { ok: false, error: 'message without tenant header' };
@@ -176,7 +176,7 @@ export function encodeTargetedMessage(m: TargetedMessage, queue: string): Outgoi
 export type DecodedTargetedMessage = Omit<TargetedMessage, 'token'> & { token: string | undefined };
 
 /** The targeted message a consumed message is, or undefined for an event message (no delivery id). */
-export function decodeTargetedMessage(msg: ConsumeMessage): DecodedTargetedMessage | undefined {
+export function decodeTargetedMessage(msg: Message): DecodedTargetedMessage | undefined {
   const headers = headersOf(msg);
   const deliveryId = headerString(headers, DELIVERY_HEADERS.deliveryId);
   if (deliveryId === undefined) return undefined;
