@@ -20,3 +20,5 @@ export type {
   MessageIdentity,
   TargetedMessage,
 } from './event-message';
+export { QueueConsumer } from './queue-consumer';
+export type { QueueConsumerOptions } from './queue-consumer';

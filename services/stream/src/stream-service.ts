@@ -15,7 +15,7 @@ import { ConnectionHandler } from './connection-handler';
 import { createStreamMetrics } from './metrics';
 import type { StreamMetrics } from './metrics';
 import { originCheck } from './origin-check';
-import { QueuePublisher } from './queue-publisher';
+import { StreamQueueConsumer } from './queue-consumer';
 import { RedisFanout } from './redis-fanout';
 import { RedisWatchdog } from './redis-watchdog';
 import { Subscriptions } from './subscriptions';
@@ -37,7 +37,7 @@ export class StreamService {
   private readonly redisSub: Redis;
   private readonly redisWatchdog: RedisWatchdog;
   private readonly broker: BrokerConnection;
-  private readonly publisher: QueuePublisher;
+  private readonly queueConsumer: StreamQueueConsumer;
   private readonly wss: WebSocketServer;
   private server: RunningServer | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
@@ -72,7 +72,7 @@ export class StreamService {
       retryStrategy: redisRetry,
       connectTimeout: 5000,
     };
-    // commands wait (in order) while Redis is away: the queue publisher relies on it
+    // commands wait (in order) while Redis is away: the queue consumer relies on it
     this.redisPub = new Redis(config.REDIS_URL, {
       ...redisOptions,
       enableAutoPipelining: true,
@@ -135,7 +135,7 @@ export class StreamService {
         closeGraceMs: config.STREAM_CLOSE_GRACE_MS,
       },
     );
-    this.publisher = new QueuePublisher(
+    this.queueConsumer = new StreamQueueConsumer(
       this.redisPub,
       config.REDIS_KEY_PREFIX,
       config.STREAM_CONSUMER_PREFETCH,
@@ -147,7 +147,7 @@ export class StreamService {
       log,
       heartbeatSeconds: config.RABBITMQ_HEARTBEAT_SECONDS,
       connectionName: `reten-stream-${process.pid}`,
-      setup: (model) => this.publisher.attach(model),
+      setup: (model) => this.queueConsumer.attach(model),
     });
   }
 
@@ -208,7 +208,7 @@ export class StreamService {
     clearInterval(this.reauth);
     this.redisWatchdog.stop();
     this.stopRevocations?.();
-    await this.publisher.stop(deadline);
+    await this.queueConsumer.stop(deadline);
     await this.connections.closeAll(
       CLOSE_CODES.serviceRestart,
       'service restart: reconnect with last_event_id',
@@ -217,7 +217,7 @@ export class StreamService {
     await this.server?.close(deadline);
     await this.broker.stop();
     this.redisSub.disconnect();
-    this.redisPub.disconnect(); // in-flight publishes were awaited by publisher.stop
+    this.redisPub.disconnect(); // in-flight publishes were awaited by queueConsumer.stop
     await this.authenticator.stop();
     await this.pool.end();
     this.lifecycle.transition('stopped');

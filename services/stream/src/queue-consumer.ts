@@ -1,7 +1,7 @@
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import type { Redis } from 'ioredis';
 import { STREAM_QUEUE, STREAM_TOPOLOGY } from '@reten/contracts';
-import { declareTopology, readEventHeaders } from '@reten/broker';
+import { QueueConsumer, readEventHeaders } from '@reten/broker';
 import type { Logger } from '@reten/observability';
 import type { StreamMetrics } from './metrics';
 import { encodeLiveEvent, tenantChannel } from './redis-message';
@@ -12,44 +12,34 @@ import { encodeLiveEvent, tenantChannel } from './redis-message';
  * PUBLISH; ioredis keeps commands in order (and queues them while reconnecting), so the
  * channel order is the queue order, which is the relay's publish (stream position) order.
  */
-export class QueuePublisher {
-  private channel: Channel | undefined;
-  private inFlight = 0;
+export class StreamQueueConsumer {
+  private readonly consumer: QueueConsumer;
   private stopping = false;
-  private idle: (() => void) | undefined;
 
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
-    private readonly prefetch: number,
+    prefetch: number,
     private readonly metrics: StreamMetrics,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.consumer = new QueueConsumer({
+      queue: STREAM_QUEUE,
+      topology: STREAM_TOPOLOGY,
+      prefetch,
+      onMessage: (msg, channel) => this.handle(channel, msg),
+      log,
+    });
+  }
 
   /** Called after every broker (re)connect: topology, channel and consumer are recreated. */
   async attach(model: ChannelModel): Promise<void> {
-    const channel = await model.createChannel();
-    channel.on('error', (err: Error) =>
-      this.log.warn({ err: err.message }, 'stream channel error'),
-    );
-    channel.on('close', () => {
-      if (this.channel === channel) this.channel = undefined;
-    });
-    await declareTopology(channel, STREAM_TOPOLOGY);
-    await channel.prefetch(this.prefetch);
-    await channel.consume(
-      STREAM_QUEUE,
-      (msg) => {
-        if (msg) this.handle(channel, msg);
-      },
-      { noAck: false },
-    );
-    this.channel = channel;
+    await this.consumer.attach(model);
   }
 
-  private handle(channel: Channel, msg: ConsumeMessage): void {
+  private handle(channel: Channel, msg: ConsumeMessage): Promise<void> | undefined {
     // stopping: leave it unacked; closing the channel returns it, in order, for the standby
-    if (this.stopping) return;
+    if (this.stopping) return undefined;
     const { tenantId, streamPosition, eventType } = readEventHeaders(msg);
     if (
       tenantId === undefined ||
@@ -64,30 +54,23 @@ export class QueuePublisher {
         'stream message without tenant or stream position dropped',
       );
       channel.ack(msg);
-      return;
+      return undefined;
     }
     const payload = encodeLiveEvent(streamPosition, Date.now(), eventType, msg.content);
-    this.inFlight += 1;
-    this.redis
-      .publish(tenantChannel(this.prefix, tenantId), payload)
-      .then(
-        () => {
-          this.metrics.redisPublished.inc();
-          try {
-            channel.ack(msg);
-          } catch {
-            // the channel closed meanwhile: the broker redelivers, replicas drop the duplicate
-          }
-        },
-        (err: unknown) => {
-          // unacked: redelivered once the channel is recreated
-          this.log.warn({ err }, 'redis publish failed');
-        },
-      )
-      .finally(() => {
-        this.inFlight -= 1;
-        if (this.inFlight === 0) this.idle?.();
-      });
+    return this.redis.publish(tenantChannel(this.prefix, tenantId), payload).then(
+      () => {
+        this.metrics.redisPublished.inc();
+        try {
+          channel.ack(msg);
+        } catch {
+          // the channel closed meanwhile: the broker redelivers, replicas drop the duplicate
+        }
+      },
+      (err: unknown) => {
+        // unacked: redelivered once the channel is recreated
+        this.log.warn({ err }, 'redis publish failed');
+      },
+    );
   }
 
   /**
@@ -98,28 +81,8 @@ export class QueuePublisher {
    * the channel closes.
    */
   async stop(timeoutMs: number): Promise<void> {
-    const channel = this.channel;
     this.stopping = true;
-    if (this.inFlight > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      await new Promise<void>((resolve) => {
-        this.idle = resolve;
-        timer = setTimeout(resolve, timeoutMs);
-      });
-      clearTimeout(timer);
-    }
-    // bounded: amqplib settles a channel close only on the broker's CloseOk, which a stalled
-    // broker never sends (the connection's own stop drops it then)
-    if (channel) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        channel.close().catch(() => undefined),
-        new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, timeoutMs);
-        }),
-      ]);
-      clearTimeout(timer);
-    }
-    this.channel = undefined;
+    await this.consumer.drain(timeoutMs);
+    await this.consumer.close(timeoutMs);
   }
 }
