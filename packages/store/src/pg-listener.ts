@@ -107,7 +107,8 @@ export class PgListener {
     this.retry = undefined;
     clearInterval(this.keepalive);
     this.keepalive = undefined;
-    await this.attempt;
+    // a connection being opened closes itself when it sees `stopped`; wait for that, bounded
+    await bounded(this.attempt ?? Promise.resolve(), this.timeoutMs, 'stop').catch(() => undefined);
     const conn = this.conn;
     this.conn = undefined;
     if (conn) await this.close(conn, undefined);
