@@ -31,6 +31,13 @@ export type {
 export { DeliveryDispatchQueue } from './webhooks/delivery-dispatch';
 export type { DispatchItem } from './webhooks/delivery-dispatch';
 export { INITIAL_TOKEN } from './webhooks/webhook-rows';
+export type {
+  DeliveryRow,
+  EndpointForDelivery,
+  WebhookAttemptRecord,
+  WebhookDeliveryRecord,
+  WebhookEndpointRecord,
+} from './webhooks/webhook-rows';
 export { StreamBackfillStore } from './stream-backfill';
 export type { StreamEvent, StreamPosition } from './stream-backfill';
 export type { IdempotencyClaim } from './idempotency-store';

@@ -11,6 +11,7 @@ import {
   clientConfig,
   createPool,
   EventStore,
+  eworkerRegistryChannel,
   IdempotencyStore,
   newPrefixedId,
   outboxChannel,
@@ -35,7 +36,6 @@ import { version } from './version';
 import { EworkerQueries } from './eworkers-api/eworker-queries';
 import { QueueInspector } from './eworkers-api/queue-inspector';
 import { SchemaRegistry } from './validation/schema-registry';
-import { eworkerRegistryChannel } from '@reten/contracts';
 import { WebhookTimelineRepo } from './webhooks/stats-timeline';
 import { EventRevisionsRepo } from './events/event-revisions';
 
