@@ -118,6 +118,14 @@ export class QueueConsumer extends EventEmitter {
     await withTimeout(once(this, 'consuming'), timeoutMs, `consumer of ${this.options.queue}`);
   }
 
+  /**
+   * From now on a reconnect attaches no consumer (the process is stopping); what is attached
+   * keeps delivering until `cancel` or `close`. `cancel`, `drain` and `close` imply it.
+   */
+  stop(): void {
+    this.stopped = true;
+  }
+
   /** Stops consuming (basic.cancel, bounded; the channel stays open for acks until `close`). */
   async cancel(timeoutMs: number): Promise<void> {
     this.stopped = true;

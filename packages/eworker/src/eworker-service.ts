@@ -1,5 +1,4 @@
-import type { Channel, ChannelModel } from 'amqplib';
-import { BrokerConnection, ConfirmPublisher, declareTopology } from '@reten/broker';
+import { BrokerConnection, ConfirmPublisher, QueueConsumer } from '@reten/broker';
 import { eworkerQueueName, eworkerTopology } from '@reten/contracts';
 import { listen, opsApp } from '@reten/http';
 import type { RunningServer } from '@reten/http';
@@ -14,6 +13,9 @@ import { createEworkerMetrics, registerBufferedGauge } from './metrics';
 import { Parker } from './parker';
 import { registerEworker } from './registration';
 
+/** Longest wait for the broker to confirm the consume channel's close on stop. */
+const CLOSE_TIMEOUT_MS = 2_000;
+
 /**
  * One eworker process's object graph, built from explicit config so tests run exactly what
  * `runEworker` runs: registration, the queue consumer, health and metrics endpoints.
@@ -25,8 +27,7 @@ export class EworkerService {
   private readonly broker: BrokerConnection;
   private readonly publisher: ConfirmPublisher;
   private readonly consumer: InOrderConsumer;
-  private channel: Channel | undefined;
-  private consumerTag: string | undefined;
+  private readonly queue: QueueConsumer;
   private server: RunningServer | undefined;
 
   constructor(
@@ -61,43 +62,29 @@ export class EworkerService {
       this.registry,
     );
     registerBufferedGauge(this.registry, definition.name, () => this.consumer.buffered);
+    this.queue = new QueueConsumer({
+      queue: eworkerQueueName(definition.name),
+      topology: eworkerTopology(definition.name, definition.types),
+      prefetch: config.EWORKER_PREFETCH,
+      onMessage: (msg, channel) => this.consumer.push(channel, msg),
+      onChannelClosed: (channel) => this.consumer.channelClosed(channel),
+      log,
+    });
     this.broker = new BrokerConnection({
       url: config.RABBITMQ_URL,
       log,
       heartbeatSeconds: config.RABBITMQ_HEARTBEAT_SECONDS,
       connectionName: `reten-eworker-${definition.name}-${process.pid}`,
-      // amqplib recovers the connection only: channel, topology and consumer are rebuilt here
-      setup: (model) => this.setupChannels(model),
+      // amqplib recovers the connection only: the publish channel and the consumer are rebuilt
+      setup: async (model) => {
+        await this.publisher.attach(model);
+        await this.queue.attach(model);
+      },
     });
   }
 
   get port(): number {
     return this.server?.port ?? this.config.PORT;
-  }
-
-  private async setupChannels(model: ChannelModel): Promise<void> {
-    const { definition } = this;
-    const channel = await model.createChannel();
-    channel.on('error', (err: Error) =>
-      this.log.warn({ err: err.message }, 'eworker channel error'),
-    );
-    channel.on('close', () => {
-      this.consumer.channelClosed(channel);
-      if (this.channel === channel) this.channel = undefined;
-    });
-    await declareTopology(channel, eworkerTopology(definition.name, definition.types));
-    await this.publisher.attach(model);
-    await channel.prefetch(this.config.EWORKER_PREFETCH);
-    this.channel = channel;
-    if (this.lifecycle.state === 'draining' || this.lifecycle.state === 'stopped') return;
-    const { consumerTag } = await channel.consume(
-      eworkerQueueName(definition.name),
-      (msg) => {
-        if (msg) this.consumer.push(channel, msg);
-      },
-      { noAck: false },
-    );
-    this.consumerTag = consumerTag;
   }
 
   async start(): Promise<void> {
@@ -114,10 +101,7 @@ export class EworkerService {
     const app = opsApp({
       registry: this.registry,
       lifecycle: this.lifecycle,
-      checks: [
-        postgresCheck(this.pool),
-        stateCheck('rabbitmq', () => (this.channel ? undefined : 'not consuming')),
-      ],
+      checks: [postgresCheck(this.pool), stateCheck('rabbitmq', () => this.queue.problem())],
       log,
     });
     this.server = await listen(app, config.PORT, config.HOST);
@@ -126,26 +110,23 @@ export class EworkerService {
     log.info({ eworker: definition.name, port: this.server.port }, 'eworker started');
   }
 
-  /** Resolves once the consumer is attached to the queue (or rejects after `timeoutMs`). */
-  async waitForConsumer(timeoutMs: number): Promise<void> {
-    await this.broker.waitForConnect(timeoutMs);
-    const deadline = Date.now() + timeoutMs;
-    while (!this.consumerTag && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    if (!this.consumerTag) throw new Error(`eworker not consuming after ${timeoutMs} ms`);
+  /** Resolves once the consumer is attached to the queue, or rejects after `timeoutMs`. */
+  async whenConsuming(timeoutMs: number): Promise<void> {
+    await this.queue.whenConsuming(timeoutMs);
   }
 
   /**
-   * Graceful stop: finish the batch in progress, then close the connection: the messages
-   * still unacked go back to the queue ahead of the rest, exactly as after a crash, and the
-   * standby takes over from the first of them. No basic.cancel first: with single active
+   * Graceful stop: attach no consumer on a reconnect, finish the batch in progress, then close
+   * the channel and the connection: the messages still unacked go back to the queue ahead of
+   * the rest, exactly as after a crash, and the standby takes over from the first of them. No basic.cancel first: with single active
    * consumer the broker would activate the standby on the later messages while this process
    * still holds earlier ones (order broken).
    */
   async stop(): Promise<void> {
     this.lifecycle.transition('draining');
+    this.queue.stop();
     await this.consumer.stop();
+    await this.queue.close(CLOSE_TIMEOUT_MS);
     await this.broker.stop();
     await this.server?.close(this.config.SHUTDOWN_DRAIN_TIMEOUT_MS);
     await this.pool.end();

@@ -39,7 +39,7 @@ export async function startTestEworker(
   const log = createLogger({ service: `eworker-${definition.name}`, level: 'silent' });
   const service = new EworkerService(definition, config, log);
   await service.start();
-  await service.waitForConsumer(10_000);
+  await service.whenConsuming(10_000);
   return service;
 }
 
