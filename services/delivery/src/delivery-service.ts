@@ -1,7 +1,7 @@
-import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
+import type { Channel, ConsumeMessage } from 'amqplib';
 import { Redis } from 'ioredis';
 import { DELIVERY_QUEUE, DELIVERY_TOPOLOGY } from '@reten/contracts';
-import { BrokerConnection, ConfirmPublisher, declareTopology } from '@reten/broker';
+import { BrokerConnection, ConfirmPublisher, QueueConsumer } from '@reten/broker';
 import { listen, opsApp } from '@reten/http';
 import type { RunningServer } from '@reten/http';
 import { Lifecycle, createMetricsRegistry, stateCheck } from '@reten/observability';
@@ -64,9 +64,7 @@ export class DeliveryService {
   private readonly dispatcher: Dispatcher;
   private readonly listener: PgListener;
   private readonly metrics: DeliveryMetrics;
-  private readonly inFlight = new Set<Promise<void>>();
-  private channel: Channel | undefined;
-  private consumerTag: string | undefined;
+  private readonly queue: QueueConsumer;
   private server: RunningServer | undefined;
   private draining = false;
 
@@ -189,43 +187,29 @@ export class DeliveryService {
       },
       log,
     });
+    this.queue = new QueueConsumer({
+      queue: DELIVERY_QUEUE,
+      topology: DELIVERY_TOPOLOGY,
+      prefetch: config.DELIVERY_PREFETCH,
+      onMessage: (msg, channel) => this.onMessage(channel, msg),
+      log,
+    });
     this.broker = new BrokerConnection({
       url: config.RABBITMQ_URL,
       log,
       heartbeatSeconds: config.RABBITMQ_HEARTBEAT_SECONDS,
       connectionName: `reten-delivery-${process.pid}`,
-      setup: (model) => this.setup(model),
+      // amqplib recovers the connection only: the publish channel and the consumer are rebuilt
+      setup: async (model) => {
+        await this.publisher.attach(model);
+        await this.queue.attach(model);
+      },
     });
     this.broker.on('connect', () => this.dispatcher.wake());
   }
 
   get port(): number {
     return this.server?.port ?? this.config.PORT;
-  }
-
-  /** Declares the topology and (re)creates the publish channel and the consumer. */
-  private async setup(model: ChannelModel): Promise<void> {
-    const confirm = await this.publisher.attach(model);
-    await declareTopology(confirm, DELIVERY_TOPOLOGY);
-    if (this.draining) return;
-    const channel = await model.createChannel();
-    channel.on('error', (err: Error) =>
-      this.log.warn({ err: err.message }, 'consume channel error'),
-    );
-    channel.on('close', () => {
-      if (this.channel === channel) this.channel = undefined;
-    });
-    await channel.prefetch(this.config.DELIVERY_PREFETCH);
-    const { consumerTag } = await channel.consume(DELIVERY_QUEUE, (msg) => {
-      if (msg) this.track(this.onMessage(channel, msg));
-    });
-    this.channel = channel;
-    this.consumerTag = consumerTag;
-  }
-
-  private track(p: Promise<void>): void {
-    this.inFlight.add(p);
-    void p.finally(() => this.inFlight.delete(p));
   }
 
   /**
@@ -252,9 +236,9 @@ export class DeliveryService {
         }
         this.handling.failed(err);
         this.log.debug({ err, attempt }, 'delivery message failed, retrying');
-        if (this.draining || this.channel !== channel) return;
+        if (this.draining || !this.queue.isCurrent(channel)) return;
         await new Promise((r) => setTimeout(r, Math.min(RETRY_BACKOFF_MAX_MS, 200 * 2 ** attempt)));
-        if (this.draining || this.channel !== channel) return;
+        if (this.draining || !this.queue.isCurrent(channel)) return;
       }
     }
   }
@@ -270,10 +254,7 @@ export class DeliveryService {
     const app = opsApp({
       registry: this.registry,
       lifecycle: this.lifecycle,
-      checks: [
-        postgresCheck(this.pool),
-        stateCheck('rabbitmq', () => (this.channel ? undefined : 'not consuming')),
-      ],
+      checks: [postgresCheck(this.pool), stateCheck('rabbitmq', () => this.queue.problem())],
       log,
     });
     this.server = await listen(app, config.PORT, config.HOST);
@@ -284,13 +265,9 @@ export class DeliveryService {
     );
   }
 
-  /** Waits until the consumer is attached (tests; the service itself starts without it). */
-  async waitForConsumer(timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!this.channel) {
-      if (Date.now() > deadline) throw new Error('delivery consumer not attached');
-      await new Promise((r) => setTimeout(r, 20));
-    }
+  /** Resolves once the consumer is attached, or rejects after `timeoutMs` (tests). */
+  async whenConsuming(timeoutMs: number): Promise<void> {
+    await this.queue.whenConsuming(timeoutMs);
   }
 
   /**
@@ -301,10 +278,8 @@ export class DeliveryService {
   async stop(): Promise<void> {
     this.lifecycle.transition('draining');
     this.draining = true;
-    if (this.channel && this.consumerTag) {
-      await bounded(this.channel.cancel(this.consumerTag), CLOSE_TIMEOUT_MS);
-    }
-    await bounded(Promise.allSettled([...this.inFlight]), this.config.SHUTDOWN_DRAIN_TIMEOUT_MS);
+    await this.queue.cancel(CLOSE_TIMEOUT_MS);
+    await this.queue.drain(this.config.SHUTDOWN_DRAIN_TIMEOUT_MS);
     // past the deadline, outcomes still not stored are logged (their messages come back)
     this.runner.stop();
     await bounded(this.dispatcher.stop(), CLOSE_TIMEOUT_MS);

@@ -111,7 +111,7 @@ export async function startTestDelivery(
     );
   let service = build();
   await service.start();
-  await service.waitForConsumer(15_000);
+  await service.whenConsuming(15_000);
   const connection: ChannelModel = await amqplib.connect(vhost.url);
   // a loaded machine can miss heartbeats: the next publish fails the test, not an unhandled event
   connection.on('error', () => undefined);
@@ -193,13 +193,13 @@ export async function startTestDelivery(
       if (!stopped) await service.stop();
       service = build();
       await service.start();
-      await service.waitForConsumer(15_000);
+      await service.whenConsuming(15_000);
       stopped = false;
     },
     async addReplica() {
       const replica = build();
       await replica.start();
-      await replica.waitForConsumer(15_000);
+      await replica.whenConsuming(15_000);
       replicas.push(replica);
       return replica;
     },
