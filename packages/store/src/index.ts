@@ -21,6 +21,8 @@ export { SystemEventStore } from './system-events';
 export { WebhookEndpointRepo } from './webhooks/endpoint-repo';
 export type { EndpointChange, NewEndpoint } from './webhooks/endpoint-repo';
 export { MAX_REPLAY, WebhookDeliveryRepo } from './webhooks/delivery-repo';
+export { AttemptTimelineRepo } from './webhooks/attempt-timeline';
+export type { AttemptBucketCount } from './webhooks/attempt-timeline';
 export { DeliveryAttemptRepo } from './webhooks/delivery-attempts';
 export type {
   AttemptFacts,

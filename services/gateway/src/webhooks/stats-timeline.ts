@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { ZodOpenApiPathsObject } from 'zod-openapi';
 import { ErrorEnvelopeSchema, RetenError, WebhookIdSchema } from '@reten/contracts';
 import { parseOrThrow } from '@reten/http';
+import { AttemptTimelineRepo } from '@reten/store';
 import { tenantOf } from '../tenant';
 
 /** Most buckets one answer holds: a chart of a day by the minute is 1,440, more is noise. */
@@ -43,9 +44,16 @@ export const WebhookTimelineSchema = z
   .meta({ id: 'WebhookTimeline' });
 export type WebhookTimeline = z.infer<typeof WebhookTimelineSchema>;
 
-/** Delivery attempts of one endpoint counted per time bucket (for the console's chart). */
+/**
+ * Delivery attempts of one endpoint counted per time bucket (for the console's chart): the
+ * counts come from the store's `AttemptTimelineRepo`; this fills in the empty buckets.
+ */
 export class WebhookTimelineRepo {
-  constructor(private readonly pool: Pool) {}
+  private readonly attempts: AttemptTimelineRepo;
+
+  constructor(pool: Pool) {
+    this.attempts = new AttemptTimelineRepo(pool);
+  }
 
   /** `undefined` when the endpoint is not the tenant's. */
   async timeline(
@@ -53,21 +61,9 @@ export class WebhookTimelineRepo {
     endpointId: string,
     range: { since: Date; until: Date; bucketSeconds: number },
   ): Promise<WebhookTimeline | undefined> {
-    const owned = await this.pool.query(
-      'SELECT 1 FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2',
-      [tenantId, endpointId],
-    );
-    if (owned.rowCount === 0) return undefined;
+    const counts = await this.attempts.countsByBucket(tenantId, endpointId, range);
+    if (!counts) return undefined;
     const sinceMs = range.since.getTime();
-    const res = await this.pool.query<{ bucket: string; attempts: string; succeeded: string }>(
-      `SELECT floor((extract(epoch FROM started_at) * 1000 - $3) / ($5::bigint * 1000)) AS bucket,
-              count(*) AS attempts, count(*) FILTER (WHERE succeeded) AS succeeded
-         FROM webhook_attempts
-        WHERE tenant_id = $1 AND endpoint_id = $2
-          AND started_at >= to_timestamp($3 / 1000.0) AND started_at < to_timestamp($4 / 1000.0)
-        GROUP BY 1`,
-      [tenantId, endpointId, sinceMs, range.until.getTime(), range.bucketSeconds],
-    );
     const count = Math.ceil((range.until.getTime() - sinceMs) / (range.bucketSeconds * 1000));
     const buckets = Array.from({ length: count }, (_, i) => ({
       start: new Date(sinceMs + i * range.bucketSeconds * 1000).toISOString(),
@@ -75,12 +71,12 @@ export class WebhookTimelineRepo {
       succeeded: 0,
       failed: 0,
     }));
-    for (const row of res.rows) {
-      const bucket = buckets[Number(row.bucket)];
+    for (const c of counts) {
+      const bucket = buckets[c.index];
       if (!bucket) continue;
-      bucket.attempts = Number(row.attempts);
-      bucket.succeeded = Number(row.succeeded);
-      bucket.failed = bucket.attempts - bucket.succeeded;
+      bucket.attempts = c.attempts;
+      bucket.succeeded = c.succeeded;
+      bucket.failed = c.attempts - c.succeeded;
     }
     return {
       since: range.since.toISOString(),

@@ -1,0 +1,43 @@
+import type { Pool } from 'pg';
+
+/** Attempts of one time bucket; `index` counts buckets from the start of the range. */
+export interface AttemptBucketCount {
+  index: number;
+  attempts: number;
+  succeeded: number;
+}
+
+/** `webhook_attempts` counted per time bucket, for the API's timeline of an endpoint. */
+export class AttemptTimelineRepo {
+  constructor(private readonly pool: Pool) {}
+
+  /**
+   * The buckets of [since, until) that hold attempts of the endpoint (empty ones are left out);
+   * `undefined` when the endpoint is not the tenant's.
+   */
+  async countsByBucket(
+    tenantId: string,
+    endpointId: string,
+    range: { since: Date; until: Date; bucketSeconds: number },
+  ): Promise<AttemptBucketCount[] | undefined> {
+    const owned = await this.pool.query(
+      'SELECT 1 FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2',
+      [tenantId, endpointId],
+    );
+    if (owned.rowCount === 0) return undefined;
+    const res = await this.pool.query<{ bucket: string; attempts: string; succeeded: string }>(
+      `SELECT floor((extract(epoch FROM started_at) * 1000 - $3) / ($5::bigint * 1000)) AS bucket,
+              count(*) AS attempts, count(*) FILTER (WHERE succeeded) AS succeeded
+         FROM webhook_attempts
+        WHERE tenant_id = $1 AND endpoint_id = $2
+          AND started_at >= to_timestamp($3 / 1000.0) AND started_at < to_timestamp($4 / 1000.0)
+        GROUP BY 1`,
+      [tenantId, endpointId, range.since.getTime(), range.until.getTime(), range.bucketSeconds],
+    );
+    return res.rows.map((r) => ({
+      index: Number(r.bucket),
+      attempts: Number(r.attempts),
+      succeeded: Number(r.succeeded),
+    }));
+  }
+}
