@@ -9,7 +9,8 @@ import type { Lifecycle, Logger, ReadinessCheck, Registry } from '@reten/observa
 import type { EventStore } from '@reten/store';
 import { rateChargeOf } from './access/rate-charges';
 import type { RateLimitSettings } from './access/rate-charges';
-import { DEFAULT_ROUTE_SCOPE, ROUTE_SCOPES } from './access/route-scopes';
+import { DEFAULT_ROUTE_SCOPE } from './access/route-scopes';
+import { API_ROUTES, ROUTE_SCOPES } from './route-table';
 import type { TenantLimitsCache } from './access/tenant-limits-cache';
 import { apiKeysRouter } from './access/api-keys';
 import { authTokenRouter } from './access/auth-token';
@@ -67,14 +68,14 @@ export function createApp(deps: AppDeps): Express {
     res.type('application/json').send(openApiJson);
   });
   app.use(consoleRouter());
-  // everything below needs credentials; scopes come from the one policy in auth/route-scopes
+  // everything below needs credentials; scopes come from the one route table (route-table.ts)
   app.use(authenticate(deps.authenticator));
   if (deps.rateLimits) {
     app.use(
       rateLimit({
         redis: deps.rateLimits.redis,
         keyPrefix: deps.rateLimits.keyPrefix,
-        chargeOf: rateChargeOf(deps.rateLimits.settings, deps.tenantLimits),
+        chargeOf: rateChargeOf(deps.rateLimits.settings, deps.tenantLimits, API_ROUTES),
         log: deps.log,
         registry: deps.registry,
       }),

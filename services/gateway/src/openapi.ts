@@ -1,50 +1,11 @@
-import { z } from 'zod';
 import { createDocument } from 'zod-openapi';
-import type { ZodOpenApiResponsesObject, oas31 } from 'zod-openapi';
-import {
-  CreateEventRequestSchema,
-  ErrorEnvelopeSchema,
-  EventDetailSchema,
-  EventEnvelopeSchema,
-  EventListSchema,
-  IngestAcceptedSchema,
-  ListEventsQuerySchema,
-  UpdateEventRequestSchema,
-} from '@reten/contracts';
-import { EvciParamsSchema } from './events/evci';
-import { EventIdParamsSchema } from './events/events';
-import { authPaths, withSecurity } from './access/openapi-auth';
-import { eworkerPaths } from './eworkers-api/openapi-eworkers';
-import { webhookPaths } from './webhooks/openapi-webhooks';
+import type { oas31 } from 'zod-openapi';
+import { pathsOf } from './api-route';
+import { withSecurity } from './access/openapi-auth';
 import { withProtocolErrors } from './openapi-errors';
-import { webhookTimelinePaths } from './webhooks/stats-timeline';
-import { eventRevisionsPaths } from './events/event-revisions';
-import { eventTypePaths } from './events/event-types';
+import { API_ROUTES, ROUTE_SCOPES } from './route-table';
 
-const errorResponse = (description: string) => ({
-  description,
-  content: { 'application/json': { schema: ErrorEnvelopeSchema } },
-});
-
-const commonErrors: ZodOpenApiResponsesObject = {
-  '400': errorResponse('`invalid_json`: the body is not JSON'),
-  '413': errorResponse('`payload_too_large`'),
-  '415': errorResponse('`unsupported_media_type`: Content-Type is not application/json'),
-  '422': errorResponse('`validation_failed` (with `details`) or `idempotency_key_reused`'),
-  '409': errorResponse('`idempotency_key_in_progress`'),
-  '500': errorResponse('`internal_error`'),
-  '503': errorResponse('`service_unavailable`: nothing was stored; retry'),
-};
-
-const idempotencyHeader = z.object({
-  'idempotency-key': z
-    .string()
-    .max(255)
-    .optional()
-    .describe('Same key and body → the first answer again (IETF Idempotency-Key draft)'),
-});
-
-/** The OpenAPI 3.1 document, generated from the same zod schemas the routes parse with. */
+/** The OpenAPI 3.1 document: the route table's operations, from the zod schemas the routes parse with. */
 export function buildOpenApiDocument(version: string): oas31.OpenAPIObject {
   const doc = createDocument({
     openapi: '3.1.0',
@@ -54,95 +15,7 @@ export function buildOpenApiDocument(version: string): oas31.OpenAPIObject {
       description: 'Durable event ingest (EVCI) and the REST events API.',
     },
     paths: {
-      ...authPaths,
-      ...eventTypePaths,
-      ...eworkerPaths,
-      ...webhookPaths,
-      ...webhookTimelinePaths,
-      ...eventRevisionsPaths,
-      '/v1.0/event/{type}': {
-        post: {
-          operationId: 'ingestEvent',
-          summary: 'EVCI ingest: any JSON body becomes the data of an event of this type',
-          requestParams: { path: EvciParamsSchema, header: idempotencyHeader },
-          requestBody: {
-            required: true,
-            content: { 'application/json': { schema: z.unknown().describe('Any JSON value') } },
-          },
-          responses: {
-            '202': {
-              description: 'Stored durably; will be processed and delivered',
-              content: { 'application/json': { schema: IngestAcceptedSchema } },
-            },
-            ...commonErrors,
-          },
-        },
-      },
-      '/api/v1/events': {
-        post: {
-          operationId: 'createEvent',
-          requestParams: { header: idempotencyHeader },
-          requestBody: {
-            required: true,
-            content: { 'application/json': { schema: CreateEventRequestSchema } },
-          },
-          responses: {
-            '202': {
-              description: 'Stored durably',
-              content: { 'application/json': { schema: EventEnvelopeSchema } },
-            },
-            ...commonErrors,
-          },
-        },
-        get: {
-          operationId: 'listEvents',
-          summary: 'Current revisions, newest first, with cursor pagination',
-          requestParams: { query: ListEventsQuerySchema },
-          responses: {
-            '200': {
-              description: 'A page of events',
-              content: { 'application/json': { schema: EventListSchema } },
-            },
-            '422': errorResponse('`validation_failed`'),
-          },
-        },
-      },
-      '/api/v1/events/{id}': {
-        get: {
-          operationId: 'getEvent',
-          requestParams: { path: EventIdParamsSchema },
-          responses: {
-            '200': {
-              description: 'The current revision',
-              content: { 'application/json': { schema: EventDetailSchema } },
-            },
-            '404': errorResponse('`not_found`'),
-          },
-        },
-        put: {
-          operationId: 'updateEvent',
-          summary: 'Stores a new revision (revision + 1), published again',
-          requestParams: {
-            path: EventIdParamsSchema,
-            header: z.object({
-              'if-match': z.string().optional().describe('Expected current revision, e.g. "1"'),
-            }),
-          },
-          requestBody: {
-            required: true,
-            content: { 'application/json': { schema: UpdateEventRequestSchema } },
-          },
-          responses: {
-            '200': {
-              description: 'The new revision',
-              content: { 'application/json': { schema: EventDetailSchema } },
-            },
-            '404': errorResponse('`not_found`'),
-            '412': errorResponse('`precondition_failed`: If-Match is not the current revision'),
-            ...commonErrors,
-          },
-        },
-      },
+      ...pathsOf(API_ROUTES),
       '/healthz': {
         get: { operationId: 'healthz', responses: { '200': { description: 'Alive' } } },
       },
@@ -163,5 +36,5 @@ export function buildOpenApiDocument(version: string): oas31.OpenAPIObject {
       },
     },
   });
-  return withProtocolErrors(withSecurity(doc));
+  return withProtocolErrors(withSecurity(doc, ROUTE_SCOPES));
 }

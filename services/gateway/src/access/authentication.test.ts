@@ -9,7 +9,8 @@ import type { ApiResponse } from '../test-api';
 import { declaredRoutes, samplePath } from '../test-routes';
 import type { DeclaredRoute } from '../test-routes';
 import { expectHiddenFrom, otherTenant } from '../test-tenants';
-import { DEFAULT_ROUTE_SCOPE, PUBLIC_PATHS, ROUTE_SCOPES } from './route-scopes';
+import { DEFAULT_ROUTE_SCOPE, PUBLIC_PATHS } from './route-scopes';
+import { ROUTE_SCOPES } from '../route-table';
 
 const JWT_SECRET = 'test-jwt-secret-0123456789abcdef';
 const ENV = { JWT_SECRET, JWT_ISSUER: 'reten-test', JWT_AUDIENCE: 'reten-test-api' };

@@ -12,7 +12,8 @@ import {
 } from '@reten/contracts';
 import { scopeFor } from './authenticate';
 import { ApiKeyIdParamsSchema } from './api-keys';
-import { DEFAULT_ROUTE_SCOPE, PUBLIC_PATHS, ROUTE_SCOPES } from './route-scopes';
+import type { ScopeRule } from './authenticate';
+import { DEFAULT_ROUTE_SCOPE, PUBLIC_PATHS } from './route-scopes';
 
 /** The name of the bearer security scheme in the document. */
 export const BEARER_SCHEME = 'bearerAuth';
@@ -118,10 +119,13 @@ const RATE_HEADERS: Record<string, oas31.HeaderObject> = {
 
 /**
  * Declares the bearer scheme and, on every operation but the public ones, the scope the
- * central policy requires (from the same ROUTE_SCOPES the middleware enforces) and the
+ * central policy requires (from the same rules the middleware enforces) and the
  * 401 / 403 / 429 answers.
  */
-export function withSecurity(doc: oas31.OpenAPIObject): oas31.OpenAPIObject {
+export function withSecurity(
+  doc: oas31.OpenAPIObject,
+  rules: readonly ScopeRule[],
+): oas31.OpenAPIObject {
   doc.components ??= {};
   doc.components.securitySchemes = {
     ...doc.components.securitySchemes,
@@ -138,7 +142,7 @@ export function withSecurity(doc: oas31.OpenAPIObject): oas31.OpenAPIObject {
       const op = (item as Record<string, oas31.OperationObject | undefined>)[method];
       if (!op) continue;
       const sample = path.replace(/\{[^}]+\}/g, 'x');
-      const scope = scopeFor(ROUTE_SCOPES, DEFAULT_ROUTE_SCOPE, method, sample);
+      const scope = scopeFor(rules, DEFAULT_ROUTE_SCOPE, method, sample);
       op.security = [{ [BEARER_SCHEME]: scope ? [scope] : [] }];
       const responses = op.responses as Record<string, oas31.ResponseObject>;
       responses['401'] ??= errorRef(

@@ -1,6 +1,8 @@
 import type { Request } from 'express';
 import { maybePrincipalOf } from './authenticate';
 import type { RateCharge } from './rate-limit';
+import type { ApiRoute } from '../api-route';
+import { pathPattern } from '../api-route';
 import type { TenantLimitsCache } from './tenant-limits-cache';
 
 export interface RateLimitSettings {
@@ -10,10 +12,12 @@ export interface RateLimitSettings {
   ingestWindowSeconds: number;
 }
 
-/** EVCI and event creation: the ingest bucket, counted per tenant. */
-export function isIngest(req: Request): boolean {
-  if (req.method !== 'POST') return false;
-  return /^\/v1\.0\/event\/[^/]+\/?$/.test(req.path) || /^\/api\/v1\/events\/?$/.test(req.path);
+/** Whether a request is charged to the ingest bucket (per tenant): the route table says so. */
+export function ingestMatcher(routes: readonly ApiRoute[]): (req: Request) => boolean {
+  const ingest = routes
+    .filter((r) => r.rateBucket === 'ingest')
+    .map((r) => ({ method: r.method.toUpperCase(), path: pathPattern(r.path) }));
+  return (req) => ingest.some((r) => r.method === req.method && r.path.test(req.path));
 }
 
 /** A per-minute / per-second tenant setting as points of a window of this length. */
@@ -22,10 +26,15 @@ function scaled(perUnit: number, unitSeconds: number, windowSeconds: number): nu
 }
 
 /**
- * What a request is charged: ingest → the tenant's ingest counter; every other API call →
+ * What a request is charged: an ingest route → the tenant's ingest counter; every other call →
  * its key's REST counter. Tenant settings override the configured defaults.
  */
-export function rateChargeOf(settings: RateLimitSettings, limits: TenantLimitsCache) {
+export function rateChargeOf(
+  settings: RateLimitSettings,
+  limits: TenantLimitsCache,
+  routes: readonly ApiRoute[],
+) {
+  const isIngest = ingestMatcher(routes);
   return async (req: Request): Promise<RateCharge | undefined> => {
     const principal = maybePrincipalOf(req);
     if (!principal) return undefined;

@@ -1,0 +1,75 @@
+import type { Scope } from '@reten/contracts';
+import type { ZodOpenApiOperationObject, ZodOpenApiPathsObject } from 'zod-openapi';
+
+export const HTTP_METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
+export type HttpMethod = (typeof HTTP_METHODS)[number];
+
+/** Which rate counter a route is charged to: `ingest` per tenant, `rest` per key. */
+export type RateBucket = 'rest' | 'ingest';
+
+/** What the layers in front of a route need to know about it. */
+export interface RoutePolicy {
+  /** The scope the caller needs; null: any authenticated caller (scopes can only narrow). */
+  scope: Scope | null;
+  rateBucket: RateBucket;
+  /** Whether an `Idempotency-Key` header is honoured. */
+  idempotent: boolean;
+}
+
+/** One route of the API: method and path (OpenAPI form, `{id}`), its policy and operation. */
+export interface ApiRoute extends RoutePolicy {
+  method: HttpMethod;
+  path: string;
+  operationId: string;
+  operation: ZodOpenApiOperationObject;
+}
+
+/** A path pattern (`/api/v1/webhooks/{id}`) as a regular expression of request paths. */
+export function pathPattern(path: string): RegExp {
+  const source = path
+    .split(/(\{[^}]+\})/)
+    .map((part) => (part.startsWith('{') ? '[^/]+' : part.replace(/[.*+?^$()|[\]\\/]/g, '\\$&')))
+    .join('');
+  return new RegExp(`^${source}\\/?$`);
+}
+
+/**
+ * Joins the OpenAPI operations the features declare with the policy of each, by operation id.
+ * Fails at start when an operation has no policy or a policy names no operation, so a new
+ * route cannot be served without saying who may call it.
+ */
+export function routesOf(
+  paths: readonly ZodOpenApiPathsObject[],
+  policies: Readonly<Record<string, RoutePolicy>>,
+): ApiRoute[] {
+  const routes: ApiRoute[] = [];
+  for (const group of paths) {
+    for (const [path, item] of Object.entries(group)) {
+      for (const method of HTTP_METHODS) {
+        const operation = item[method];
+        if (!operation) continue;
+        const operationId = operation.operationId;
+        const policy = operationId === undefined ? undefined : policies[operationId];
+        if (operationId === undefined || !policy) {
+          throw new Error(`route ${method.toUpperCase()} ${path} has no entry in the route table`);
+        }
+        routes.push({ method, path, operationId, operation, ...policy });
+      }
+    }
+  }
+  const served = new Set(routes.map((r) => r.operationId));
+  const unserved = Object.keys(policies).filter((id) => !served.has(id));
+  if (unserved.length > 0) {
+    throw new Error(`route table entries without an operation: ${unserved.join(', ')}`);
+  }
+  return routes;
+}
+
+/** The routes grouped by path, as the OpenAPI document lists them. */
+export function pathsOf(routes: readonly ApiRoute[]): ZodOpenApiPathsObject {
+  const paths: ZodOpenApiPathsObject = {};
+  for (const route of routes) {
+    paths[route.path] = { ...paths[route.path], [route.method]: route.operation };
+  }
+  return paths;
+}
