@@ -1,3 +1,5 @@
+import { z } from 'zod';
+import { ErrorEnvelopeSchema } from '@reten/contracts';
 import type { Scope } from '@reten/contracts';
 import type { ZodOpenApiOperationObject, ZodOpenApiPathsObject } from 'zod-openapi';
 
@@ -12,8 +14,13 @@ export interface RoutePolicy {
   /** The scope the caller needs; null: any authenticated caller (scopes can only narrow). */
   scope: Scope | null;
   rateBucket: RateBucket;
-  /** Whether an `Idempotency-Key` header is honoured. */
-  idempotent: boolean;
+  /**
+   * How `Idempotency-Key` is honoured: `middleware` (the one idempotency middleware records
+   * the first 2xx answer), `ingest` (the ingest path claims the key in the event's own
+   * transaction), `none` (reads, and creates whose answer holds a credential that must not
+   * be stored).
+   */
+  idempotency: 'none' | 'middleware' | 'ingest';
 }
 
 /** One route of the API: method and path (OpenAPI form, `{id}`), its policy and operation. */
@@ -65,11 +72,37 @@ export function routesOf(
   return routes;
 }
 
+const idempotencyHeader = z.object({
+  'idempotency-key': z
+    .string()
+    .max(255)
+    .optional()
+    .describe('Same key and body → the first answer again (IETF Idempotency-Key draft)'),
+});
+
+/** An operation as documented: a route honouring `Idempotency-Key` declares it and its 409. */
+function documented(route: ApiRoute): ZodOpenApiOperationObject {
+  if (route.idempotency === 'none') return route.operation;
+  const op = route.operation;
+  const params = op.requestParams ?? {};
+  return {
+    ...op,
+    requestParams: params.header ? params : { ...params, header: idempotencyHeader },
+    responses: {
+      '409': {
+        description: '`idempotency_key_in_progress`',
+        content: { 'application/json': { schema: ErrorEnvelopeSchema } },
+      },
+      ...op.responses,
+    },
+  };
+}
+
 /** The routes grouped by path, as the OpenAPI document lists them. */
 export function pathsOf(routes: readonly ApiRoute[]): ZodOpenApiPathsObject {
   const paths: ZodOpenApiPathsObject = {};
   for (const route of routes) {
-    paths[route.path] = { ...paths[route.path], [route.method]: route.operation };
+    paths[route.path] = { ...paths[route.path], [route.method]: documented(route) };
   }
   return paths;
 }

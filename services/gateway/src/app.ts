@@ -6,7 +6,8 @@ import { rateLimit } from './access/rate-limit';
 import type { Authenticator, TenantStore } from '@reten/auth';
 import type { Redis } from 'ioredis';
 import type { Lifecycle, Logger, ReadinessCheck, Registry } from '@reten/observability';
-import type { EventStore } from '@reten/store';
+import type { EventStore, IdempotencyStore } from '@reten/store';
+import { idempotencyMiddleware } from './idempotency-middleware';
 import { rateChargeOf } from './access/rate-charges';
 import type { RateLimitSettings } from './access/rate-charges';
 import { DEFAULT_ROUTE_SCOPE } from './access/route-scopes';
@@ -47,6 +48,8 @@ export interface AppDeps {
   tenantLimits: TenantLimitsCache;
   /** Absent: no rate limits (RATE_LIMIT_ENABLED=false). */
   rateLimits: { redis: Redis; keyPrefix: string; settings: RateLimitSettings } | undefined;
+  /** Idempotency-Key records of the routes the idempotency middleware covers. */
+  idempotency: IdempotencyStore;
   webhooks: WebhooksRouterDeps;
   eworkers: EworkersRouterDeps;
   webhookTimeline: WebhookTimelineRepo;
@@ -83,6 +86,7 @@ export function createApp(deps: AppDeps): Express {
   }
   app.use(scopePolicy(ROUTE_SCOPES, DEFAULT_ROUTE_SCOPE));
   app.use(jsonBody(deps.bodyLimitBytes));
+  app.use(idempotencyMiddleware(API_ROUTES, deps.idempotency, deps.log));
   app.use(authTokenRouter(deps.authenticator));
   app.use(apiKeysRouter(deps.authenticator));
   app.use(tenantLimitsRouter(deps.tenants, (id) => deps.tenantLimits.invalidate(id)));

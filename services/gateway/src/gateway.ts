@@ -208,11 +208,11 @@ export class Gateway {
       bodyLimitBytes: config.BODY_LIMIT_BYTES,
       log,
       authenticator: this.authenticator,
+      idempotency: this.idempotency,
       webhooks: {
         endpoints: new WebhookEndpointRepo(this.pool),
         deliveries,
         store: this.store,
-        idempotency: this.idempotency,
         policy: {
           allowPrivate: config.WEBHOOK_ALLOW_PRIVATE,
           allowHttp: config.WEBHOOK_ALLOW_HTTP || config.WEBHOOK_ALLOW_PRIVATE,

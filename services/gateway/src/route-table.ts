@@ -9,16 +9,15 @@ import { eworkerPaths } from './eworkers-api/openapi-eworkers';
 import { webhookPaths } from './webhooks/openapi-webhooks';
 import { webhookTimelinePaths } from './webhooks/stats-timeline';
 
-const rest = (scope: RoutePolicy['scope'], idempotent = false): RoutePolicy => ({
-  scope,
-  rateBucket: 'rest',
-  idempotent,
-});
-const ingest: RoutePolicy = { scope: 'events:write', rateBucket: 'ingest', idempotent: true };
+const rest = (
+  scope: RoutePolicy['scope'],
+  idempotency: RoutePolicy['idempotency'] = 'none',
+): RoutePolicy => ({ scope, rateBucket: 'rest', idempotency });
+const ingest: RoutePolicy = { scope: 'events:write', rateBucket: 'ingest', idempotency: 'ingest' };
 
 /**
  * THE route table of the API: each operation the features declare (method, path, OpenAPI
- * operation) with the scope it needs, the rate counter it is charged to and whether it
+ * operation) with the scope it needs, the rate counter it is charged to and how it
  * honours `Idempotency-Key`. The scope policy, the rate charges and the OpenAPI document are
  * built from it; an operation missing here stops the gateway at start.
  */
@@ -33,24 +32,25 @@ const POLICIES: Readonly<Record<string, RoutePolicy>> = {
   listEventTypes: rest('events:read'),
   getEventType: rest('events:read'),
   // webhooks
-  createWebhook: rest('webhooks:manage', true),
+  createWebhook: rest('webhooks:manage', 'middleware'),
   listWebhooks: rest('webhooks:manage'),
   getWebhook: rest('webhooks:manage'),
   updateWebhook: rest('webhooks:manage'),
   deleteWebhook: rest('webhooks:manage'),
   rotateWebhookSecret: rest('webhooks:manage'),
-  testWebhook: rest('webhooks:manage'),
-  replayWebhook: rest('webhooks:manage'),
+  testWebhook: rest('webhooks:manage', 'middleware'),
+  replayWebhook: rest('webhooks:manage', 'middleware'),
   listWebhookDeliveries: rest('webhooks:manage'),
   getWebhookStats: rest('webhooks:manage'),
   getWebhookTimeline: rest('webhooks:manage'),
   getDelivery: rest('webhooks:manage'),
-  retryDelivery: rest('webhooks:manage'),
+  retryDelivery: rest('webhooks:manage', 'middleware'),
   // eworkers admin API
   listEworkers: rest('admin'),
   listParked: rest('admin'),
-  replayParked: rest('admin'),
+  replayParked: rest('admin', 'middleware'),
   // access
+  // the answer holds the new key's secret, which an idempotency record would store in clear
   createApiKey: rest('admin'),
   listApiKeys: rest('admin'),
   revokeApiKey: rest('admin'),

@@ -14,15 +14,9 @@ import {
 import type { CreatedWebhookEndpoint, DeliveryList, WebhookList } from '@reten/contracts';
 import { optionalBodyOf, optionalJsonBody, parseOrThrow, requireJsonBody } from '@reten/http';
 import { newEventId, newPrefixedId } from '@reten/store';
-import type {
-  EventStore,
-  IdempotencyStore,
-  WebhookDeliveryRepo,
-  WebhookEndpointRepo,
-} from '@reten/store';
+import type { EventStore, WebhookDeliveryRepo, WebhookEndpointRepo } from '@reten/store';
 import { generateEd25519KeyPair, generateSecret } from '@reten/webhooks';
 import type { TargetPolicy } from '@reten/webhooks';
-import { idempotencyKeyOf, requestFingerprint } from '../ingest/idempotency-key';
 import { tenantOf } from '../tenant';
 import { checkWebhookUrl } from './target-check';
 
@@ -32,8 +26,6 @@ export interface WebhooksRouterDeps {
   endpoints: WebhookEndpointRepo;
   deliveries: WebhookDeliveryRepo;
   store: EventStore;
-  /** Idempotency-Key records: a retried create answers the first answer, not a second endpoint. */
-  idempotency: IdempotencyStore;
   policy: TargetPolicy;
   /** Default grace period of a rotated secret. */
   rotationGraceSeconds: number;
@@ -105,35 +97,12 @@ export function webhooksRouter(deps: WebhooksRouterDeps): Router {
     const body = parseOrThrow(CreateWebhookRequestSchema, req.body, 'body');
     const url = await checkWebhookUrl(body.url, deps.policy);
     const tenantId = tenantOf(req);
-    const key = idempotencyKeyOf(req);
-    if (key !== undefined) {
-      const claim = await deps.idempotency.claim(tenantId, key, requestFingerprint(req));
-      if (claim.kind === 'replay') {
-        res.status(claim.status).type('application/json').send(claim.bodyJson);
-        return;
-      }
-      if (claim.kind === 'reused') {
-        throw new RetenError(
-          'idempotency_key_reused',
-          'This Idempotency-Key was already used with a different request body',
-        );
-      }
-      if (claim.kind === 'in_progress') {
-        throw new RetenError(
-          'idempotency_key_in_progress',
-          'A request with this Idempotency-Key is still being processed; retry later',
-        );
-      }
-    }
-    try {
-      const answer = await createEndpoint(tenantId, url, body);
-      const json = JSON.stringify(answer);
-      if (key !== undefined) await deps.idempotency.complete(tenantId, key, 201, json);
-      res.status(201).location(`/api/v1/webhooks/${answer.id}`).type('application/json').send(json);
-    } catch (err) {
-      if (key !== undefined) await deps.idempotency.release(tenantId, key).catch(() => undefined);
-      throw err;
-    }
+    const answer = await createEndpoint(tenantId, url, body);
+    res
+      .status(201)
+      .location(`/api/v1/webhooks/${answer.id}`)
+      .type('application/json')
+      .send(JSON.stringify(answer));
   });
 
   router.get('/api/v1/webhooks', async (req, res) => {
