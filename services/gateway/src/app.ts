@@ -23,6 +23,7 @@ import { eventsRouter } from './events/events';
 import { deliveriesRouter } from './webhooks/delivery-routes';
 import { webhooksRouter } from './webhooks/endpoint-routes';
 import type { WebhooksRouterDeps } from './webhooks/endpoint-routes';
+import { webhookActivityRouter } from './webhooks/endpoint-activity-routes';
 import { eventTypesRouter } from './events/event-types';
 import { eworkersRouter } from './eworkers-api/eworker-routes';
 import { methodNotAllowed } from './method-not-allowed';
@@ -97,6 +98,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(eworkersRouter(deps.eworkers));
   app.use(webhookTimelineRouter(deps.webhookTimeline));
   app.use(webhooksRouter(deps.webhooks));
+  app.use(webhookActivityRouter(deps.webhooks));
   app.use(deliveriesRouter(deps.webhooks.deliveries));
   app.use(methodNotAllowed(deps.openApiDocument));
   app.use(notFoundHandler);

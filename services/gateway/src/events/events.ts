@@ -17,8 +17,10 @@ import { idempotencyKeyOf, requestFingerprint } from '../ingest/idempotency-key'
 import { assertNoNulCharacter } from '../ingest/nul-character';
 import { tenantOf } from '../tenant';
 import { sendIngestResult } from './send-ingest-result';
-import { decodeCursor, encodeCursor } from './cursor';
+import { decodeCursor, encodeCursor } from '../page-cursor';
 import type { EventStatusReaders } from './event-status';
+
+const isEventId = (id: string) => EventIdSchema.safeParse(id).success;
 
 export const EventIdParamsSchema = z.object({ id: EventIdSchema });
 
@@ -103,7 +105,7 @@ export function eventsRouter(
 
   router.get('/api/v1/events', async (req, res) => {
     const query = parseOrThrow(ListEventsQuerySchema, req.query, 'query');
-    const before = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    const before = query.cursor === undefined ? undefined : decodeCursor(query.cursor, isEventId);
     const wildcard = query.type?.includes('*') ?? false;
     const rows = await store.list({
       tenantId: tenantOf(req),

@@ -19,7 +19,7 @@ import {
   WebhookStatsSchema,
 } from '@reten/contracts';
 import { DeliveryIdParamsSchema } from './delivery-routes';
-import { WebhookIdParamsSchema } from './endpoint-routes';
+import { WebhookIdParamsSchema } from './endpoint-lookup';
 
 const error = (description: string) => ({
   description,

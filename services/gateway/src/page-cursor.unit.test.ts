@@ -1,5 +1,7 @@
-import { isRetenError } from '@reten/contracts';
-import { decodeCursor, encodeCursor } from './cursor';
+import { EventIdSchema, isRetenError } from '@reten/contracts';
+import { decodeCursor, encodeCursor } from './page-cursor';
+
+const isEventId = (id: string) => EventIdSchema.safeParse(id).success;
 
 describe('list cursor', () => {
   it('round-trips an event id through an opaque URL-safe string', () => {
@@ -7,7 +9,7 @@ describe('list cursor', () => {
     const cursor = encodeCursor(id);
     expect(cursor).toMatch(/^[A-Za-z0-9_-]+$/);
     expect(cursor).not.toContain(id);
-    expect(decodeCursor(cursor)).toBe(id);
+    expect(decodeCursor(cursor, isEventId)).toBe(id);
   });
 
   it.each(['', 'not-a-cursor', encodeCursor('evt_short'), encodeCursor("evt_' OR 1=1 --")])(
@@ -15,7 +17,7 @@ describe('list cursor', () => {
     (cursor) => {
       let thrown: unknown;
       try {
-        decodeCursor(cursor);
+        decodeCursor(cursor, isEventId);
       } catch (err) {
         thrown = err;
       }
