@@ -19,7 +19,10 @@ const swc = [
 const shared = {
   testEnvironment: 'node',
   transform: { '^.+\\.ts$': swc },
-  moduleNameMapper: { '^@reten/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts' },
+  moduleNameMapper: {
+    '^@reten/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts',
+    '^@reten/([a-z-]+)/testing$': '<rootDir>/packages/$1/src/testing.ts',
+  },
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
 };
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { defineEworker, registerEworker, startTestEworker } from '@reten/eworker';
+import { defineEworker, registerEworker } from '@reten/eworker';
+import { startTestEworker } from '@reten/eworker/testing';
 import type { EworkerService } from '@reten/eworker';
 import { eventually } from '@reten/testing';
 import { startTestGateway } from '../../services/gateway/src/test-fixture';

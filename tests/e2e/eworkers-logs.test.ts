@@ -1,4 +1,4 @@
-import { startTestEworker } from '@reten/eworker';
+import { startTestEworker } from '@reten/eworker/testing';
 import type { EworkerService } from '@reten/eworker';
 import { eventually } from '@reten/testing';
 import { clientLogEworker } from '../../services/eworkers/logs/src/client-log-eworker';

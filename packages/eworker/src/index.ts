@@ -9,5 +9,3 @@ export { jsonSchemaOf, registerEworker } from './registration';
 export type { Registration } from './registration';
 export { retryDelayMs } from './retry-backoff';
 export { PARKED_HEADERS } from './parker';
-export { publishLikeRelay, startTestEworker } from './test-eworker';
-export type { RelayMessageOptions, TestEworkerTarget } from './test-eworker';
