@@ -1,11 +1,14 @@
 import type { Request, RequestHandler, Response } from 'express';
-import { RetenError } from '@reten/contracts';
 import { errorHandler } from '@reten/http';
 import type { Logger } from '@reten/observability';
 import type { IdempotencyStore } from '@reten/store';
 import type { ApiRoute } from './api-route';
 import { pathPattern } from './api-route';
-import { idempotencyKeyOf, requestFingerprint } from './ingest/idempotency-key';
+import {
+  claimIdempotencyKey,
+  idempotencyKeyOf,
+  requestFingerprint,
+} from './ingest/idempotency-key';
 import { tenantOf } from './tenant';
 
 /**
@@ -30,22 +33,10 @@ export function idempotencyMiddleware(
     const key = idempotencyKeyOf(req);
     if (key === undefined) return true;
     const tenantId = tenantOf(req);
-    const claim = await store.claim(tenantId, key, requestFingerprint(req));
+    const claim = await claimIdempotencyKey(store, tenantId, key, requestFingerprint(req));
     if (claim.kind === 'replay') {
       res.status(claim.status).type('application/json').send(claim.bodyJson);
       return false;
-    }
-    if (claim.kind === 'reused') {
-      throw new RetenError(
-        'idempotency_key_reused',
-        'This Idempotency-Key was already used with a different request body',
-      );
-    }
-    if (claim.kind === 'in_progress') {
-      throw new RetenError(
-        'idempotency_key_in_progress',
-        'A request with this Idempotency-Key is still being processed; retry later',
-      );
     }
     let settled = false;
     const release = () => store.release(tenantId, key).catch(() => undefined);

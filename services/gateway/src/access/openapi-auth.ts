@@ -1,10 +1,8 @@
-import type { z } from 'zod';
 import type { ZodOpenApiPathsObject, oas31 } from 'zod-openapi';
 import {
   ApiKeyListSchema,
   CreateApiKeyRequestSchema,
   CreatedApiKeySchema,
-  ErrorEnvelopeSchema,
   TenantLimitsSchema,
   TokenRequestSchema,
   TokenResponseSchema,
@@ -14,19 +12,10 @@ import { scopeFor } from './authenticate';
 import { ApiKeyIdParamsSchema } from './api-keys';
 import type { ScopeRule } from './authenticate';
 import { DEFAULT_ROUTE_SCOPE, PUBLIC_PATHS } from './route-scopes';
+import { errorResponse as error, jsonResponse as json } from '../openapi-responses';
 
 /** The name of the bearer security scheme in the document. */
 export const BEARER_SCHEME = 'bearerAuth';
-
-const error = (description: string) => ({
-  description,
-  content: { 'application/json': { schema: ErrorEnvelopeSchema } },
-});
-
-const json = <S extends z.ZodType>(description: string, schema: S) => ({
-  description,
-  content: { 'application/json': { schema } },
-});
 
 /** The paths of API keys, tokens and tenant limits. */
 export const authPaths: ZodOpenApiPathsObject = {

@@ -2,7 +2,6 @@ import { z } from 'zod';
 import type { ZodOpenApiPathsObject, ZodOpenApiResponsesObject } from 'zod-openapi';
 import {
   CreateEventRequestSchema,
-  ErrorEnvelopeSchema,
   EventDetailSchema,
   EventEnvelopeSchema,
   EventListSchema,
@@ -12,11 +11,7 @@ import {
 } from '@reten/contracts';
 import { EvciParamsSchema } from './evci';
 import { EventIdParamsSchema } from './events';
-
-const errorResponse = (description: string) => ({
-  description,
-  content: { 'application/json': { schema: ErrorEnvelopeSchema } },
-});
+import { errorResponse } from '../openapi-responses';
 
 const commonErrors: ZodOpenApiResponsesObject = {
   '400': errorResponse('`invalid_json`: the body is not JSON'),

@@ -1,23 +1,12 @@
-import type { z } from 'zod';
 import type { ZodOpenApiPathsObject } from 'zod-openapi';
 import {
-  ErrorEnvelopeSchema,
   EworkerListSchema,
   ListParkedQuerySchema,
   ParkedEventListSchema,
   ReplayParkedResultSchema,
 } from '@reten/contracts';
 import { EworkerParamsSchema } from './eworker-routes';
-
-const error = (description: string) => ({
-  description,
-  content: { 'application/json': { schema: ErrorEnvelopeSchema } },
-});
-
-const json = <S extends z.ZodType>(description: string, schema: S) => ({
-  description,
-  content: { 'application/json': { schema } },
-});
+import { errorResponse as error, jsonResponse as json } from '../openapi-responses';
 
 /** The paths of the eworkers admin API. */
 export const eworkerPaths: ZodOpenApiPathsObject = {

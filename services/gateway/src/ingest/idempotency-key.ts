@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Request } from 'express';
 import { RetenError } from '@reten/contracts';
+import type { IdempotencyStore } from '@reten/store';
 
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
@@ -30,4 +31,40 @@ export function requestFingerprint(req: Request): string {
     .update(`${req.method} ${req.baseUrl}${req.path}\n`)
     .update(JSON.stringify(req.body ?? null))
     .digest('hex');
+}
+
+/**
+ * Claims `key` for this request: `claimed` (run it), or the first answer to replay. The same
+ * key with another request is 422 `idempotency_key_reused`; while the first request runs,
+ * 409 `idempotency_key_in_progress`; a database that cannot be asked, 503 (nothing was
+ * accepted, the client retries).
+ */
+export async function claimIdempotencyKey(
+  store: IdempotencyStore,
+  tenantId: string,
+  key: string,
+  fingerprint: string,
+): Promise<{ kind: 'claimed' } | { kind: 'replay'; status: number; bodyJson: string }> {
+  const claim = await store.claim(tenantId, key, fingerprint).catch((err: unknown) => {
+    // the database is down: like every other database outage, a 503 the client retries
+    throw new RetenError(
+      'service_unavailable',
+      'The Idempotency-Key could not be checked; nothing was accepted, retry',
+      undefined,
+      { cause: err },
+    );
+  });
+  if (claim.kind === 'reused') {
+    throw new RetenError(
+      'idempotency_key_reused',
+      'This Idempotency-Key was already used with a different request body',
+    );
+  }
+  if (claim.kind === 'in_progress') {
+    throw new RetenError(
+      'idempotency_key_in_progress',
+      'A request with this Idempotency-Key is still being processed; retry later',
+    );
+  }
+  return claim;
 }

@@ -1,8 +1,8 @@
-import { RetenError } from '@reten/contracts';
 import type { EventEnvelope } from '@reten/contracts';
 import { newEventId } from '@reten/store';
 import type { IdempotencyStore } from '@reten/store';
 import type { EventWriter } from './event-writer';
+import { claimIdempotencyKey } from './idempotency-key';
 import { assertNoNulCharacter } from './nul-character';
 import type { GatewayMetrics } from '../metrics';
 
@@ -50,31 +50,14 @@ export class Ingestor {
     this.validateData(req.eventType, req.data, req.api === 'evci' ? 'body' : 'body.data');
     const idem = req.idempotency;
     if (idem) {
-      const claim = await this.idempotency
-        .claim(req.tenantId, idem.key, idem.fingerprint)
-        .catch((err: unknown) => {
-          // the database is down: like every other database outage, a 503 the client retries
-          throw new RetenError(
-            'service_unavailable',
-            'The Idempotency-Key could not be checked; nothing was accepted, retry',
-            undefined,
-            { cause: err },
-          );
-        });
+      const claim = await claimIdempotencyKey(
+        this.idempotency,
+        req.tenantId,
+        idem.key,
+        idem.fingerprint,
+      );
       if (claim.kind === 'replay')
         return { status: claim.status, bodyJson: claim.bodyJson, replayed: true };
-      if (claim.kind === 'reused') {
-        throw new RetenError(
-          'idempotency_key_reused',
-          'This Idempotency-Key was already used with a different request body',
-        );
-      }
-      if (claim.kind === 'in_progress') {
-        throw new RetenError(
-          'idempotency_key_in_progress',
-          'A request with this Idempotency-Key is still being processed; retry later',
-        );
-      }
     }
     const now = new Date();
     const eventId = newEventId(now.getTime());

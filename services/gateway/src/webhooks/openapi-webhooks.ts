@@ -4,7 +4,6 @@ import {
   CreateWebhookRequestSchema,
   CreatedWebhookEndpointSchema,
   DeliveryListSchema,
-  ErrorEnvelopeSchema,
   ListDeliveriesQuerySchema,
   ListWebhooksQuerySchema,
   ReplayRequestSchema,
@@ -20,16 +19,7 @@ import {
 } from '@reten/contracts';
 import { DeliveryIdParamsSchema } from './delivery-routes';
 import { WebhookIdParamsSchema } from './endpoint-lookup';
-
-const error = (description: string) => ({
-  description,
-  content: { 'application/json': { schema: ErrorEnvelopeSchema } },
-});
-
-const json = <S extends z.ZodType>(description: string, schema: S) => ({
-  description,
-  content: { 'application/json': { schema } },
-});
+import { errorResponse as error, jsonResponse as json } from '../openapi-responses';
 
 const body = <S extends z.ZodType>(schema: S) => ({
   required: true,
