@@ -15,3 +15,17 @@ export function decodeCursor(cursor: string, isId: (id: string) => boolean): str
   }
   return id;
 }
+
+/**
+ * A page of a list read with one row more than `limit`: the rows to answer and the cursor of
+ * the next page (null on the last page).
+ */
+export function pageOf<T>(
+  rows: readonly T[],
+  limit: number,
+  idOf: (row: T) => string,
+): { page: T[]; nextCursor: string | null } {
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return { page, nextCursor: rows.length > limit && last ? encodeCursor(idOf(last)) : null };
+}

@@ -17,7 +17,7 @@ import { idempotencyKeyOf, requestFingerprint } from '../ingest/idempotency-key'
 import { assertNoNulCharacter } from '../ingest/nul-character';
 import { tenantOf } from '../tenant';
 import { sendIngestResult } from './send-ingest-result';
-import { decodeCursor, encodeCursor } from '../page-cursor';
+import { decodeCursor, pageOf } from '../page-cursor';
 import type { EventStatusReaders } from './event-status';
 
 const isEventId = (id: string) => EventIdSchema.safeParse(id).success;
@@ -116,12 +116,8 @@ export function eventsRouter(
       ...(before ? { beforeEventId: before } : {}),
       limit: query.limit + 1,
     });
-    const page = rows.slice(0, query.limit);
-    const last = page[page.length - 1];
-    const body: EventList = {
-      data: page.map(toEnvelope),
-      next_cursor: rows.length > query.limit && last ? encodeCursor(last.eventId) : null,
-    };
+    const { page, nextCursor } = pageOf(rows, query.limit, (row) => row.eventId);
+    const body: EventList = { data: page.map(toEnvelope), next_cursor: nextCursor };
     res.json(body);
   });
 

@@ -23,21 +23,14 @@ const commonErrors: ZodOpenApiResponsesObject = {
   '503': errorResponse('`service_unavailable`: nothing was stored; retry'),
 };
 
-const idempotencyHeader = z.object({
-  'idempotency-key': z
-    .string()
-    .max(255)
-    .optional()
-    .describe('Same key and body → the first answer again (IETF Idempotency-Key draft)'),
-});
-
 /** The paths of EVCI ingest and the REST events API. */
 export const eventPaths: ZodOpenApiPathsObject = {
   '/v1.0/event/{type}': {
     post: {
       operationId: 'ingestEvent',
       summary: 'EVCI ingest: any JSON body becomes the data of an event of this type',
-      requestParams: { path: EvciParamsSchema, header: idempotencyHeader },
+      // the Idempotency-Key header is declared from the route table
+      requestParams: { path: EvciParamsSchema },
       requestBody: {
         required: true,
         content: { 'application/json': { schema: z.unknown().describe('Any JSON value') } },
@@ -54,7 +47,6 @@ export const eventPaths: ZodOpenApiPathsObject = {
   '/api/v1/events': {
     post: {
       operationId: 'createEvent',
-      requestParams: { header: idempotencyHeader },
       requestBody: {
         required: true,
         content: { 'application/json': { schema: CreateEventRequestSchema } },

@@ -8,7 +8,7 @@ import {
 import type { DeliveryList } from '@reten/contracts';
 import { parseOrThrow, requireJsonBody } from '@reten/http';
 import { newEventId } from '@reten/store';
-import { decodeCursor, encodeCursor } from '../page-cursor';
+import { decodeCursor, pageOf } from '../page-cursor';
 import { tenantOf } from '../tenant';
 import { endpointOrNotFound, webhookIdOf } from './endpoint-lookup';
 import type { WebhooksRouterDeps } from './endpoint-routes';
@@ -53,12 +53,8 @@ export function webhookActivityRouter(deps: WebhooksRouterDeps): Router {
       beforeId: before,
       limit: query.limit + 1,
     });
-    const page = rows.slice(0, query.limit);
-    const last = page[page.length - 1];
-    const body: DeliveryList = {
-      data: page,
-      next_cursor: rows.length > query.limit && last ? encodeCursor(last.id) : null,
-    };
+    const { page, nextCursor } = pageOf(rows, query.limit, (row) => row.id);
+    const body: DeliveryList = { data: page, next_cursor: nextCursor };
     res.json(body);
   });
 

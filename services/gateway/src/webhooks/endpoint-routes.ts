@@ -12,7 +12,7 @@ import { newPrefixedId } from '@reten/store';
 import type { EventStore, WebhookDeliveryRepo, WebhookEndpointRepo } from '@reten/store';
 import { generateEd25519KeyPair, generateSecret } from '@reten/webhooks';
 import type { TargetPolicy } from '@reten/webhooks';
-import { decodeCursor, encodeCursor } from '../page-cursor';
+import { decodeCursor, pageOf } from '../page-cursor';
 import { tenantOf } from '../tenant';
 import { endpointOrNotFound, webhookIdOf, webhookNotFound } from './endpoint-lookup';
 import { checkWebhookUrl } from './target-check';
@@ -74,12 +74,8 @@ export function webhooksRouter(deps: WebhooksRouterDeps): Router {
     const query = parseOrThrow(ListWebhooksQuerySchema, req.query, 'query');
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, isEndpointId);
     const rows = await endpoints.list(tenantOf(req), after, query.limit + 1);
-    const page = rows.slice(0, query.limit);
-    const last = page[page.length - 1];
-    const body: WebhookList = {
-      data: page,
-      next_cursor: rows.length > query.limit && last ? encodeCursor(last.id) : null,
-    };
+    const { page, nextCursor } = pageOf(rows, query.limit, (row) => row.id);
+    const body: WebhookList = { data: page, next_cursor: nextCursor };
     res.json(body);
   });
 
