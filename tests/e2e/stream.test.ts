@@ -224,6 +224,18 @@ describe('authentication and bad input', () => {
     expect((await refusal(`${replicaA.wsUrl}?token=garbage`)).status).toBe(401);
   });
 
+  it('refuses with 401 an Authorization header without the Bearer scheme, even with a good key', async () => {
+    expect(await refusal(replicaA.wsUrl, undefined, { Authorization: streamKey })).toEqual({
+      status: 401,
+      body: {
+        error: expect.objectContaining({
+          code: 'unauthorized',
+          message: expect.stringMatching(/Bearer/),
+        }),
+      },
+    });
+  });
+
   it('refuses with 403 a key without the stream:read scope', async () => {
     expect(await refusal(replicaA.wsUrl, writeKey)).toEqual({
       status: 403,

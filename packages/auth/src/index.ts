@@ -4,6 +4,7 @@ export { hasScope } from './principal';
 export type { Principal } from './principal';
 export { narrowScopes, scopesGrant } from './scopes';
 export { AuthFailure, authFailureReason } from './auth-failure';
+export { bearerSchemeError } from './bearer-scheme';
 export type { AuthFailureReason } from './auth-failure';
 export { Authenticator, createAuthenticator } from './authenticator';
 export type { AuthenticatorOptions, IssuedToken } from './authenticator';

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { RawData, WebSocket, WebSocketServer } from 'ws';
 import { RetenError, isRetenError } from '@reten/contracts';
+import { bearerSchemeError } from '@reten/auth';
 import type { Principal } from '@reten/auth';
 import type { Lifecycle, Logger } from '@reten/observability';
 import { CLOSE_CODES } from './close-codes';
@@ -108,6 +109,8 @@ export class ConnectionHandler {
     this.pending += 1;
     let principal: Principal;
     try {
+      const badScheme = bearerSchemeError(req.headers.authorization);
+      if (badScheme) throw badScheme;
       principal = await deps.authenticate(req.headers.authorization ?? params.token);
     } catch (err) {
       return this.refuse(socket, err, 'unauthorized');
