@@ -1,3 +1,5 @@
+import { Router } from 'express';
+import type { RequestHandler } from 'express';
 import { z } from 'zod';
 import { ErrorEnvelopeSchema } from '@reten/contracts';
 import type { Scope } from '@reten/contracts';
@@ -105,4 +107,24 @@ export function pathsOf(routes: readonly ApiRoute[]): ZodOpenApiPathsObject {
     paths[route.path] = { ...paths[route.path], [route.method]: documented(route) };
   }
   return paths;
+}
+
+/** The handlers of routes by operation id (middleware first, as express takes them). */
+export type RouteHandlers = Partial<Record<string, RequestHandler[]>>;
+
+/**
+ * One router serving every route of the table with its handlers, at the table's method and
+ * path. Fails at start when a route has no handler or a handler no route.
+ */
+export function mountRoutes(routes: readonly ApiRoute[], handlers: RouteHandlers): Router {
+  const router = Router();
+  for (const route of routes) {
+    const chain = handlers[route.operationId];
+    if (!chain) throw new Error(`route ${route.operationId} has no handler`);
+    router[route.method](route.path.replace(/\{([^}]+)\}/g, ':$1'), ...chain);
+  }
+  const listed = new Set(routes.map((r) => r.operationId));
+  const stray = Object.keys(handlers).filter((id) => !listed.has(id));
+  if (stray.length > 0) throw new Error(`handlers without a route: ${stray.join(', ')}`);
+  return router;
 }

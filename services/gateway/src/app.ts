@@ -12,25 +12,26 @@ import { rateChargeOf } from './access/rate-charges';
 import type { RateLimitSettings } from './access/rate-charges';
 import { DEFAULT_ROUTE_SCOPE } from './access/route-scopes';
 import { API_ROUTES, ROUTE_SCOPES } from './route-table';
+import { mountRoutes } from './api-route';
 import type { TenantLimitsCache } from './access/tenant-limits-cache';
-import { apiKeysRouter } from './access/api-keys';
-import { authTokenRouter } from './access/auth-token';
-import { tenantLimitsRouter } from './access/tenant-limits';
+import { apiKeysHandlers } from './access/api-keys';
+import { authTokenHandlers } from './access/auth-token';
+import { tenantLimitsHandlers } from './access/tenant-limits';
 import type { Ingestor } from './ingest/ingestor';
-import { evciRouter } from './events/evci';
+import { evciHandlers } from './events/evci';
 import type { EventStatusReaders } from './events/event-status';
-import { eventsRouter } from './events/events';
-import { deliveriesRouter } from './webhooks/delivery-routes';
-import { webhooksRouter } from './webhooks/endpoint-routes';
+import { eventsHandlers } from './events/events';
+import { deliveriesHandlers } from './webhooks/delivery-routes';
+import { webhooksHandlers } from './webhooks/endpoint-routes';
 import type { WebhooksRouterDeps } from './webhooks/endpoint-routes';
-import { webhookActivityRouter } from './webhooks/endpoint-activity-routes';
-import { eventTypesRouter } from './events/event-types';
-import { eworkersRouter } from './eworkers-api/eworker-routes';
+import { webhookActivityHandlers } from './webhooks/endpoint-activity-routes';
+import { eventTypesHandlers } from './events/event-types';
+import { eworkersHandlers } from './eworkers-api/eworker-routes';
 import { methodNotAllowed } from './method-not-allowed';
 import { consoleRouter } from './console-assets';
-import { eventRevisionsRouter } from './events/event-revisions';
+import { eventRevisionsHandlers } from './events/event-revisions';
 import type { EventRevisionsRepo } from './events/event-revisions';
-import { webhookTimelineRouter } from './webhooks/stats-timeline';
+import { webhookTimelineHandlers } from './webhooks/stats-timeline';
 import type { WebhookTimelineRepo } from './webhooks/stats-timeline';
 import type { EworkersRouterDeps } from './eworkers-api/eworker-routes';
 
@@ -88,18 +89,22 @@ export function createApp(deps: AppDeps): Express {
   app.use(scopePolicy(ROUTE_SCOPES, DEFAULT_ROUTE_SCOPE));
   app.use(jsonBody(deps.bodyLimitBytes));
   app.use(idempotencyMiddleware(API_ROUTES, deps.idempotency, deps.log));
-  app.use(authTokenRouter(deps.authenticator));
-  app.use(apiKeysRouter(deps.authenticator));
-  app.use(tenantLimitsRouter(deps.tenants, (id) => deps.tenantLimits.invalidate(id)));
-  app.use(evciRouter(deps.ingestor));
-  app.use(eventRevisionsRouter(deps.eventRevisions));
-  app.use(eventsRouter(deps.ingestor, deps.store, deps.statusReaders));
-  app.use(eventTypesRouter(deps.eworkers.queries));
-  app.use(eworkersRouter(deps.eworkers));
-  app.use(webhookTimelineRouter(deps.webhookTimeline));
-  app.use(webhooksRouter(deps.webhooks));
-  app.use(webhookActivityRouter(deps.webhooks));
-  app.use(deliveriesRouter(deps.webhooks.deliveries));
+  app.use(
+    mountRoutes(API_ROUTES, {
+      ...authTokenHandlers(deps.authenticator),
+      ...apiKeysHandlers(deps.authenticator),
+      ...tenantLimitsHandlers(deps.tenants, (id) => deps.tenantLimits.invalidate(id)),
+      ...evciHandlers(deps.ingestor),
+      ...eventRevisionsHandlers(deps.eventRevisions),
+      ...eventsHandlers(deps.ingestor, deps.store, deps.statusReaders),
+      ...eventTypesHandlers(deps.eworkers.queries),
+      ...eworkersHandlers(deps.eworkers),
+      ...webhookTimelineHandlers(deps.webhookTimeline),
+      ...webhooksHandlers(deps.webhooks),
+      ...webhookActivityHandlers(deps.webhooks),
+      ...deliveriesHandlers(deps.webhooks.deliveries),
+    }),
+  );
   app.use(methodNotAllowed(deps.openApiDocument));
   app.use(notFoundHandler);
   app.use(errorHandler(deps.log));

@@ -1,7 +1,8 @@
-import type { Request } from 'express';
+import type { Request, RequestHandler } from 'express';
 import { scopeFor } from './access/authenticate';
 import { ingestMatcher } from './access/rate-charges';
 import { DEFAULT_ROUTE_SCOPE, PUBLIC_PATHS } from './access/route-scopes';
+import { mountRoutes } from './api-route';
 import { API_ROUTES, ROUTE_SCOPES } from './route-table';
 import { startTestGateway } from './test-fixture';
 import type { TestGateway } from './test-fixture';
@@ -59,5 +60,18 @@ describe('the route table', () => {
     expect(isIngest(req('GET', '/api/v1/events'))).toBe(false);
     expect(isIngest(req('POST', '/api/v1/webhooks'))).toBe(false);
     expect(isIngest(req('POST', '/v1.0/event/a/b'))).toBe(false);
+  });
+
+  it('refuses to mount a route without a handler, or a handler without a route', () => {
+    const handle: RequestHandler = (_req, res) => {
+      res.end();
+    };
+    const all = Object.fromEntries(API_ROUTES.map((r) => [r.operationId, [handle]]));
+    expect(() => mountRoutes(API_ROUTES, all)).not.toThrow();
+    const { getWebhook: _dropped, ...missing } = all;
+    expect(() => mountRoutes(API_ROUTES, missing)).toThrow('route getWebhook has no handler');
+    expect(() => mountRoutes(API_ROUTES, { ...all, surprise: [handle] })).toThrow(
+      'handlers without a route: surprise',
+    );
   });
 });

@@ -17,7 +17,7 @@ const ingest: RoutePolicy = { scope: 'events:write', rateBucket: 'ingest', idemp
 
 /**
  * THE route table of the API: each operation the features declare (method, path, OpenAPI
- * operation) with the scope it needs, the rate counter it is charged to and how it
+ * operation; its handler is mounted at them by `mountRoutes`) with the scope it needs, the rate counter it is charged to and how it
  * honours `Idempotency-Key`. The scope policy, the rate charges and the OpenAPI document are
  * built from it; an operation missing here stops the gateway at start.
  */

@@ -1,10 +1,10 @@
-import { Router } from 'express';
 import { z } from 'zod';
 import { ApiKeyIdSchema, CreateApiKeyRequestSchema, RetenError } from '@reten/contracts';
 import type { ApiKey, ApiKeyList, CreatedApiKey } from '@reten/contracts';
 import type { ApiKeyRecord, Authenticator } from '@reten/auth';
 import { parseOrThrow, requireJsonBody } from '@reten/http';
 import { tenantOf } from '../tenant';
+import type { RouteHandlers } from '../api-route';
 
 export const ApiKeyIdParamsSchema = z.object({ id: ApiKeyIdSchema });
 
@@ -19,30 +19,43 @@ function toApiKey(r: ApiKeyRecord): ApiKey {
 }
 
 /** `/api/v1/api-keys`: create (the secret is shown once), list (without secrets), revoke. */
-export function apiKeysRouter(authenticator: Authenticator): Router {
-  const router = Router();
+export function apiKeysHandlers(authenticator: Authenticator): RouteHandlers {
+  const routes: RouteHandlers = {};
 
-  router.post('/api/v1/api-keys', requireJsonBody, async (req, res) => {
-    const body = parseOrThrow(CreateApiKeyRequestSchema, req.body, 'body');
-    const { record, key } = await authenticator.keys.create(tenantOf(req), body.name, body.scopes);
-    const created: CreatedApiKey = { ...toApiKey(record), key };
-    res.setHeader('Cache-Control', 'no-store');
-    res.status(201).json(created);
-  });
+  routes.createApiKey = [
+    requireJsonBody,
+    async (req, res) => {
+      const body = parseOrThrow(CreateApiKeyRequestSchema, req.body, 'body');
+      const { record, key } = await authenticator.keys.create(
+        tenantOf(req),
+        body.name,
+        body.scopes,
+      );
+      const created: CreatedApiKey = { ...toApiKey(record), key };
+      res.setHeader('Cache-Control', 'no-store');
+      res.status(201).json(created);
+    },
+  ];
 
-  router.get('/api/v1/api-keys', async (req, res) => {
-    const list: ApiKeyList = { data: (await authenticator.keys.list(tenantOf(req))).map(toApiKey) };
-    res.json(list);
-  });
+  routes.listApiKeys = [
+    async (req, res) => {
+      const list: ApiKeyList = {
+        data: (await authenticator.keys.list(tenantOf(req))).map(toApiKey),
+      };
+      res.json(list);
+    },
+  ];
 
-  router.delete('/api/v1/api-keys/:id', async (req, res) => {
-    const parsed = ApiKeyIdParamsSchema.safeParse(req.params);
-    // another tenant's key is as unknown as a key that never existed
-    if (!parsed.success || !(await authenticator.revoke(tenantOf(req), parsed.data.id))) {
-      throw new RetenError('not_found', `No API key with id ${String(req.params.id)}`);
-    }
-    res.status(204).end();
-  });
+  routes.revokeApiKey = [
+    async (req, res) => {
+      const parsed = ApiKeyIdParamsSchema.safeParse(req.params);
+      // another tenant's key is as unknown as a key that never existed
+      if (!parsed.success || !(await authenticator.revoke(tenantOf(req), parsed.data.id))) {
+        throw new RetenError('not_found', `No API key with id ${String(req.params.id)}`);
+      }
+      res.status(204).end();
+    },
+  ];
 
-  return router;
+  return routes;
 }

@@ -1,9 +1,9 @@
-import { Router } from 'express';
 import { RetenError, UpdateTenantLimitsRequestSchema } from '@reten/contracts';
 import type { TenantLimits } from '@reten/contracts';
 import type { TenantLimitsRecord, TenantStore } from '@reten/auth';
 import { parseOrThrow, requireJsonBody } from '@reten/http';
 import { tenantOf } from '../tenant';
+import type { RouteHandlers } from '../api-route';
 
 function toLimits(r: TenantLimitsRecord): TenantLimits {
   return {
@@ -17,31 +17,39 @@ function noTenant(id: string): RetenError {
 }
 
 /** `/api/v1/tenant/limits`: the caller's tenant's own rate limits (null = the default). */
-export function tenantLimitsRouter(tenants: TenantStore, onChange: (id: string) => void): Router {
-  const router = Router();
+export function tenantLimitsHandlers(
+  tenants: TenantStore,
+  onChange: (id: string) => void,
+): RouteHandlers {
+  const routes: RouteHandlers = {};
 
-  router.get('/api/v1/tenant/limits', async (req, res) => {
-    const id = tenantOf(req);
-    const limits = await tenants.limits(id);
-    if (!limits) throw noTenant(id);
-    res.json(toLimits(limits));
-  });
+  routes.getTenantLimits = [
+    async (req, res) => {
+      const id = tenantOf(req);
+      const limits = await tenants.limits(id);
+      if (!limits) throw noTenant(id);
+      res.json(toLimits(limits));
+    },
+  ];
 
-  router.patch('/api/v1/tenant/limits', requireJsonBody, async (req, res) => {
-    const id = tenantOf(req);
-    const body = parseOrThrow(UpdateTenantLimitsRequestSchema, req.body, 'body');
-    const limits = await tenants.setLimits(id, {
-      ...(body.rest_requests_per_minute === undefined
-        ? {}
-        : { restRequestsPerMinute: body.rest_requests_per_minute }),
-      ...(body.ingest_events_per_second === undefined
-        ? {}
-        : { ingestEventsPerSecond: body.ingest_events_per_second }),
-    });
-    if (!limits) throw noTenant(id);
-    onChange(id);
-    res.json(toLimits(limits));
-  });
+  routes.updateTenantLimits = [
+    requireJsonBody,
+    async (req, res) => {
+      const id = tenantOf(req);
+      const body = parseOrThrow(UpdateTenantLimitsRequestSchema, req.body, 'body');
+      const limits = await tenants.setLimits(id, {
+        ...(body.rest_requests_per_minute === undefined
+          ? {}
+          : { restRequestsPerMinute: body.rest_requests_per_minute }),
+        ...(body.ingest_events_per_second === undefined
+          ? {}
+          : { ingestEventsPerSecond: body.ingest_events_per_second }),
+      });
+      if (!limits) throw noTenant(id);
+      onChange(id);
+      res.json(toLimits(limits));
+    },
+  ];
 
-  return router;
+  return routes;
 }

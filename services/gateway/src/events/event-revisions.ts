@@ -1,9 +1,9 @@
-import { Router } from 'express';
 import type { Pool } from 'pg';
 import { z } from 'zod';
 import type { ZodOpenApiPathsObject } from 'zod-openapi';
 import { ErrorEnvelopeSchema, EventIdSchema, RetenError } from '@reten/contracts';
 import { tenantOf } from '../tenant';
+import type { RouteHandlers } from '../api-route';
 
 /** Most revisions one answer lists (the oldest first); an event rarely has more than a few. */
 export const MAX_REVISIONS = 100;
@@ -53,18 +53,21 @@ export class EventRevisionsRepo {
 }
 
 /** `GET /api/v1/events/{id}/revisions`. */
-export function eventRevisionsRouter(repo: EventRevisionsRepo): Router {
-  const router = Router();
-  router.get('/api/v1/events/:id/revisions', async (req, res) => {
-    const params = ParamsSchema.safeParse(req.params);
-    const notFound = () => new RetenError('not_found', `No event with id ${String(req.params.id)}`);
-    if (!params.success) throw notFound();
-    const data = await repo.list(tenantOf(req), params.data.id);
-    if (data.length === 0) throw notFound();
-    const body: EventRevisionList = { data };
-    res.json(body);
-  });
-  return router;
+export function eventRevisionsHandlers(repo: EventRevisionsRepo): RouteHandlers {
+  const routes: RouteHandlers = {};
+  routes.listEventRevisions = [
+    async (req, res) => {
+      const params = ParamsSchema.safeParse(req.params);
+      const notFound = () =>
+        new RetenError('not_found', `No event with id ${String(req.params.id)}`);
+      if (!params.success) throw notFound();
+      const data = await repo.list(tenantOf(req), params.data.id);
+      if (data.length === 0) throw notFound();
+      const body: EventRevisionList = { data };
+      res.json(body);
+    },
+  ];
+  return routes;
 }
 
 /** The OpenAPI operation of the revisions list (merged into the gateway's document). */

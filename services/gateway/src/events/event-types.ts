@@ -1,4 +1,3 @@
-import { Router } from 'express';
 import { z } from 'zod';
 import type { ZodOpenApiPathsObject } from 'zod-openapi';
 import {
@@ -10,6 +9,7 @@ import {
 } from '@reten/contracts';
 import type { EventType, EventTypeList } from '@reten/contracts';
 import { tenantOf } from '../tenant';
+import type { RouteHandlers } from '../api-route';
 
 export const EventTypeParamsSchema = z.object({ type: EventTypeNameSchema });
 
@@ -55,21 +55,25 @@ export const eventTypePaths: ZodOpenApiPathsObject = {
 };
 
 /** `GET /api/v1/event-types` and `/{type}`: schema, eworkers and the caller's counts. */
-export function eventTypesRouter(queries: EventTypeQueries): Router {
-  const router = Router();
-  router.get('/api/v1/event-types', async (req, res) => {
-    const body: EventTypeList = { data: await queries.eventTypes(tenantOf(req)) };
-    res.json(body);
-  });
-  router.get('/api/v1/event-types/:type', async (req, res) => {
-    const parsed = EventTypeParamsSchema.safeParse(req.params);
-    const type = parsed.success ? parsed.data.type : undefined;
-    const found = type ? await queries.eventTypes(tenantOf(req), type) : [];
-    const first = found[0];
-    if (!first) {
-      throw new RetenError('not_found', `No event type ${String(req.params.type)} is known`);
-    }
-    res.json(first);
-  });
-  return router;
+export function eventTypesHandlers(queries: EventTypeQueries): RouteHandlers {
+  const routes: RouteHandlers = {};
+  routes.listEventTypes = [
+    async (req, res) => {
+      const body: EventTypeList = { data: await queries.eventTypes(tenantOf(req)) };
+      res.json(body);
+    },
+  ];
+  routes.getEventType = [
+    async (req, res) => {
+      const parsed = EventTypeParamsSchema.safeParse(req.params);
+      const type = parsed.success ? parsed.data.type : undefined;
+      const found = type ? await queries.eventTypes(tenantOf(req), type) : [];
+      const first = found[0];
+      if (!first) {
+        throw new RetenError('not_found', `No event type ${String(req.params.type)} is known`);
+      }
+      res.json(first);
+    },
+  ];
+  return routes;
 }

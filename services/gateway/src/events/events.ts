@@ -1,4 +1,3 @@
-import { Router } from 'express';
 import type { Response } from 'express';
 import { z } from 'zod';
 import {
@@ -19,6 +18,7 @@ import { tenantOf } from '../tenant';
 import { sendIngestResult } from './send-ingest-result';
 import { decodeCursor, pageOf } from '../page-cursor';
 import type { EventStatusReaders } from './event-status';
+import type { RouteHandlers } from '../api-route';
 
 const isEventId = (id: string) => EventIdSchema.safeParse(id).success;
 
@@ -81,79 +81,89 @@ function sendWithEtag(res: Response, status: number, e: StoredEvent, body: unkno
 }
 
 /** REST events API under `/api/v1/events`. */
-export function eventsRouter(
+export function eventsHandlers(
   ingestor: Ingestor,
   store: EventStore,
   status: EventStatusReaders,
-): Router {
-  const router = Router();
+): RouteHandlers {
+  const routes: RouteHandlers = {};
 
-  router.post('/api/v1/events', requireJsonBody, async (req, res) => {
-    const body = parseOrThrow(CreateEventRequestSchema, req.body, 'body');
-    const key = idempotencyKeyOf(req);
-    const result = await ingestor.accept({
-      api: 'rest',
-      tenantId: tenantOf(req),
-      eventType: body.event_type,
-      data: body.data,
-      occurredAt: body.timestamp ? new Date(body.timestamp) : undefined,
-      idempotency: key ? { key, fingerprint: requestFingerprint(req) } : undefined,
-      render: (envelope) => envelope,
-    });
-    sendIngestResult(res, result);
-  });
+  routes.createEvent = [
+    requireJsonBody,
+    async (req, res) => {
+      const body = parseOrThrow(CreateEventRequestSchema, req.body, 'body');
+      const key = idempotencyKeyOf(req);
+      const result = await ingestor.accept({
+        api: 'rest',
+        tenantId: tenantOf(req),
+        eventType: body.event_type,
+        data: body.data,
+        occurredAt: body.timestamp ? new Date(body.timestamp) : undefined,
+        idempotency: key ? { key, fingerprint: requestFingerprint(req) } : undefined,
+        render: (envelope) => envelope,
+      });
+      sendIngestResult(res, result);
+    },
+  ];
 
-  router.get('/api/v1/events', async (req, res) => {
-    const query = parseOrThrow(ListEventsQuerySchema, req.query, 'query');
-    const before = query.cursor === undefined ? undefined : decodeCursor(query.cursor, isEventId);
-    const wildcard = query.type?.includes('*') ?? false;
-    const rows = await store.list({
-      tenantId: tenantOf(req),
-      ...(query.type && !wildcard ? { typeExact: query.type } : {}),
-      ...(query.type && wildcard ? { typeLike: typeFilterToLike(query.type) } : {}),
-      ...(query.since ? { since: new Date(query.since) } : {}),
-      ...(query.until ? { until: new Date(query.until) } : {}),
-      ...(before ? { beforeEventId: before } : {}),
-      limit: query.limit + 1,
-    });
-    const { page, nextCursor } = pageOf(rows, query.limit, (row) => row.eventId);
-    const body: EventList = { data: page.map(toEnvelope), next_cursor: nextCursor };
-    res.json(body);
-  });
+  routes.listEvents = [
+    async (req, res) => {
+      const query = parseOrThrow(ListEventsQuerySchema, req.query, 'query');
+      const before = query.cursor === undefined ? undefined : decodeCursor(query.cursor, isEventId);
+      const wildcard = query.type?.includes('*') ?? false;
+      const rows = await store.list({
+        tenantId: tenantOf(req),
+        ...(query.type && !wildcard ? { typeExact: query.type } : {}),
+        ...(query.type && wildcard ? { typeLike: typeFilterToLike(query.type) } : {}),
+        ...(query.since ? { since: new Date(query.since) } : {}),
+        ...(query.until ? { until: new Date(query.until) } : {}),
+        ...(before ? { beforeEventId: before } : {}),
+        limit: query.limit + 1,
+      });
+      const { page, nextCursor } = pageOf(rows, query.limit, (row) => row.eventId);
+      const body: EventList = { data: page.map(toEnvelope), next_cursor: nextCursor };
+      res.json(body);
+    },
+  ];
 
-  router.get('/api/v1/events/:id', async (req, res) => {
-    const id = eventIdOrNotFound(req.params);
-    const tenantId = tenantOf(req);
-    const event = await store.getCurrent(tenantId, id);
-    if (!event) throw notFound(id);
-    sendWithEtag(res, 200, event, await toDetail(tenantId, event, status));
-  });
+  routes.getEvent = [
+    async (req, res) => {
+      const id = eventIdOrNotFound(req.params);
+      const tenantId = tenantOf(req);
+      const event = await store.getCurrent(tenantId, id);
+      if (!event) throw notFound(id);
+      sendWithEtag(res, 200, event, await toDetail(tenantId, event, status));
+    },
+  ];
 
-  router.put('/api/v1/events/:id', requireJsonBody, async (req, res) => {
-    const id = eventIdOrNotFound(req.params);
-    const body = parseOrThrow(UpdateEventRequestSchema, req.body, 'body');
-    const expected = parseIfMatch(req.get('if-match'));
-    const dataJson = JSON.stringify(body.data);
-    assertNoNulCharacter(dataJson, 'body.data');
-    const tenantId = tenantOf(req);
-    // validate before storing; the type of an event never changes between revisions
-    const current = await store.getCurrent(tenantId, id);
-    if (!current) throw notFound(id);
-    ingestor.validateData(current.eventType, body.data, 'body.data');
-    const result = await store.insertRevision(tenantId, id, expected, {
-      dataJson,
-      ...(body.timestamp ? { occurredAt: new Date(body.timestamp) } : {}),
-    });
-    if (result === 'not_found') throw notFound(id);
-    if ('conflict' in result) {
-      res.setHeader('ETag', `"${result.conflict}"`);
-      throw new RetenError(
-        'precondition_failed',
-        `If-Match does not match: the current revision is ${result.conflict}`,
-      );
-    }
-    sendWithEtag(res, 200, result, await toDetail(tenantId, result, status));
-  });
+  routes.updateEvent = [
+    requireJsonBody,
+    async (req, res) => {
+      const id = eventIdOrNotFound(req.params);
+      const body = parseOrThrow(UpdateEventRequestSchema, req.body, 'body');
+      const expected = parseIfMatch(req.get('if-match'));
+      const dataJson = JSON.stringify(body.data);
+      assertNoNulCharacter(dataJson, 'body.data');
+      const tenantId = tenantOf(req);
+      // validate before storing; the type of an event never changes between revisions
+      const current = await store.getCurrent(tenantId, id);
+      if (!current) throw notFound(id);
+      ingestor.validateData(current.eventType, body.data, 'body.data');
+      const result = await store.insertRevision(tenantId, id, expected, {
+        dataJson,
+        ...(body.timestamp ? { occurredAt: new Date(body.timestamp) } : {}),
+      });
+      if (result === 'not_found') throw notFound(id);
+      if ('conflict' in result) {
+        res.setHeader('ETag', `"${result.conflict}"`);
+        throw new RetenError(
+          'precondition_failed',
+          `If-Match does not match: the current revision is ${result.conflict}`,
+        );
+      }
+      sendWithEtag(res, 200, result, await toDetail(tenantId, result, status));
+    },
+  ];
 
-  return router;
+  return routes;
 }

@@ -1,4 +1,3 @@
-import { Router } from 'express';
 import {
   CreateWebhookRequestSchema,
   ListWebhooksQuerySchema,
@@ -16,6 +15,7 @@ import { decodeCursor, pageOf } from '../page-cursor';
 import { tenantOf } from '../tenant';
 import { endpointOrNotFound, webhookIdOf, webhookNotFound } from './endpoint-lookup';
 import { checkWebhookUrl } from './target-check';
+import type { RouteHandlers } from '../api-route';
 
 export interface WebhooksRouterDeps {
   endpoints: WebhookEndpointRepo;
@@ -29,8 +29,8 @@ export interface WebhooksRouterDeps {
 const isEndpointId = (id: string) => /^wh_[0-9A-Z]{26}$/.test(id);
 
 /** `/api/v1/webhooks`: endpoints CRUD and secret rotation. */
-export function webhooksRouter(deps: WebhooksRouterDeps): Router {
-  const router = Router();
+export function webhooksHandlers(deps: WebhooksRouterDeps): RouteHandlers {
+  const routes: RouteHandlers = {};
   const { endpoints } = deps;
 
   const createEndpoint = async (
@@ -58,73 +58,89 @@ export function webhooksRouter(deps: WebhooksRouterDeps): Router {
     return { ...created, secret };
   };
 
-  router.post('/api/v1/webhooks', requireJsonBody, async (req, res) => {
-    const body = parseOrThrow(CreateWebhookRequestSchema, req.body, 'body');
-    const url = await checkWebhookUrl(body.url, deps.policy);
-    const tenantId = tenantOf(req);
-    const answer = await createEndpoint(tenantId, url, body);
-    res
-      .status(201)
-      .location(`/api/v1/webhooks/${answer.id}`)
-      .type('application/json')
-      .send(JSON.stringify(answer));
-  });
+  routes.createWebhook = [
+    requireJsonBody,
+    async (req, res) => {
+      const body = parseOrThrow(CreateWebhookRequestSchema, req.body, 'body');
+      const url = await checkWebhookUrl(body.url, deps.policy);
+      const tenantId = tenantOf(req);
+      const answer = await createEndpoint(tenantId, url, body);
+      res
+        .status(201)
+        .location(`/api/v1/webhooks/${answer.id}`)
+        .type('application/json')
+        .send(JSON.stringify(answer));
+    },
+  ];
 
-  router.get('/api/v1/webhooks', async (req, res) => {
-    const query = parseOrThrow(ListWebhooksQuerySchema, req.query, 'query');
-    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, isEndpointId);
-    const rows = await endpoints.list(tenantOf(req), after, query.limit + 1);
-    const { page, nextCursor } = pageOf(rows, query.limit, (row) => row.id);
-    const body: WebhookList = { data: page, next_cursor: nextCursor };
-    res.json(body);
-  });
+  routes.listWebhooks = [
+    async (req, res) => {
+      const query = parseOrThrow(ListWebhooksQuerySchema, req.query, 'query');
+      const after =
+        query.cursor === undefined ? undefined : decodeCursor(query.cursor, isEndpointId);
+      const rows = await endpoints.list(tenantOf(req), after, query.limit + 1);
+      const { page, nextCursor } = pageOf(rows, query.limit, (row) => row.id);
+      const body: WebhookList = { data: page, next_cursor: nextCursor };
+      res.json(body);
+    },
+  ];
 
-  router.get('/api/v1/webhooks/:id', async (req, res) => {
-    res.json(await endpointOrNotFound(endpoints, tenantOf(req), webhookIdOf(req.params)));
-  });
+  routes.getWebhook = [
+    async (req, res) => {
+      res.json(await endpointOrNotFound(endpoints, tenantOf(req), webhookIdOf(req.params)));
+    },
+  ];
 
-  router.patch('/api/v1/webhooks/:id', requireJsonBody, async (req, res) => {
-    const id = webhookIdOf(req.params);
-    const body = parseOrThrow(UpdateWebhookRequestSchema, req.body, 'body');
-    const url = body.url === undefined ? undefined : await checkWebhookUrl(body.url, deps.policy);
-    const updated = await endpoints.update(tenantOf(req), id, {
-      ...(url === undefined ? {} : { url }),
-      ...(body.description === undefined ? {} : { description: body.description }),
-      ...(body.event_types === undefined ? {} : { eventTypes: body.event_types }),
-      ...(body.enabled === undefined ? {} : { enabled: body.enabled }),
-      ...(body.rate_limit_per_second === undefined
-        ? {}
-        : { rateLimitPerSecond: body.rate_limit_per_second }),
-      ...(body.headers === undefined ? {} : { headers: body.headers }),
-      ...(body.retry_schedule_seconds === undefined
-        ? {}
-        : { retryScheduleSeconds: body.retry_schedule_seconds }),
-    });
-    if (!updated) throw webhookNotFound(id);
-    res.json(updated);
-  });
+  routes.updateWebhook = [
+    requireJsonBody,
+    async (req, res) => {
+      const id = webhookIdOf(req.params);
+      const body = parseOrThrow(UpdateWebhookRequestSchema, req.body, 'body');
+      const url = body.url === undefined ? undefined : await checkWebhookUrl(body.url, deps.policy);
+      const updated = await endpoints.update(tenantOf(req), id, {
+        ...(url === undefined ? {} : { url }),
+        ...(body.description === undefined ? {} : { description: body.description }),
+        ...(body.event_types === undefined ? {} : { eventTypes: body.event_types }),
+        ...(body.enabled === undefined ? {} : { enabled: body.enabled }),
+        ...(body.rate_limit_per_second === undefined
+          ? {}
+          : { rateLimitPerSecond: body.rate_limit_per_second }),
+        ...(body.headers === undefined ? {} : { headers: body.headers }),
+        ...(body.retry_schedule_seconds === undefined
+          ? {}
+          : { retryScheduleSeconds: body.retry_schedule_seconds }),
+      });
+      if (!updated) throw webhookNotFound(id);
+      res.json(updated);
+    },
+  ];
 
-  router.delete('/api/v1/webhooks/:id', async (req, res) => {
-    const id = webhookIdOf(req.params);
-    if (!(await endpoints.delete(tenantOf(req), id))) throw webhookNotFound(id);
-    res.status(204).end();
-  });
+  routes.deleteWebhook = [
+    async (req, res) => {
+      const id = webhookIdOf(req.params);
+      if (!(await endpoints.delete(tenantOf(req), id))) throw webhookNotFound(id);
+      res.status(204).end();
+    },
+  ];
 
-  router.post('/api/v1/webhooks/:id/rotate-secret', optionalJsonBody, async (req, res) => {
-    const id = webhookIdOf(req.params);
-    const body = parseOrThrow(RotateSecretRequestSchema, optionalBodyOf(req), 'body');
-    const secret = generateSecret();
-    const grace = body.grace_period_seconds ?? deps.rotationGraceSeconds;
-    const result = await endpoints.rotateSecret(tenantOf(req), id, secret, grace);
-    if (result === undefined) throw webhookNotFound(id);
-    if (result === 'ed25519') {
-      throw new RetenError('conflict', 'An ed25519 endpoint has no shared secret to rotate');
-    }
-    res.json({
-      secret,
-      previous_secret_expires_at: result.previousExpiresAt?.toISOString() ?? null,
-    });
-  });
+  routes.rotateWebhookSecret = [
+    optionalJsonBody,
+    async (req, res) => {
+      const id = webhookIdOf(req.params);
+      const body = parseOrThrow(RotateSecretRequestSchema, optionalBodyOf(req), 'body');
+      const secret = generateSecret();
+      const grace = body.grace_period_seconds ?? deps.rotationGraceSeconds;
+      const result = await endpoints.rotateSecret(tenantOf(req), id, secret, grace);
+      if (result === undefined) throw webhookNotFound(id);
+      if (result === 'ed25519') {
+        throw new RetenError('conflict', 'An ed25519 endpoint has no shared secret to rotate');
+      }
+      res.json({
+        secret,
+        previous_secret_expires_at: result.previousExpiresAt?.toISOString() ?? null,
+      });
+    },
+  ];
 
-  return router;
+  return routes;
 }

@@ -1,4 +1,3 @@
-import { Router } from 'express';
 import type { Pool } from 'pg';
 import { z } from 'zod';
 import type { ZodOpenApiPathsObject } from 'zod-openapi';
@@ -6,6 +5,7 @@ import { ErrorEnvelopeSchema, RetenError, WebhookIdSchema } from '@reten/contrac
 import { parseOrThrow } from '@reten/http';
 import { AttemptTimelineRepo } from '@reten/store';
 import { tenantOf } from '../tenant';
+import type { RouteHandlers } from '../api-route';
 
 /** Most buckets one answer holds: a chart of a day by the minute is 1,440, more is noise. */
 export const MAX_TIMELINE_BUCKETS = 1440;
@@ -90,39 +90,41 @@ export class WebhookTimelineRepo {
 const TimelineParamsSchema = z.object({ id: WebhookIdSchema });
 
 /** `GET /api/v1/webhooks/{id}/stats/timeline`: attempts, successes and failures per bucket. */
-export function webhookTimelineRouter(repo: WebhookTimelineRepo): Router {
-  const router = Router();
-  router.get('/api/v1/webhooks/:id/stats/timeline', async (req, res) => {
-    const params = TimelineParamsSchema.safeParse(req.params);
-    const notFound = () =>
-      new RetenError('not_found', `No webhook with id ${String(req.params.id)}`);
-    if (!params.success) throw notFound();
-    const query = parseOrThrow(WebhookTimelineQuerySchema, req.query, 'query');
-    const until = query.until ? new Date(query.until) : new Date();
-    const since = query.since ? new Date(query.since) : new Date(until.getTime() - 86_400_000);
-    const span = until.getTime() - since.getTime();
-    if (span <= 0) {
-      throw new RetenError('validation_failed', 'since must be before until', [
-        { path: 'query.since', message: 'must be before until' },
-      ]);
-    }
-    if (span / (query.bucket_seconds * 1000) > MAX_TIMELINE_BUCKETS) {
-      throw new RetenError('validation_failed', 'Too many buckets', [
-        {
-          path: 'query.bucket_seconds',
-          message: `the range holds more than ${MAX_TIMELINE_BUCKETS} buckets: widen them or shorten the range`,
-        },
-      ]);
-    }
-    const timeline = await repo.timeline(tenantOf(req), params.data.id, {
-      since,
-      until,
-      bucketSeconds: query.bucket_seconds,
-    });
-    if (!timeline) throw notFound();
-    res.json(timeline);
-  });
-  return router;
+export function webhookTimelineHandlers(repo: WebhookTimelineRepo): RouteHandlers {
+  const routes: RouteHandlers = {};
+  routes.getWebhookTimeline = [
+    async (req, res) => {
+      const params = TimelineParamsSchema.safeParse(req.params);
+      const notFound = () =>
+        new RetenError('not_found', `No webhook with id ${String(req.params.id)}`);
+      if (!params.success) throw notFound();
+      const query = parseOrThrow(WebhookTimelineQuerySchema, req.query, 'query');
+      const until = query.until ? new Date(query.until) : new Date();
+      const since = query.since ? new Date(query.since) : new Date(until.getTime() - 86_400_000);
+      const span = until.getTime() - since.getTime();
+      if (span <= 0) {
+        throw new RetenError('validation_failed', 'since must be before until', [
+          { path: 'query.since', message: 'must be before until' },
+        ]);
+      }
+      if (span / (query.bucket_seconds * 1000) > MAX_TIMELINE_BUCKETS) {
+        throw new RetenError('validation_failed', 'Too many buckets', [
+          {
+            path: 'query.bucket_seconds',
+            message: `the range holds more than ${MAX_TIMELINE_BUCKETS} buckets: widen them or shorten the range`,
+          },
+        ]);
+      }
+      const timeline = await repo.timeline(tenantOf(req), params.data.id, {
+        since,
+        until,
+        bucketSeconds: query.bucket_seconds,
+      });
+      if (!timeline) throw notFound();
+      res.json(timeline);
+    },
+  ];
+  return routes;
 }
 
 /** The OpenAPI operation of the timeline (merged into the gateway's document). */
