@@ -1,7 +1,7 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { RetenError, isRetenError } from '@reten/contracts';
 import type { Scope } from '@reten/contracts';
-import { authFailureReason, hasScope } from '@reten/auth';
+import { authFailureReason, bearerSchemeError, hasScope } from '@reten/auth';
 import type { Authenticator, Principal } from '@reten/auth';
 
 const principals = new WeakMap<Request, Principal>();
@@ -26,27 +26,12 @@ function challenge(res: Response, err: RetenError): void {
   res.setHeader('WWW-Authenticate', parts.join(', '));
 }
 
-/**
- * Over HTTP the credential comes with its scheme (RFC 6750): a bare `Authorization: rtn_…`
- * would also be accepted by the authenticator (it takes bare WebSocket `?token=` values), so
- * the scheme is checked here. Absent or empty: the authenticator answers `missing`.
- */
-function schemeError(header: string | undefined): RetenError | undefined {
-  const value = header?.trim();
-  if (!value || /^Bearer[ \t]/i.test(value)) return undefined;
-  return Object.assign(
-    new RetenError(
-      'unauthorized',
-      'Malformed credentials: send Authorization: Bearer <api key | token>',
-    ),
-    { reason: 'malformed' },
-  );
-}
-
 /** Express middleware: authenticates `Authorization: Bearer …` and records the principal. */
 export function authenticate(authenticator: Authenticator): RequestHandler {
   return (req, res, next) => {
-    const badScheme = schemeError(req.headers.authorization);
+    // over HTTP a header must name the Bearer scheme (RFC 6750): the authenticator alone would
+    // also take a bare credential, as WebSocket `?token=` values are
+    const badScheme = bearerSchemeError(req.headers.authorization);
     if (badScheme) {
       challenge(res, badScheme);
       next(badScheme);
