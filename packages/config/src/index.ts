@@ -10,3 +10,4 @@ export {
   redisConfig,
   urlVar,
 } from './common';
+export { packageVersion } from './package-version';
