@@ -1,25 +1,34 @@
 /**
- * `pnpm bench:ingest`: the EVCI ingest path under load, against two baselines measured in the
- * same run with the same load (50 keep-alive connections, ~300-byte `log:ClientLog` events):
+ * `pnpm bench:ingest`: the EVCI ingest path under load, against baselines measured in the same
+ * run with the same load (50 keep-alive connections, ~340-byte `log:ClientLog` events):
  *   (a) a bare express 5 app with express.json() answering 202 (the framework's ceiling),
- *   (b) single-row INSERT transactions straight into PostgreSQL at the same concurrency.
- * Then the gateway (own database schema and RabbitMQ vhost), and the time its outbox relay
- * needs to publish everything after the load stops.
- * Env: BENCH_DURATION_SECONDS (10), BENCH_CONNECTIONS (50), BENCH_DATABASE_URL,
- * BENCH_GATEWAY_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile the gateway).
+ *   (b) single-row INSERT transactions straight into PostgreSQL at the same concurrency (once),
+ * then the gateway as `pnpm start` runs it (its own schema and RabbitMQ vhost per round, the
+ * outbox relay in its own process when the build has one), and the time the relay needs to
+ * publish everything after the load stops. Bare express and the gateway alternate for
+ * BENCH_ROUNDS rounds; it prints each round, then the median ratio with its spread, and the CPU
+ * microseconds per accepted event of every process measured (/proc, utime + stime).
+ * Env: BENCH_ROUNDS (3), BENCH_DURATION_SECONDS (10), BENCH_CONNECTIONS (50),
+ * BENCH_DATABASE_URL, BENCH_GATEWAY_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`, given
+ * to the gateway and the relay), BENCH_INSERT_LOOP (1; 0 skips baseline b), BENCH_BEFORE_DIST (a
+ * copy of an earlier `services/gateway/dist` under services/gateway/node_modules/: a third
+ * subject alternated with the others, run as that build ran, to compare two builds in one run).
  */
 const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 const { randomBytes } = require('node:crypto');
 const { Client } = require('pg');
 const h = require('../lib/harness');
+const { cpuMicros, prepareSchema } = require('../lib/stack');
 
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const DURATION = Number(process.env.BENCH_DURATION_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/reten_bench';
-const GATEWAY = path.join(h.ROOT, 'services/gateway/dist/main.js');
-const MIGRATE = path.join(h.ROOT, 'packages/store/dist/migrate-cli.js');
-const BOOTSTRAP = path.join(h.ROOT, 'services/gateway/dist/bootstrap-cli.js');
+const NODE_ARGS = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
+const DIST = path.join(h.ROOT, 'services/gateway/dist');
+const BEFORE_DIST = process.env.BENCH_BEFORE_DIST;
 // a production gateway refuses the published development JWT_SECRET: one of the run's own
 const JWT_SECRET = `bench-${randomBytes(16).toString('hex')}`;
 
@@ -39,16 +48,14 @@ const BODY = JSON.stringify({
   ],
 });
 
-async function runToEnd(script, env, label) {
-  const child = h.startNode(script, [], env, label);
-  const code = await child.exited;
-  if (code !== 0) throw new Error(`${label} failed (${code}):\n${child.output.join('')}`);
-  return child.output.join('');
-}
-
-async function migrate(schema) {
-  await runToEnd(MIGRATE, { DATABASE_URL, DATABASE_SCHEMA: schema, LOG_LEVEL: 'warn' }, 'migrate');
-}
+const line = (s) => process.stdout.write(`${s}\n`);
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const spread = (xs, digits = 2) =>
+  `${h.fmt(median(xs), digits)} (${h.fmt(Math.min(...xs), digits)}–${h.fmt(Math.max(...xs), digits)})`;
 
 async function withDb(fn) {
   const db = new Client({ connectionString: DATABASE_URL });
@@ -58,6 +65,14 @@ async function withDb(fn) {
   } finally {
     await db.end();
   }
+}
+
+/** CPU µs used by each process while `fn` runs. */
+async function measuringCpu(children, fn) {
+  const before = children.map((c) => cpuMicros(c.pid));
+  const result = await fn();
+  const used = children.map((c, i) => cpuMicros(c.pid) - before[i]);
+  return { result, used };
 }
 
 async function bareExpress() {
@@ -70,20 +85,23 @@ async function bareExpress() {
   );
   try {
     await h.waitReady(`http://127.0.0.1:${port}/readyz`, server);
-    return await h.runLoad({
-      url: `http://127.0.0.1:${port}/v1.0/event/log:ClientLog`,
-      headers: { 'content-type': 'application/json' },
-      body: BODY,
-      connections: CONNECTIONS,
-      durationSeconds: DURATION,
-    });
+    const { result, used } = await measuringCpu([server], () =>
+      h.runLoad({
+        url: `http://127.0.0.1:${port}/v1.0/event/log:ClientLog`,
+        headers: { 'content-type': 'application/json' },
+        body: BODY,
+        connections: CONNECTIONS,
+        durationSeconds: DURATION,
+      }),
+    );
+    return { ...result, cpuUsPerRequest: used[0] / result.requests };
   } finally {
     await h.stop(server);
   }
 }
 
 async function insertLoop(schema) {
-  await migrate(schema);
+  await prepareSchema({ databaseUrl: DATABASE_URL, schema, jwtSecret: JWT_SECRET });
   const child = h.startNode(
     path.join(__dirname, 'insert-loop.js'),
     [
@@ -104,130 +122,214 @@ async function insertLoop(schema) {
   return JSON.parse(text.trim().split('\n').pop());
 }
 
-/** Creates a tenant and key in the bench schema when the gateway has authentication. */
-async function apiKeyFor(schema) {
-  if (!fs.existsSync(BOOTSTRAP)) return undefined;
-  const home = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'reten-bench-'));
-  const out = await runToEnd(
-    BOOTSTRAP,
-    { DATABASE_URL, DATABASE_SCHEMA: schema, LOG_LEVEL: 'warn', RETEN_HOME: home, JWT_SECRET },
-    'bootstrap',
-  );
-  const file = path.join(home, 'dev-api-key');
-  if (fs.existsSync(file)) return fs.readFileSync(file, 'utf8').trim();
-  const match = /rtn_[A-Za-z0-9_-]+/.exec(out);
-  if (!match) throw new Error(`bootstrap printed no key:\n${out}`);
-  return match[0];
-}
-
-async function gateway(schema, vhost) {
-  await migrate(schema);
-  const apiKey = await apiKeyFor(schema);
+/**
+ * The gateway of build `dist` as `pnpm start` runs it: with a relay entrypoint in the build,
+ * the gateway without its in-process relay and the relay as a process of its own.
+ */
+async function gateway(dist, schema, vhostName) {
+  const vhost = h.createVhost(vhostName);
+  const apiKey = await prepareSchema({ databaseUrl: DATABASE_URL, schema, jwtSecret: JWT_SECRET });
+  const relayMain = path.join(dist, 'relay-main.js');
+  const separateRelay = fs.existsSync(relayMain);
   const port = await h.freePort();
-  const server = h.startNode(
-    GATEWAY,
-    [],
-    {
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATABASE_URL,
-      DATABASE_SCHEMA: schema,
-      RABBITMQ_URL: vhost.url,
-      LOG_LEVEL: 'warn',
-      MIGRATE_ON_START: 'false',
-      JWT_SECRET,
-    },
-    'gateway',
-    (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean),
-  );
+  const env = {
+    HOST: '127.0.0.1',
+    DATABASE_URL,
+    DATABASE_SCHEMA: schema,
+    RABBITMQ_URL: vhost.url,
+    LOG_LEVEL: 'warn',
+    MIGRATE_ON_START: 'false',
+    JWT_SECRET,
+  };
+  const children = [];
   try {
+    let relay;
+    if (separateRelay) {
+      const relayPort = await h.freePort();
+      relay = h.startNode(relayMain, [], { ...env, PORT: String(relayPort) }, 'relay', NODE_ARGS);
+      children.push(relay);
+      await h.waitReady(`http://127.0.0.1:${relayPort}/readyz`, relay);
+    }
+    const server = h.startNode(
+      path.join(dist, 'main.js'),
+      [],
+      { ...env, PORT: String(port), ...(separateRelay ? { RELAY_ENABLED: 'false' } : {}) },
+      'gateway',
+      NODE_ARGS,
+    );
+    children.unshift(server);
     await h.waitReady(`http://127.0.0.1:${port}/readyz`, server);
-    const load = await h.runLoad({
-      url: `http://127.0.0.1:${port}/v1.0/event/log:ClientLog`,
-      headers: {
-        'content-type': 'application/json',
-        ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}),
-      },
-      body: BODY,
-      connections: CONNECTIONS,
-      durationSeconds: DURATION,
-    });
-    const loadEnded = Date.now();
-    const drain = await withDb(async (db) => {
-      for (;;) {
-        const { rows } = await db.query(
-          `SELECT count(*)::int AS backlog FROM "${schema}".events WHERE published_at IS NULL`,
-        );
-        if (rows[0].backlog === 0) return { drainMs: Date.now() - loadEnded };
-        if (Date.now() - loadEnded > 120_000)
-          return { drainMs: Infinity, backlog: rows[0].backlog };
-        await new Promise((r) => setTimeout(r, 10));
-      }
+    const { result, used } = await measuringCpu(children, async () => {
+      const load = await h.runLoad({
+        url: `http://127.0.0.1:${port}/v1.0/event/log:ClientLog`,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
+        body: BODY,
+        connections: CONNECTIONS,
+        durationSeconds: DURATION,
+      });
+      const loadEnded = Date.now();
+      const drain = await withDb(async (db) => {
+        for (;;) {
+          const { rows } = await db.query(
+            `SELECT count(*)::int AS backlog FROM "${schema}".events WHERE published_at IS NULL`,
+          );
+          if (rows[0].backlog === 0) return { drainMs: Date.now() - loadEnded };
+          if (Date.now() - loadEnded > 120_000)
+            return { drainMs: Infinity, backlog: rows[0].backlog };
+          await new Promise((r) => setTimeout(r, 10));
+        }
+      });
+      return { ...load, ...drain };
     });
     const stored = await withDb(async (db) => {
       const { rows } = await db.query(`SELECT count(*)::int AS n FROM "${schema}".events`);
       return rows[0].n;
     });
-    return { ...load, ...drain, stored };
+    const accepted = result.statusCodes?.['202']?.count ?? result.requests - result.non2xx;
+    return {
+      ...result,
+      stored,
+      accepted,
+      acceptedPerSecond: accepted / DURATION,
+      separateRelay,
+      cpuUsPerEvent: used[0] / Math.max(1, accepted),
+      relayCpuUsPerEvent: separateRelay ? used[1] / Math.max(1, accepted) : undefined,
+    };
   } finally {
-    await h.stop(server);
+    for (const child of children) await h.stop(child);
+    await withDb((db) => db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)).catch(
+      () => undefined,
+    );
+    vhost.drop();
   }
 }
 
-async function main() {
-  if (!fs.existsSync(GATEWAY)) throw new Error('build first: tsc -b (pnpm bench:ingest does)');
-  const suffix = randomBytes(3).toString('hex');
-  const insertSchema = `bench_insert_${suffix}`;
-  const gatewaySchema = `bench_ingest_${suffix}`;
-  const vhost = h.createVhost(`bench_ingest_${suffix}`);
-  const line = (s) => process.stdout.write(`${s}\n`);
-  line(
-    `ingest bench: ${CONNECTIONS} connections, ${DURATION} s per target, ${Buffer.byteLength(BODY)}-byte log:ClientLog body`,
+function describe(label, gw, express) {
+  const relay = gw.separateRelay
+    ? ` + relay ${h.fmt(gw.relayCpuUsPerEvent)} = ${h.fmt(gw.cpuUsPerEvent + gw.relayCpuUsPerEvent)}`
+    : ' (relay in process)';
+  return (
+    `  ${label.padEnd(8)} ${h.fmt(gw.acceptedPerSecond)} accepted/s, p50 ${gw.p50Ms} ms, p99 ${gw.p99Ms} ms, ` +
+    `non-2xx ${gw.non2xx}, errors ${gw.errors}, drained in ${h.fmt(gw.drainMs)} ms, ` +
+    `ratio ${h.fmt(gw.acceptedPerSecond / express.rps, 2)}; CPU µs/event gateway ${h.fmt(gw.cpuUsPerEvent)}${relay}`
   );
-  try {
+}
+
+async function main() {
+  if (!fs.existsSync(path.join(DIST, 'main.js'))) {
+    throw new Error('build first: tsc -b (pnpm bench:ingest does)');
+  }
+  const suffix = randomBytes(3).toString('hex');
+  const subjects = [{ label: 'gateway', dist: DIST }];
+  if (BEFORE_DIST) subjects.push({ label: 'before', dist: path.resolve(BEFORE_DIST) });
+  line(
+    `ingest bench: ${CONNECTIONS} connections, ${DURATION} s per target, ${ROUNDS} rounds, ${Buffer.byteLength(BODY)}-byte log:ClientLog body, load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
+  const rounds = [];
+  let inserts;
+  if (process.env.BENCH_INSERT_LOOP !== '0') {
+    const schema = `bench_insert_${suffix}`;
+    try {
+      inserts = await insertLoop(schema);
+    } finally {
+      await withDb((db) => db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)).catch(
+        () => undefined,
+      );
+    }
+    line(
+      `  (b) single-row INSERT loop: ${h.fmt(inserts.rowsPerSecond)} rows/s, p50 ${h.fmt(inserts.p50Ms, 2)} ms, p99 ${h.fmt(inserts.p99Ms, 2)} ms`,
+    );
+  }
+  for (let i = 0; i < ROUNDS; i += 1) {
+    const load = os.loadavg()[0];
+    line(`round ${i + 1} (load average ${load.toFixed(1)})`);
     const express = await bareExpress();
     line(
-      `  (a) bare express + express.json(): ${h.fmt(express.rps)} req/s, p50 ${express.p50Ms} ms, p99 ${express.p99Ms} ms`,
+      `  express  ${h.fmt(express.rps)} req/s, p50 ${express.p50Ms} ms, p99 ${express.p99Ms} ms; CPU µs/request ${h.fmt(express.cpuUsPerRequest)}`,
     );
-    const inserts = await insertLoop(insertSchema);
-    line(
-      `  (b) single-row INSERT loop:        ${h.fmt(inserts.rowsPerSecond)} rows/s, p50 ${h.fmt(inserts.p50Ms, 2)} ms, p99 ${h.fmt(inserts.p99Ms, 2)} ms`,
-    );
-    const gw = await gateway(gatewaySchema, vhost);
-    const accepted = gw.statusCodes?.['202']?.count ?? gw.requests - gw.non2xx;
-    line(
-      `  gateway EVCI ingest:               ${h.fmt(accepted / DURATION)} accepted events/s, p50 ${gw.p50Ms} ms, p99 ${gw.p99Ms} ms, non-2xx ${gw.non2xx}, errors ${gw.errors}`,
-    );
-    line(
-      `  outbox drained ${h.fmt(gw.drainMs)} ms after the load stopped (${gw.stored} events stored)`,
-    );
-    const result = {
-      date: new Date().toISOString(),
-      connections: CONNECTIONS,
-      durationSeconds: DURATION,
-      bodyBytes: Buffer.byteLength(BODY),
-      bareExpress: express,
-      insertLoop: inserts,
-      gateway: gw,
-      ratioVsExpress: accepted / DURATION / express.rps,
-      ratioVsInserts: accepted / DURATION / inserts.rowsPerSecond,
+    const round = { load, express, subjects: {} };
+    // alternate which subject follows express, so neither always runs right after it
+    const order = i % 2 === 0 ? subjects : [...subjects].reverse();
+    for (const s of order) {
+      const gw = await gateway(
+        s.dist,
+        `bench_ingest_${suffix}_${i}_${s.label}`,
+        `bench_ingest_${suffix}_${i}_${s.label}`,
+      );
+      round.subjects[s.label] = { ...gw, ratio: gw.acceptedPerSecond / express.rps };
+      line(describe(s.label, gw, express));
+    }
+    rounds.push(round);
+  }
+  line(`summary over ${ROUNDS} rounds: median (min–max)`);
+  line(
+    `  express  ${spread(
+      rounds.map((r) => r.express.rps),
+      0,
+    )} req/s, CPU µs/request ${spread(
+      rounds.map((r) => r.express.cpuUsPerRequest),
+      0,
+    )}`,
+  );
+  const summary = {};
+  for (const s of subjects) {
+    const rs = rounds.map((r) => r.subjects[s.label]);
+    const total = rs.map((g) => g.cpuUsPerEvent + (g.relayCpuUsPerEvent ?? 0));
+    summary[s.label] = {
+      ratio: median(rs.map((g) => g.ratio)),
+      ratioMin: Math.min(...rs.map((g) => g.ratio)),
+      ratioMax: Math.max(...rs.map((g) => g.ratio)),
+      acceptedPerSecond: median(rs.map((g) => g.acceptedPerSecond)),
+      p99Ms: median(rs.map((g) => g.p99Ms)),
+      drainMs: median(rs.map((g) => g.drainMs)),
+      cpuUsPerEvent: median(rs.map((g) => g.cpuUsPerEvent)),
+      cpuUsPerEventWithRelay: median(total),
     };
     line(
-      `  ratio ingest / bare express: ${h.fmt(result.ratioVsExpress, 2)}   ratio ingest / INSERT loop: ${h.fmt(result.ratioVsInserts, 2)}`,
+      `  ${s.label.padEnd(8)} ratio ${spread(rs.map((g) => g.ratio))}, ${spread(
+        rs.map((g) => g.acceptedPerSecond),
+        0,
+      )} accepted/s, ` +
+        `p99 ${spread(
+          rs.map((g) => g.p99Ms),
+          0,
+        )} ms, drained in ${spread(
+          rs.map((g) => g.drainMs),
+          0,
+        )} ms, ` +
+        `CPU µs/event gateway ${spread(
+          rs.map((g) => g.cpuUsPerEvent),
+          0,
+        )}` +
+        (rs[0].separateRelay
+          ? `, relay ${spread(
+              rs.map((g) => g.relayCpuUsPerEvent),
+              0,
+            )}, both ${spread(total, 0)}`
+          : ' (relay in process)'),
     );
-    const dir = path.join(h.ROOT, 'bench/results');
-    fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(
-      path.join(dir, `ingest-${Date.now()}.json`),
-      `${JSON.stringify(result, null, 2)}\n`,
-    );
-  } finally {
-    await withDb(async (db) => {
-      await db.query(`DROP SCHEMA IF EXISTS "${insertSchema}" CASCADE`);
-      await db.query(`DROP SCHEMA IF EXISTS "${gatewaySchema}" CASCADE`);
-    }).catch(() => undefined);
-    vhost.drop();
   }
+  const dir = path.join(h.ROOT, 'bench/results');
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(
+    path.join(dir, `ingest-${Date.now()}.json`),
+    `${JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        connections: CONNECTIONS,
+        durationSeconds: DURATION,
+        bodyBytes: Buffer.byteLength(BODY),
+        insertLoop: inserts,
+        rounds,
+        summary,
+      },
+      null,
+      2,
+    )}\n`,
+  );
 }
 
 main().catch((err) => {
