@@ -3,17 +3,27 @@
  * node:http server answering 204, own process) at 1, 10 and 100 endpoints, against a baseline
  * measured in the same run with the same messages: a bare amqplib consumer (same prefetch)
  * POSTing each message with undici and acking after the 2xx (bench/delivery/baseline.js).
- * Then publish→receipt latency at a paced rate, for both, and the latency Reten adds.
- * Env: BENCH_MESSAGES (3000 per scenario), BENCH_PREFETCH (100), BENCH_ENDPOINT_IN_FLIGHT (= prefetch,
- * the delivery service's DELIVERY_ENDPOINT_MAX_IN_FLIGHT), BENCH_LATENCY_RATE (200 msg/s),
- * BENCH_LATENCY_SECONDS (3), BENCH_ENDPOINTS (1,10,100), BENCH_DATABASE_URL.
+ * The delivery service runs on its default configuration; the run prints every setting it
+ * gives that differs from a default, and why. Baseline and service alternate for BENCH_ROUNDS
+ * rounds per scenario (the order flips every round); each round prints deliveries/s and the
+ * CPU microseconds per delivered event of each consumer process (/proc, utime + stime), and
+ * each scenario ends with the median ratio and its spread. Then publish→receipt latency at a
+ * paced rate, for both, and the latency Reten adds.
+ * Env: BENCH_ROUNDS (3), BENCH_MESSAGES (3000 per round), BENCH_PREFETCH (the service's
+ * DELIVERY_PREFETCH default; the baseline uses the same), BENCH_ENDPOINT_IN_FLIGHT (unset: the
+ * service's default DELIVERY_ENDPOINT_MAX_IN_FLIGHT), BENCH_LATENCY_RATE (200 msg/s),
+ * BENCH_LATENCY_SECONDS (3), BENCH_ENDPOINTS (1,10,100), BENCH_DATABASE_URL,
+ * BENCH_DELIVERY_NODE_ARGS (node arguments of the delivery process, e.g.
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof`).
  */
 const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 const { fork } = require('node:child_process');
 const { randomBytes } = require('node:crypto');
 const amqplib = require('amqplib');
 const h = require('../lib/harness');
+const { cpuMicros } = require('../lib/stack');
 const {
   DELIVERY,
   EVENTS_EXCHANGE,
@@ -23,115 +33,196 @@ const {
   startReceiver,
   waitCount,
   publish,
+  sleep,
   withDb,
 } = require('./shared');
 
+const CONFIG = path.join(h.ROOT, 'services/delivery/dist/config.js');
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 3000);
-const PREFETCH = Number(process.env.BENCH_PREFETCH ?? 100);
-const IN_FLIGHT = Number(process.env.BENCH_ENDPOINT_IN_FLIGHT ?? PREFETCH);
 const LAT_RATE = Number(process.env.BENCH_LATENCY_RATE ?? 200);
 const LAT_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 3);
 const ENDPOINTS = (process.env.BENCH_ENDPOINTS ?? '1,10,100').split(',').map(Number);
+/** After the last receipt, the service still records and acks the last attempts. */
+const SETTLE_MS = 300;
 
+const line = (s) => process.stdout.write(`${s}\n`);
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const spread = (xs, digits = 2) =>
+  `${h.fmt(median(xs), digits)} (${h.fmt(Math.min(...xs), digits)}–${h.fmt(Math.max(...xs), digits)})`;
 const pct = (sorted, p) =>
   sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
 
-async function scenario(receiver, endpoints) {
-  const tag = `${endpoints}e${randomBytes(3).toString('hex')}`;
-  const base = `http://127.0.0.1:${receiver.port}`;
-  const results = {};
-  for (const which of ['baseline', 'reten']) {
-    const vhost = h.createVhost(`bench_delivery_${which}_${tag}`);
-    let child;
-    const runs = { tp: `${which}${tag}tp`, lat: `${which}${tag}lat` };
-    const schema = `bench_delivery_${tag}`;
-    try {
-      if (which === 'baseline') {
-        const conn = await amqplib.connect(vhost.url);
-        const ch = await conn.createChannel();
-        await ch.assertExchange(EVENTS_EXCHANGE, 'topic', { durable: true });
-        await ch.assertQueue('bench.baseline', {
-          durable: true,
-          arguments: { 'x-queue-type': 'quorum', 'x-delivery-limit': 50 },
-        });
-        await ch.bindQueue('bench.baseline', EVENTS_EXCHANGE, '#');
-        await conn.close();
-      }
-      const start = async (run) => {
-        if (which === 'baseline') {
-          child = fork(
-            path.join(__dirname, 'baseline.js'),
-            [vhost.url, 'bench.baseline', String(PREFETCH), `${base}/run/${run}`],
-            { stdio: 'inherit' },
-          );
-          await new Promise((r) => child.once('message', r));
-        } else {
-          ({ child } = await startDelivery({
-            schema,
-            rabbitUrl: vhost.url,
-            tag,
-            env: {
-              DELIVERY_PREFETCH: String(PREFETCH),
-              DELIVERY_ENDPOINT_MAX_IN_FLIGHT: String(IN_FLIGHT),
-            },
-          }));
-        }
-      };
-      if (which === 'reten') await migrate(schema);
-      const r = {};
-      for (const phase of ['tp', 'lat']) {
-        if (which === 'reten') {
-          await replaceEndpoints(schema, endpoints, (i) => `${base}/run/${runs[phase]}/e${i}`);
-        }
-        if (which === 'baseline') {
-          // what the previous consumer had POSTed but not acked when it stopped comes back:
-          // drop it, or it would count (with its old publish time) in the next phase
-          const conn = await amqplib.connect(vhost.url);
-          const ch = await conn.createChannel();
-          await ch.purgeQueue('bench.baseline');
-          await conn.close();
-        }
-        await start(runs[phase]);
-        const n = phase === 'tp' ? MESSAGES : LAT_RATE * LAT_SECONDS;
-        const t0 = Date.now();
-        await publish(vhost.url, n, endpoints, phase === 'tp' ? 0 : LAT_RATE);
-        const t1 = await waitCount(receiver, runs[phase], n, 300_000);
-        if (phase === 'tp') r.perSecond = n / ((t1 - t0) / 1000);
-        else {
-          const s = await receiver.stats(runs[phase], true);
-          const sorted = s.latencies.sort((a, b) => a - b);
-          r.p50 = pct(sorted, 0.5);
-          r.p99 = pct(sorted, 0.99);
-        }
-        await h.stop(child);
-      }
-      results[which] = r;
-    } finally {
-      if (child) await h.stop(child);
-      vhost.drop();
-      if (which === 'reten') {
-        await withDb((db) => db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
-      }
+/**
+ * The settings the service gets that differ from its defaults, each with why: the bench's own
+ * (`env`) and any DELIVERY_* variable of the shell (they pass through to the process).
+ */
+function settings() {
+  const shape = require(CONFIG).deliveryConfigShape;
+  const defaults = (name) => shape[name].parse(undefined);
+  const env = {};
+  const why = {};
+  const prefetch = Number(process.env.BENCH_PREFETCH ?? defaults('DELIVERY_PREFETCH'));
+  if (prefetch !== defaults('DELIVERY_PREFETCH')) {
+    env.DELIVERY_PREFETCH = String(prefetch);
+    why.DELIVERY_PREFETCH = 'BENCH_PREFETCH';
+  }
+  if (process.env.BENCH_ENDPOINT_IN_FLIGHT !== undefined) {
+    env.DELIVERY_ENDPOINT_MAX_IN_FLIGHT = process.env.BENCH_ENDPOINT_IN_FLIGHT;
+    why.DELIVERY_ENDPOINT_MAX_IN_FLIGHT = 'BENCH_ENDPOINT_IN_FLIGHT';
+  }
+  for (const [name, value] of Object.entries(process.env)) {
+    if (name.startsWith('DELIVERY_') && !(name in env)) {
+      env[name] = value;
+      why[name] = 'from the shell';
     }
   }
-  return results;
+  const differ = Object.keys(env).map((k) => `${k}=${env[k]} (${why[k]})`);
+  differ.unshift(
+    'WEBHOOK_ALLOW_PRIVATE=true (the receiver listens on 127.0.0.1, which the SSRF guard ' +
+      'refuses otherwise; a user sets it only for a local stack or tests)',
+  );
+  return { env, prefetch, differ };
+}
+
+async function scenario(receiver, endpoints, config) {
+  const tag = `${endpoints}e${randomBytes(3).toString('hex')}`;
+  const base = `http://127.0.0.1:${receiver.port}`;
+  const schema = `bench_delivery_${tag}`;
+  const vhosts = {
+    baseline: h.createVhost(`bench_delivery_baseline_${tag}`),
+    reten: h.createVhost(`bench_delivery_reten_${tag}`),
+  };
+  let child;
+  try {
+    const conn = await amqplib.connect(vhosts.baseline.url);
+    const ch = await conn.createChannel();
+    await ch.assertExchange(EVENTS_EXCHANGE, 'topic', { durable: true });
+    await ch.assertQueue('bench.baseline', {
+      durable: true,
+      arguments: { 'x-queue-type': 'quorum', 'x-delivery-limit': 50 },
+    });
+    await ch.bindQueue('bench.baseline', EVENTS_EXCHANGE, '#');
+    await conn.close();
+    await migrate(schema);
+
+    /** Starts `which` consuming for receiver run `run`; resolves with the process. */
+    const start = async (which, run) => {
+      const url = vhosts[which].url;
+      if (which === 'baseline') {
+        // what the previous consumer had POSTed but not acked when it stopped comes back:
+        // drop it, or it would count (with its old publish time) in the next run
+        const c = await amqplib.connect(url);
+        const purge = await c.createChannel();
+        await purge.purgeQueue('bench.baseline');
+        await c.close();
+        const p = fork(
+          path.join(__dirname, 'baseline.js'),
+          [url, 'bench.baseline', String(config.prefetch), `${base}/run/${run}`],
+          { stdio: 'inherit' },
+        );
+        await new Promise((r) => p.once('message', r));
+        return p;
+      }
+      await replaceEndpoints(schema, endpoints, (i) => `${base}/run/${run}/e${i}`);
+      return (await startDelivery({ schema, rabbitUrl: url, tag, env: config.env })).child;
+    };
+
+    /** One throughput run: deliveries/s and CPU µs per delivered event of the consumer. */
+    const throughput = async (which, run) => {
+      child = await start(which, run);
+      const cpu0 = cpuMicros(child.pid);
+      const t0 = Date.now();
+      await publish(vhosts[which].url, MESSAGES, endpoints, 0);
+      const t1 = await waitCount(receiver, run, MESSAGES, 300_000);
+      await sleep(SETTLE_MS);
+      const cpuUs = cpuMicros(child.pid) - cpu0;
+      await h.stop(child);
+      child = undefined;
+      return { perSecond: MESSAGES / ((t1 - t0) / 1000), cpuUsPerEvent: cpuUs / MESSAGES };
+    };
+
+    const rounds = [];
+    for (let r = 1; r <= ROUNDS; r++) {
+      const order = r % 2 === 1 ? ['baseline', 'reten'] : ['reten', 'baseline'];
+      const round = { load: os.loadavg()[0] };
+      for (const which of order) round[which] = await throughput(which, `${which}${tag}r${r}`);
+      round.ratio = round.reten.perSecond / round.baseline.perSecond;
+      rounds.push(round);
+      line(
+        `${String(endpoints).padStart(3)} endpoint(s), round ${r} (${order.join(' then ')}, ` +
+          `load ${h.fmt(round.load, 1)}): baseline ${h.fmt(round.baseline.perSecond)}/s ` +
+          `${h.fmt(round.baseline.cpuUsPerEvent)} µs/event, reten ${h.fmt(round.reten.perSecond)}/s ` +
+          `${h.fmt(round.reten.cpuUsPerEvent)} µs/event, ratio ${h.fmt(round.ratio, 2)}`,
+      );
+    }
+
+    const latency = {};
+    for (const which of ['baseline', 'reten']) {
+      const run = `${which}${tag}lat`;
+      child = await start(which, run);
+      const n = LAT_RATE * LAT_SECONDS;
+      await publish(vhosts[which].url, n, endpoints, LAT_RATE);
+      await waitCount(receiver, run, n, 300_000);
+      const s = await receiver.stats(run, true);
+      const sorted = s.latencies.sort((a, b) => a - b);
+      latency[which] = { p50: pct(sorted, 0.5), p99: pct(sorted, 0.99) };
+      await h.stop(child);
+      child = undefined;
+    }
+    return { rounds, latency };
+  } finally {
+    if (child) await h.stop(child);
+    vhosts.baseline.drop();
+    vhosts.reten.drop();
+    await withDb((db) => db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
+  }
 }
 
 async function main() {
   if (!fs.existsSync(DELIVERY)) throw new Error('run `tsc -b` first (services/delivery/dist)');
+  const config = settings();
+  line(
+    `delivery bench: ${MESSAGES} messages per round, ${ROUNDS} rounds, prefetch ${config.prefetch} ` +
+      `(both consumers), load average ${h.fmt(os.loadavg()[0], 1)}`,
+  );
+  line(`delivery service on its defaults except: ${config.differ.join('; ')}`);
   const receiver = await startReceiver();
   const rows = [];
   try {
     for (const endpoints of ENDPOINTS) {
-      const r = await scenario(receiver, endpoints);
-      rows.push({ endpoints, ...r });
-      const ratio = r.reten.perSecond / r.baseline.perSecond;
-      console.log(
-        `${String(endpoints).padStart(3)} endpoint(s): baseline ${h.fmt(r.baseline.perSecond)}/s, ` +
-          `reten ${h.fmt(r.reten.perSecond)}/s, ratio ${h.fmt(ratio, 2)} (goal ≥ 0.60); ` +
-          `publish→receipt p50/p99 baseline ${r.baseline.p50}/${r.baseline.p99} ms, ` +
-          `reten ${r.reten.p50}/${r.reten.p99} ms, added p50 ${r.reten.p50 - r.baseline.p50} ms, ` +
-          `p99 ${r.reten.p99 - r.baseline.p99} ms`,
+      const { rounds, latency } = await scenario(receiver, endpoints, config);
+      const b = latency.baseline;
+      const r = latency.reten;
+      rows.push({ endpoints, rounds, latency });
+      line(
+        `${String(endpoints).padStart(3)} endpoint(s) over ${ROUNDS} rounds, median (min–max): ` +
+          `ratio ${spread(rounds.map((x) => x.ratio))} (goal ≥ 0.60); ` +
+          `baseline ${spread(
+            rounds.map((x) => x.baseline.perSecond),
+            0,
+          )}/s, ` +
+          `${spread(
+            rounds.map((x) => x.baseline.cpuUsPerEvent),
+            0,
+          )} µs/event; ` +
+          `reten ${spread(
+            rounds.map((x) => x.reten.perSecond),
+            0,
+          )}/s, ` +
+          `${spread(
+            rounds.map((x) => x.reten.cpuUsPerEvent),
+            0,
+          )} µs/event`,
+      );
+      line(
+        `${String(endpoints).padStart(3)} endpoint(s) at ${LAT_RATE} msg/s: publish→receipt ` +
+          `p50/p99 baseline ${b.p50}/${b.p99} ms, reten ${r.p50}/${r.p99} ms, ` +
+          `added p50 ${r.p50 - b.p50} ms, p99 ${r.p99 - b.p99} ms`,
       );
     }
   } finally {
@@ -141,11 +232,13 @@ async function main() {
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(
     out,
-    JSON.stringify({ messages: MESSAGES, prefetch: PREFETCH, inFlight: IN_FLIGHT, rows }, null, 2),
+    JSON.stringify(
+      { messages: MESSAGES, prefetch: config.prefetch, settings: config.differ, rows },
+      null,
+      2,
+    ),
   );
-  console.log(
-    `(${MESSAGES} messages per run, prefetch ${PREFETCH}, ${IN_FLIGHT} in flight per endpoint; ${out})`,
-  );
+  line(`(${out})`);
 }
 
 main().catch((err) => {

@@ -13,6 +13,9 @@ const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://root@127.0.0.
 const DELIVERY = path.join(h.ROOT, 'services/delivery/dist/main.js');
 const MIGRATE = path.join(h.ROOT, 'packages/store/dist/migrate-cli.js');
 
+/** Extra node arguments of the delivery process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`. */
+const NODE_ARGS = (process.env.BENCH_DELIVERY_NODE_ARGS ?? '').split(' ').filter(Boolean);
+
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** Runs the migrations into `schema` of the bench database. */
@@ -31,7 +34,6 @@ async function startDelivery({ schema, rabbitUrl, tag, env = {} }) {
     {
       PORT: String(port),
       HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
       DATABASE_URL,
       DATABASE_SCHEMA: schema,
       RABBITMQ_URL: rabbitUrl,
@@ -40,6 +42,7 @@ async function startDelivery({ schema, rabbitUrl, tag, env = {} }) {
       ...env,
     },
     'delivery',
+    NODE_ARGS,
   );
   await h.waitReady(`http://127.0.0.1:${port}/readyz`, child);
   return { child, port };
