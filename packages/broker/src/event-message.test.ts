@@ -92,6 +92,56 @@ describe('the event message, encoded and decoded through a real RabbitMQ', () =>
     expect(readEventHeaders(msg).streamPosition).toBeUndefined();
   });
 
+  it('carries the ordering key in the envelope and a header, and the trace context in the W3C headers', async () => {
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const msg = await roundTrip(
+      encodeEventMessage({ ...event, orderingKey: 'ord_456', traceparent, tracestate: 'k=v' }),
+    );
+    expect(msg.content.toString('utf8')).toBe(
+      `{"event_id":"${ID}","event_type":"order.created","timestamp":"2024-03-19T12:00:00.000Z",` +
+        '"revision":2,"ordering_key":"ord_456","data":{"big": 12345678901234567890}}',
+    );
+    expect(msg.properties.headers).toMatchObject({
+      'x-reten-ordering-key': 'ord_456',
+      traceparent,
+      tracestate: 'k=v',
+    });
+    const decoded = decodeEventMessage(msg);
+    if (!decoded.ok) throw new Error(decoded.error);
+    expect(decoded.envelope.ordering_key).toBe('ord_456');
+    expect(decoded.headers).toMatchObject({
+      orderingKey: 'ord_456',
+      traceparent,
+      tracestate: 'k=v',
+    });
+  });
+
+  it('decodes a message published before ordering keys and trace context existed', async () => {
+    // the exact bytes and headers an older relay published
+    const msg = await roundTrip({
+      exchange: EVENTS_EXCHANGE,
+      routingKey: 'order.created',
+      content: Buffer.from(
+        `{"event_id":"${ID}","event_type":"order.created","timestamp":"2024-03-19T12:00:00.000Z",` +
+          '"revision":1,"data":{}}',
+      ),
+      options: {
+        messageId: `${ID}:1`,
+        type: 'order.created',
+        headers: { [MESSAGE_HEADERS.tenant]: 'acme' },
+      },
+    });
+    const decoded = decodeEventMessage(msg);
+    if (!decoded.ok) throw new Error(decoded.error);
+    expect(decoded.envelope).not.toHaveProperty('ordering_key');
+    expect(decoded.headers.orderingKey).toBeUndefined();
+    expect(decoded.headers.traceparent).toBeUndefined();
+    expect(decoded.headers.tracestate).toBeUndefined();
+    const keyless = await roundTrip(encodeEventMessage(event));
+    expect(keyless.properties.headers).not.toHaveProperty('x-reten-ordering-key');
+    expect(keyless.properties.headers).not.toHaveProperty('traceparent');
+  });
+
   it('a replay goes straight to one queue, keeps the type and is marked', async () => {
     const sent = encodeEventReplay(event, QUEUE);
     expect([sent.exchange, sent.routingKey]).toEqual(['', QUEUE]);

@@ -23,6 +23,9 @@ export interface EventMessage extends EnvelopeSource {
   streamPosition?: string;
   /** When the gateway accepted it: the message's `timestamp` property. */
   receivedAt: Date;
+  /** W3C Trace Context the event was accepted under: the `traceparent` / `tracestate` headers. */
+  traceparent?: string | undefined;
+  tracestate?: string | undefined;
 }
 
 type Headers = Record<string, unknown>;
@@ -44,6 +47,9 @@ export function encodeEventMessage(m: EventMessage): OutgoingMessage {
         [MESSAGE_HEADERS.revision]: m.revision,
         [MESSAGE_HEADERS.seq]: m.seq,
         ...(m.streamPosition ? { [MESSAGE_HEADERS.streamPosition]: m.streamPosition } : {}),
+        ...(m.orderingKey ? { [MESSAGE_HEADERS.orderingKey]: m.orderingKey } : {}),
+        ...(m.traceparent ? { [MESSAGE_HEADERS.traceparent]: m.traceparent } : {}),
+        ...(m.tracestate ? { [MESSAGE_HEADERS.tracestate]: m.tracestate } : {}),
       },
     },
   };
@@ -82,6 +88,11 @@ export interface EventMessageHeaders {
   tenantId: string | undefined;
   seq: string | undefined;
   streamPosition: string | undefined;
+  /** The event's ordering key (also in the envelope); undefined when it has none. */
+  orderingKey: string | undefined;
+  /** W3C Trace Context the event was accepted under; undefined when none. */
+  traceparent: string | undefined;
+  tracestate: string | undefined;
   /** The event type: the `type` property, else the routing key (a replay is routed by queue). */
   eventType: string;
   /** Sent by a parked replay rather than by the relay. */
@@ -95,6 +106,9 @@ export function readEventHeaders(msg: Message): EventMessageHeaders {
     tenantId: headerString(headers, MESSAGE_HEADERS.tenant),
     seq: headerString(headers, MESSAGE_HEADERS.seq),
     streamPosition: headerString(headers, MESSAGE_HEADERS.streamPosition),
+    orderingKey: headerString(headers, MESSAGE_HEADERS.orderingKey),
+    traceparent: headerString(headers, MESSAGE_HEADERS.traceparent),
+    tracestate: headerString(headers, MESSAGE_HEADERS.tracestate),
     eventType: typeof type === 'string' && type !== '' ? type : msg.fields.routingKey,
     replay: headers[EWORKER_REPLAY_HEADER] !== undefined,
   };

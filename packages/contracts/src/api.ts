@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { EventTypeFilterSchema, EventTypeNameSchema } from './event-type';
 import { EventEnvelopeSchema, EventIdSchema, JsonValueSchema } from './envelope';
+import { OrderingKeySchema } from './ordering-key';
 import { TimestampSchema } from './timestamp';
 
 export const MAX_LIST_LIMIT = 500;
@@ -26,6 +27,7 @@ export const CreateEventRequestSchema = z
     timestamp: TimestampSchema.optional().describe(
       'When the event happened; defaults to the time it was accepted',
     ),
+    ordering_key: OrderingKeySchema.optional(),
   })
   .strict()
   .meta({ id: 'CreateEventRequest' });
@@ -35,6 +37,10 @@ export const UpdateEventRequestSchema = z
   .object({
     data: JsonValueSchema,
     timestamp: TimestampSchema.optional(),
+    ordering_key: OrderingKeySchema.optional().describe(
+      'The event keeps the ordering key it was created with: a new revision inherits it. ' +
+        'Naming another key (or one for an event created without) is 409 `ordering_key_immutable`.',
+    ),
   })
   .strict()
   .meta({ id: 'UpdateEventRequest' });
@@ -79,7 +85,7 @@ export const WebhookDeliveryStatusSchema = z
     webhook_id: z.string(),
     url: z.string(),
     revision: z.number().int().min(1),
-    status: z.enum(['pending', 'succeeded', 'retrying', 'failed']),
+    status: z.enum(['pending', 'succeeded', 'retrying', 'failed', 'held']),
     attempts: z.number().int().min(0),
     last_status_code: z.number().int().nullable(),
     last_error: z.string().nullable(),
@@ -90,6 +96,17 @@ export const WebhookDeliveryStatusSchema = z
 export type WebhookDeliveryStatus = z.infer<typeof WebhookDeliveryStatusSchema>;
 
 export const EventDetailSchema = EventEnvelopeSchema.extend({
+  ordering_key: OrderingKeySchema.nullable().describe(
+    'The ordering key the event was created with; null when it has none',
+  ),
+  traceparent: z
+    .string()
+    .nullable()
+    .describe('W3C Trace Context `traceparent` the event was accepted with; null when none'),
+  tracestate: z
+    .string()
+    .nullable()
+    .describe('W3C Trace Context `tracestate` stored beside `traceparent`; null when none'),
   received_at: z.iso.datetime({ offset: true }),
   published_at: z.iso.datetime({ offset: true }).nullable(),
   eworkers: z

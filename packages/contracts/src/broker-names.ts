@@ -8,6 +8,11 @@ export const MESSAGE_HEADERS = {
   seq: 'x-reten-seq',
   /** The revision's place in publish order: what stream resume goes by. */
   streamPosition: 'x-reten-stream-position',
+  /** The event's ordering key; absent when it has none. */
+  orderingKey: 'x-reten-ordering-key',
+  /** W3C Trace Context of the ingest request, under the names the spec gives them; absent when none. */
+  traceparent: 'traceparent',
+  tracestate: 'tracestate',
 } as const;
 
 export interface ExchangeDeclaration {

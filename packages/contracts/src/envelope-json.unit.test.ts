@@ -33,3 +33,16 @@ describe('eventEnvelopeJson', () => {
     expect(JSON.parse(eventEnvelopeJson(r))).toMatchObject({ event_type: 'a"b', data: null });
   });
 });
+
+describe('eventEnvelopeJson with an ordering key', () => {
+  it('writes ordering_key before data when the event has one, and nothing when it has none', () => {
+    const keyed = eventEnvelopeJson({ ...row('{}'), orderingKey: 'ord_"456' });
+    expect(keyed).toBe(
+      '{"event_id":"evt_01J8Z3V6ZV4X3M2N9Q8R7S6T5V","event_type":"order.created",' +
+        '"timestamp":"2024-03-19T12:00:00.000Z","revision":2,"ordering_key":"ord_\\"456","data":{}}',
+    );
+    expect(eventEnvelopeJson({ ...row('{}'), orderingKey: null })).toBe(
+      eventEnvelopeJson(row('{}')),
+    );
+  });
+});

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { EventTypeNameSchema } from './event-type';
+import { OrderingKeySchema } from './ordering-key';
 
 /** `evt_` followed by a ULID: ids sort by creation time. */
 export const EventIdSchema = z
@@ -19,6 +20,9 @@ export const EventEnvelopeSchema = z
     event_type: EventTypeNameSchema,
     timestamp: z.iso.datetime({ offset: true }).describe('When the event happened (UTC)'),
     revision: z.number().int().min(1),
+    // absent when the event has none: envelopes stored and published before keys existed, and
+    // every keyless event, keep their exact bytes
+    ordering_key: OrderingKeySchema.optional(),
     data: JsonValueSchema,
   })
   .meta({ id: 'EventEnvelope' });
@@ -30,6 +34,8 @@ export interface EnvelopeSource {
   eventType: string;
   occurredAt: Date;
   revision: number;
+  /** The event's ordering key; null or absent when it has none (then the envelope omits it). */
+  orderingKey?: string | null | undefined;
   /** The event data as JSON text (`data::text`), embedded as it is. */
   dataJson: string;
 }
@@ -43,6 +49,7 @@ export function eventEnvelopeJson(source: EnvelopeSource): string {
   return (
     `{"event_id":${JSON.stringify(source.eventId)},"event_type":${JSON.stringify(source.eventType)},` +
     `"timestamp":${JSON.stringify(source.occurredAt.toISOString())},"revision":${source.revision},` +
+    (source.orderingKey ? `"ordering_key":${JSON.stringify(source.orderingKey)},` : '') +
     `"data":${source.dataJson}}`
   );
 }

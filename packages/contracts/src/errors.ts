@@ -15,6 +15,7 @@ export const ERROR_STATUS = {
   method_not_allowed: 405,
   idempotency_key_in_progress: 409,
   conflict: 409,
+  ordering_key_immutable: 409,
   request_timeout: 408,
   precondition_failed: 412,
   payload_too_large: 413,

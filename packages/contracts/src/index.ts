@@ -17,6 +17,13 @@ export {
 export { EventEnvelopeSchema, EventIdSchema, JsonValueSchema, eventEnvelopeJson } from './envelope';
 export type { EnvelopeSource, EventEnvelope } from './envelope';
 export {
+  ORDERING_KEY_HEADER,
+  ORDERING_KEY_MAX_LENGTH,
+  ORDERING_KEY_RULE,
+  OrderingKeySchema,
+  isOrderingKey,
+} from './ordering-key';
+export {
   CreateEventRequestSchema,
   EventDetailSchema,
   EventListSchema,

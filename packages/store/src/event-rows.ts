@@ -6,6 +6,11 @@ export interface NewEventRow {
   eventType: string;
   occurredAt: Date;
   dataJson: string;
+  /** Absent: the event has no ordering key. */
+  orderingKey?: string | undefined;
+  /** W3C Trace Context to carry to consumers; absent when none. */
+  traceparent?: string | undefined;
+  tracestate?: string | undefined;
 }
 
 /** A stored revision as the API reads it. */
@@ -19,6 +24,9 @@ export interface StoredEvent {
   data: unknown;
   receivedAt: Date;
   publishedAt: Date | null;
+  orderingKey: string | null;
+  traceparent: string | null;
+  tracestate: string | null;
 }
 
 /** An unpublished revision as the relay reads it: `dataJson` stays text, never reparsed. */
@@ -33,6 +41,10 @@ export interface OutboxRow {
   receivedAt: Date;
   /** Its place in publish order (what stream resume goes by); set by the relay's read. */
   streamPosition?: string;
+  /** Present only when the event has one: the message then carries it. */
+  orderingKey?: string;
+  traceparent?: string;
+  tracestate?: string;
 }
 
 /**
@@ -67,6 +79,10 @@ export interface OutboxRecord {
   data: string;
   received_at: Date;
   stream_position?: string | null;
+  /** Absent from queries that do not select them (the event then publishes without them). */
+  ordering_key?: string | null;
+  traceparent?: string | null;
+  tracestate?: string | null;
 }
 
 /** Maps a selected outbox record to the row the relay (and eworker replay) publishes. */
@@ -81,5 +97,8 @@ export function toOutboxRow(r: OutboxRecord): OutboxRow {
     dataJson: r.data,
     receivedAt: r.received_at,
     ...(r.stream_position ? { streamPosition: r.stream_position } : {}),
+    ...(r.ordering_key ? { orderingKey: r.ordering_key } : {}),
+    ...(r.traceparent ? { traceparent: r.traceparent } : {}),
+    ...(r.tracestate ? { tracestate: r.tracestate } : {}),
   };
 }

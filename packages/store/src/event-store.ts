@@ -20,10 +20,14 @@ interface EventRecord {
   data: unknown;
   received_at: Date;
   published_at: Date | null;
+  ordering_key: string | null;
+  traceparent: string | null;
+  tracestate: string | null;
 }
 
 const EVENT_COLUMNS =
-  'seq, tenant_id, event_id, revision, event_type, occurred_at, data, received_at, published_at';
+  'seq, tenant_id, event_id, revision, event_type, occurred_at, data, received_at, published_at, ' +
+  'ordering_key, traceparent, tracestate';
 
 function toStored(r: EventRecord): StoredEvent {
   return {
@@ -36,6 +40,9 @@ function toStored(r: EventRecord): StoredEvent {
     data: r.data,
     receivedAt: r.received_at,
     publishedAt: r.published_at,
+    orderingKey: r.ordering_key,
+    traceparent: r.traceparent,
+    tracestate: r.tracestate,
   };
 }
 
@@ -100,8 +107,10 @@ export class EventStore {
       inserted = await client.query<{ seq: string }>({
         name: 'reten_events_insert_batch',
         text: `WITH inserted AS (
-               INSERT INTO events (tenant_id, event_id, revision, event_type, occurred_at, data)
-               SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::timestamptz[], $6::jsonb[])
+               INSERT INTO events (tenant_id, event_id, revision, event_type, occurred_at, data,
+                                   ordering_key, traceparent, tracestate)
+               SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::timestamptz[], $6::jsonb[],
+                                    $12::text[], $13::text[], $14::text[])
                RETURNING seq
              ), completed AS (
                UPDATE idempotency_keys k
@@ -125,6 +134,9 @@ export class EventStore {
           completions.map((c) => c.status),
           completions.map((c) => c.bodyJson),
           this.channel,
+          rows.map((r) => r.orderingKey ?? null),
+          rows.map((r) => r.traceparent ?? null),
+          rows.map((r) => r.tracestate ?? null),
         ],
       });
     } catch (err) {
@@ -188,14 +200,24 @@ export class EventStore {
 
   /**
    * Stores a new revision of an existing event. `expectedRevision` (from If-Match) must equal
-   * the current revision. Returns the new revision, 'not_found' or 'conflict'.
+   * the current revision. The revision keeps the event's type and ordering key; its trace
+   * context is the one of the request that made it (none when `change.trace` is absent).
+   * Returns the new revision, 'not_found', `{ conflict }` (If-Match) or `{ immutableOrderingKey }` when
+   * `change.orderingKey` is given and is not the event's key.
    */
   async insertRevision(
     tenantId: string,
     eventId: string,
     expectedRevision: number | undefined,
-    change: { dataJson: string; occurredAt?: Date },
-  ): Promise<StoredEvent | 'not_found' | { conflict: number }> {
+    change: {
+      dataJson: string;
+      occurredAt?: Date;
+      orderingKey?: string;
+      trace?: { traceparent: string; tracestate?: string | undefined };
+    },
+  ): Promise<
+    StoredEvent | 'not_found' | { conflict: number } | { immutableOrderingKey: string | null }
+  > {
     return inTransaction(this.pool, async (client) => {
       const current = await client.query<EventRecord>(
         `SELECT ${EVENT_COLUMNS} FROM events
@@ -207,10 +229,14 @@ export class EventStore {
       if (expectedRevision !== undefined && expectedRevision !== row.revision) {
         return { conflict: row.revision };
       }
+      if (change.orderingKey !== undefined && change.orderingKey !== row.ordering_key) {
+        return { immutableOrderingKey: row.ordering_key };
+      }
       await client.query('UPDATE events SET is_current = false WHERE seq = $1', [row.seq]);
       const inserted = await client.query<EventRecord>(
-        `INSERT INTO events (tenant_id, event_id, revision, event_type, occurred_at, data)
-         VALUES ($1, $2, $3, $4, $5, $6::jsonb)
+        `INSERT INTO events (tenant_id, event_id, revision, event_type, occurred_at, data,
+                             ordering_key, traceparent, tracestate)
+         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9)
          RETURNING ${EVENT_COLUMNS}`,
         [
           tenantId,
@@ -219,6 +245,9 @@ export class EventStore {
           row.event_type,
           (change.occurredAt ?? row.occurred_at).toISOString(),
           change.dataJson,
+          row.ordering_key,
+          change.trace?.traceparent ?? null,
+          change.trace?.tracestate ?? null,
         ],
       );
       await client.query('SELECT pg_notify($1, $2)', [this.channel, '']);
@@ -266,7 +295,8 @@ export class EventStore {
        )
        SELECT e.seq, e.tenant_id, e.event_id, e.revision, e.event_type, e.occurred_at,
               e.data::text AS data, e.received_at,
-              coalesce(b.stream_position, a.stream_position)::text AS stream_position
+              coalesce(b.stream_position, a.stream_position)::text AS stream_position,
+              e.ordering_key, e.traceparent, e.tracestate
          FROM batch b
          JOIN events e ON e.seq = b.seq
          LEFT JOIN assigned a ON a.seq = b.seq

@@ -193,8 +193,14 @@ describe('the stream position migration', () => {
       const store = new EventStore(old.pool, old.schema);
       const published = [row('m', 'old.x', { n: 1 }), row('m', 'old.x', { n: 2 })];
       const waiting = row('m', 'old.x', { n: 3 });
-      await store.insertBatch(published, []);
-      await store.insertBatch([waiting], []);
+      // rows as the schema of the time stored them: today's insert names columns added since
+      for (const r of [...published, waiting]) {
+        await old.pool.query(
+          `INSERT INTO events (tenant_id, event_id, revision, event_type, occurred_at, data)
+           VALUES ($1, $2, $3, $4, $5, $6::jsonb)`,
+          [r.tenantId, r.eventId, r.revision, r.eventType, r.occurredAt, r.dataJson],
+        );
+      }
       await old.pool.query('UPDATE events SET published_at = now() WHERE event_id = ANY($1)', [
         published.map((r) => r.eventId),
       ]);

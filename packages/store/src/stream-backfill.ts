@@ -73,8 +73,10 @@ export class StreamBackfillStore {
       event_type: string;
       occurred_at: Date;
       data: string;
+      ordering_key: string | null;
     }>(
-      `SELECT stream_position, event_id, revision, event_type, occurred_at, data::text AS data
+      `SELECT stream_position, event_id, revision, event_type, occurred_at, data::text AS data,
+              ordering_key
          FROM events
         WHERE tenant_id = $1 AND stream_position > $2::bigint
           AND (cardinality($3::text[]) = 0 OR event_type LIKE ANY ($3::text[]))
@@ -93,6 +95,7 @@ export class StreamBackfillStore {
         eventType: r.event_type,
         occurredAt: r.occurred_at,
         revision: r.revision,
+        orderingKey: r.ordering_key,
         dataJson: r.data,
       }),
     }));
