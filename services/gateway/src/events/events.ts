@@ -14,6 +14,7 @@ import type { EventStore, StoredEvent } from '@reten/store';
 import type { Ingestor } from '../ingest/ingestor';
 import { idempotencyKeyOf, requestFingerprint } from '../ingest/idempotency-key';
 import { assertNoNulCharacter } from '../ingest/nul-character';
+import { ingestTraceOf } from '../ingest/trace-context';
 import { tenantOf } from '../tenant';
 import { sendIngestResult } from './send-ingest-result';
 import { decodeCursor, pageOf } from '../page-cursor';
@@ -25,13 +26,16 @@ const isEventId = (id: string) => EventIdSchema.safeParse(id).success;
 export const EventIdParamsSchema = z.object({ id: EventIdSchema });
 
 function toEnvelope(e: StoredEvent): EventEnvelope {
-  return {
+  const head = {
     event_id: e.eventId,
     event_type: e.eventType,
     timestamp: e.occurredAt.toISOString(),
     revision: e.revision,
-    data: e.data,
   };
+  // the documented key order: ordering_key, when there is one, comes before data
+  return e.orderingKey === null
+    ? { ...head, data: e.data }
+    : { ...head, ordering_key: e.orderingKey, data: e.data };
 }
 
 async function toDetail(
@@ -45,6 +49,9 @@ async function toDetail(
   ]);
   return {
     ...toEnvelope(e),
+    ordering_key: e.orderingKey,
+    traceparent: e.traceparent,
+    tracestate: e.tracestate,
     received_at: e.receivedAt.toISOString(),
     published_at: e.publishedAt ? e.publishedAt.toISOString() : null,
     eworkers,
@@ -99,6 +106,8 @@ export function eventsHandlers(
         eventType: body.event_type,
         data: body.data,
         occurredAt: body.timestamp ? new Date(body.timestamp) : undefined,
+        orderingKey: body.ordering_key,
+        trace: ingestTraceOf(req),
         idempotency: key ? { key, fingerprint: requestFingerprint(req) } : undefined,
         render: (envelope) => envelope,
       });
@@ -149,11 +158,29 @@ export function eventsHandlers(
       const current = await store.getCurrent(tenantId, id);
       if (!current) throw notFound(id);
       ingestor.validateData(current.eventType, body.data, 'body.data');
+      const trace = ingestTraceOf(req);
       const result = await store.insertRevision(tenantId, id, expected, {
         dataJson,
         ...(body.timestamp ? { occurredAt: new Date(body.timestamp) } : {}),
+        ...(body.ordering_key !== undefined ? { orderingKey: body.ordering_key } : {}),
+        ...(trace ? { trace } : {}),
       });
       if (result === 'not_found') throw notFound(id);
+      if ('immutableOrderingKey' in result) {
+        const current = result.immutableOrderingKey;
+        throw new RetenError(
+          'ordering_key_immutable',
+          current === null
+            ? 'The event has no ordering key, and one cannot be added by an update'
+            : `The event's ordering key is ${JSON.stringify(current)}; it cannot be changed`,
+          [
+            {
+              path: 'body.ordering_key',
+              message: 'must be the ordering key of the event, or left out',
+            },
+          ],
+        );
+      }
       if ('conflict' in result) {
         res.setHeader('ETag', `"${result.conflict}"`);
         throw new RetenError(

@@ -25,12 +25,17 @@ export function idempotencyKeyOf(req: Request): string | undefined {
   return key;
 }
 
-/** What "the same request" means for a key: method, path and the parsed JSON body. */
-export function requestFingerprint(req: Request): string {
-  return createHash('sha256')
+/**
+ * What "the same request" means for a key: method, path and the parsed JSON body, and the
+ * ordering key when a header carries it (EVCI), since the body does not.
+ */
+export function requestFingerprint(req: Request, headerOrderingKey?: string): string {
+  const hash = createHash('sha256')
     .update(`${req.method} ${req.baseUrl}${req.path}\n`)
-    .update(JSON.stringify(req.body ?? null))
-    .digest('hex');
+    .update(JSON.stringify(req.body ?? null));
+  // appended only when present: fingerprints of requests without one stay what they were
+  if (headerOrderingKey !== undefined) hash.update(`\nordering-key ${headerOrderingKey}`);
+  return hash.digest('hex');
 }
 
 /**

@@ -4,6 +4,7 @@ import type { IdempotencyStore } from '@reten/store';
 import type { EventWriter } from './event-writer';
 import { claimIdempotencyKey } from './idempotency-key';
 import { assertNoNulCharacter } from './nul-character';
+import type { IngestTrace } from './trace-context';
 import type { GatewayMetrics } from '../metrics';
 
 export interface IngestRequest {
@@ -12,6 +13,10 @@ export interface IngestRequest {
   eventType: string;
   data: unknown;
   occurredAt: Date | undefined;
+  /** Already validated; undefined when the event has none. */
+  orderingKey: string | undefined;
+  /** What `ingestTraceOf` decided for the request. */
+  trace: IngestTrace | undefined;
   idempotency: { key: string; fingerprint: string } | undefined;
   /** The body answered with 202, built from the stored envelope. */
   render: (envelope: EventEnvelope) => unknown;
@@ -62,13 +67,19 @@ export class Ingestor {
     const now = new Date();
     const eventId = newEventId(now.getTime());
     const occurredAt = req.occurredAt ?? now;
-    const envelope: EventEnvelope = {
-      event_id: eventId,
-      event_type: req.eventType,
-      timestamp: occurredAt.toISOString(),
-      revision: 1,
-      data: req.data,
-    };
+    const timestamp = occurredAt.toISOString();
+    // the documented key order: ordering_key, when there is one, comes before data
+    const envelope: EventEnvelope =
+      req.orderingKey === undefined
+        ? { event_id: eventId, event_type: req.eventType, timestamp, revision: 1, data: req.data }
+        : {
+            event_id: eventId,
+            event_type: req.eventType,
+            timestamp,
+            revision: 1,
+            ordering_key: req.orderingKey,
+            data: req.data,
+          };
     const bodyJson = JSON.stringify(req.render(envelope));
     try {
       await this.writer.write(
@@ -79,6 +90,9 @@ export class Ingestor {
           eventType: req.eventType,
           occurredAt,
           dataJson,
+          orderingKey: req.orderingKey,
+          traceparent: req.trace?.traceparent,
+          tracestate: req.trace?.tracestate,
         },
         idem ? { tenantId: req.tenantId, key: idem.key, status: 202, bodyJson } : undefined,
       );
