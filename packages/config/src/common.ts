@@ -84,3 +84,37 @@ export const redisConfig = {
     .default('reten:')
     .describe('Prefix of every Redis key and channel this process uses'),
 };
+
+/**
+ * OpenTelemetry tracing, by the standard `OTEL_*` names. The OTLP exporter also reads the other
+ * `OTEL_EXPORTER_OTLP_*` variables it knows (e.g. `OTEL_EXPORTER_OTLP_HEADERS`) itself.
+ */
+export const tracingConfig = {
+  OTEL_EXPORTER_OTLP_ENDPOINT: z
+    .union([z.literal(''), z.url({ protocol: /^https?$/ })])
+    .default('')
+    .describe(
+      'OTLP/HTTP base URL of an OpenTelemetry collector (spans go to `<url>/v1/traces`); empty: spans are not exported, the W3C trace context is still carried on',
+    ),
+  OTEL_EXPORTER_OTLP_PROTOCOL: z
+    .enum(['http/protobuf', 'http/json'])
+    .default('http/protobuf')
+    .describe('OTLP encoding of exported spans'),
+  OTEL_EXPORTER_OTLP_TIMEOUT: intVar(
+    10_000,
+    100,
+    60_000,
+    'Bound of one span export request, in ms (also of the flush at shutdown)',
+  ),
+  OTEL_BSP_SCHEDULE_DELAY: intVar(
+    5000,
+    10,
+    60_000,
+    'How long finished spans wait to be exported in one batch, in ms',
+  ),
+  OTEL_SERVICE_NAME: z
+    .string()
+    .max(200)
+    .default('')
+    .describe('`service.name` of exported spans; empty: the service name (e.g. `gateway`)'),
+};

@@ -8,6 +8,7 @@ export {
   postgresConfig,
   rabbitConfig,
   redisConfig,
+  tracingConfig,
   urlVar,
 } from './common';
 export { packageVersion } from './package-version';

@@ -7,3 +7,28 @@ export { checkReadiness, stateCheck } from './health';
 export type { ReadinessCheck, ReadinessReport } from './health';
 export { runService } from './run-service';
 export type { RunServiceOptions, RunnableService } from './run-service';
+export { retenTracer, startTracing, traceExportFailures, tracingExports } from './tracing';
+export type { Tracing, TracingOptions } from './tracing';
+export {
+  SPAN_NAMES,
+  SpanKind,
+  contextFromHeaders,
+  contextWithSpan,
+  endSpan,
+  formatTraceparent,
+  parseTraceHeaders,
+  runWithSpan,
+  startStageSpan,
+  traceHeadersOf,
+  traceIdOf,
+  traceInfoOf,
+} from './trace-context';
+export type {
+  Context,
+  Span,
+  SpanName,
+  StageSpanOptions,
+  TraceHeaders,
+  TraceInfo,
+  TraceParentInput,
+} from './trace-context';
