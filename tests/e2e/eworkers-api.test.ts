@@ -248,6 +248,8 @@ describe('eworker status, parked events and replay through the API', () => {
       parked: 3,
       last_processed_at: expect.any(String) as unknown,
     });
+    const typeCounts = await api(gw, 'GET', `/api/v1/event-types/${TYPE}`);
+    expect(typeCounts.body).toMatchObject({ counts: { events: 6, processed: 3, failed: 3 } });
 
     const failedDetail = await api(gw, 'GET', `/api/v1/events/${ids[1]}`);
     expect(failedDetail.body).toMatchObject({
@@ -316,6 +318,8 @@ describe('eworker status, parked events and replay through the API', () => {
     expect(
       (after.body as { data: { name: string }[] }).data.find((w) => w.name === 'invoices'),
     ).toMatchObject({ processed: 6, failed: 3, parked: 0 });
+    const typeAfter = await api(gw, 'GET', `/api/v1/event-types/${TYPE}`);
+    expect(typeAfter.body).toMatchObject({ counts: { events: 6, processed: 6, failed: 0 } });
     const replayedDetail = await api(gw, 'GET', `/api/v1/events/${ids[1]}`);
     expect(replayedDetail.body).toMatchObject({
       eworkers: [{ eworker: 'invoices', status: 'processed', attempts: 4 }],

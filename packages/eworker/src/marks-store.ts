@@ -17,14 +17,25 @@ export async function claimForProcessing(
 ): Promise<Set<string>> {
   // one row per revision: a second copy in the same INSERT would fail the whole statement
   const unique = [...new Map(events.map((e) => [`${e.eventId}:${e.revision}`, e])).values()];
+  // the API's processed counts are kept in the same statement as the marks they count, so
+  // they commit (or roll back) with the batch
   const res = await db.query<{ event_id: string; revision: number }>(
-    `INSERT INTO eworker_marks AS m (eworker, event_id, revision, tenant_id, event_type, status, attempts)
-     SELECT $1, e.event_id, e.revision, e.tenant_id, e.event_type, 'processed', $6
-       FROM unnest($2::text[], $3::int[], $4::text[], $5::text[]) AS e(event_id, revision, tenant_id, event_type)
-     ON CONFLICT (eworker, event_id, revision) DO UPDATE
-        SET status = 'processed', attempts = m.attempts + $6, updated_at = now()
-      WHERE m.status = 'replaying'
-     RETURNING event_id, revision`,
+    `WITH claimed AS (
+       INSERT INTO eworker_marks AS m (eworker, event_id, revision, tenant_id, event_type, status, attempts)
+       SELECT $1, e.event_id, e.revision, e.tenant_id, e.event_type, 'processed', $6
+         FROM unnest($2::text[], $3::int[], $4::text[], $5::text[]) AS e(event_id, revision, tenant_id, event_type)
+       ON CONFLICT (eworker, event_id, revision) DO UPDATE
+          SET status = 'processed', attempts = m.attempts + $6, updated_at = now()
+        WHERE m.status = 'replaying'
+       RETURNING event_id, revision, tenant_id, event_type),
+     counted AS (
+       INSERT INTO eworker_mark_counts AS c (tenant_id, eworker, event_type, processed, last_processed_at)
+       SELECT tenant_id, $1, event_type, count(*), now() FROM claimed
+        GROUP BY tenant_id, event_type ORDER BY tenant_id, event_type
+       ON CONFLICT (tenant_id, eworker, event_type) DO UPDATE
+          SET processed = c.processed + EXCLUDED.processed,
+              last_processed_at = EXCLUDED.last_processed_at)
+     SELECT event_id, revision FROM claimed`,
     [
       eworker,
       unique.map((e) => e.eventId),
@@ -45,14 +56,21 @@ export async function markFailed(
   attempts: number,
   error: string,
 ): Promise<void> {
+  // a revision counts as failed the first time it is parked (a new mark: a replayed one that
+  // fails again was counted already), in the same statement as its mark
   await pool.query(
-    `INSERT INTO eworker_marks AS m
-            (eworker, event_id, revision, tenant_id, event_type, status, attempts, parked_count, last_error)
-     VALUES ($1, $2, $3, $4, $5, 'failed', $6, 1, $7)
-     ON CONFLICT (eworker, event_id, revision) DO UPDATE
-        SET status = 'failed', attempts = m.attempts + EXCLUDED.attempts,
-            parked_count = m.parked_count + 1, last_error = EXCLUDED.last_error, updated_at = now()
-      WHERE m.status <> 'processed'`,
+    `WITH parked AS (
+       INSERT INTO eworker_marks AS m
+              (eworker, event_id, revision, tenant_id, event_type, status, attempts, parked_count, last_error)
+       VALUES ($1, $2, $3, $4, $5, 'failed', $6, 1, $7)
+       ON CONFLICT (eworker, event_id, revision) DO UPDATE
+          SET status = 'failed', attempts = m.attempts + EXCLUDED.attempts,
+              parked_count = m.parked_count + 1, last_error = EXCLUDED.last_error, updated_at = now()
+        WHERE m.status <> 'processed'
+       RETURNING parked_count)
+     INSERT INTO eworker_mark_counts AS c (tenant_id, eworker, event_type, failed)
+     SELECT $4, $1, $5, 1 FROM parked WHERE parked_count = 1
+     ON CONFLICT (tenant_id, eworker, event_type) DO UPDATE SET failed = c.failed + 1`,
     [eworker, event.eventId, event.revision, event.tenantId, event.type, attempts, error],
   );
 }

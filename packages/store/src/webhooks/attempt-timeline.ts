@@ -7,7 +7,11 @@ export interface AttemptBucketCount {
   succeeded: number;
 }
 
-/** `webhook_attempts` counted per time bucket, for the API's timeline of an endpoint. */
+/**
+ * An endpoint's attempts counted per time bucket, for the API's timeline, from the per-minute
+ * counters kept with the attempts (`webhook_attempt_counts`): an index range over the minutes
+ * asked for, whatever the size of `webhook_attempts`.
+ */
 export class AttemptTimelineRepo {
   constructor(private readonly pool: Pool) {}
 
@@ -25,12 +29,16 @@ export class AttemptTimelineRepo {
       [tenantId, endpointId],
     );
     if (owned.rowCount === 0) return undefined;
+    // counted by the minute an attempt started in: it falls in the bucket that holds the start
+    // of that minute (the first bucket, for the minute `since` falls in)
     const res = await this.pool.query<{ bucket: string; attempts: string; succeeded: string }>(
-      `SELECT floor((extract(epoch FROM started_at) * 1000 - $3) / ($5::bigint * 1000)) AS bucket,
-              count(*) AS attempts, count(*) FILTER (WHERE succeeded) AS succeeded
-         FROM webhook_attempts
-        WHERE tenant_id = $1 AND endpoint_id = $2
-          AND started_at >= to_timestamp($3 / 1000.0) AND started_at < to_timestamp($4 / 1000.0)
+      `SELECT greatest(0, floor((extract(epoch FROM minute) * 1000 - $3) / ($5::bigint * 1000)))
+                AS bucket,
+              sum(attempts) AS attempts, sum(succeeded) AS succeeded
+         FROM webhook_attempt_counts
+        WHERE endpoint_id = $2 AND tenant_id = $1
+          AND minute > to_timestamp($3 / 1000.0) - interval '1 minute'
+          AND minute < to_timestamp($4 / 1000.0)
         GROUP BY 1`,
       [tenantId, endpointId, range.since.getTime(), range.until.getTime(), range.bucketSeconds],
     );

@@ -168,7 +168,34 @@ export class DeliveryAttemptRepo {
                 latency_ms, succeeded, status_code, phase, error, response_excerpt)
          SELECT ds.tenant_id, ds.id, ds.endpoint_id, ds.attempts, i.started_at, i.latency_ms,
                 i.succeeded, i.status_code, i.phase, i.error, i.excerpt
-           FROM (SELECT * FROM d UNION ALL SELECT * FROM s) ds JOIN i ON i.id = ds.id),
+           FROM (SELECT * FROM d UNION ALL SELECT * FROM s) ds JOIN i ON i.id = ds.id
+         RETURNING tenant_id, endpoint_id, started_at, succeeded, error),
+       -- the API's counts of the endpoint, kept with the attempts they count (one row per
+       -- endpoint, minute and backend slot: concurrent batches do not share a row lock)
+       cm AS (
+         INSERT INTO webhook_attempt_counts AS c (endpoint_id, minute, slot, tenant_id, attempts,
+                                                  succeeded)
+         SELECT endpoint_id, date_trunc('minute', started_at), pg_backend_pid() % 8, tenant_id,
+                count(*), count(*) FILTER (WHERE succeeded)
+           FROM a GROUP BY 1, 2, 4 ORDER BY 1, 2
+         ON CONFLICT (endpoint_id, minute, slot) DO UPDATE
+            SET attempts = c.attempts + EXCLUDED.attempts,
+                succeeded = c.succeeded + EXCLUDED.succeeded),
+       ce AS (
+         INSERT INTO webhook_endpoint_counts AS c (endpoint_id, slot, tenant_id, attempts,
+                                                   succeeded, last_error, last_error_at)
+         SELECT endpoint_id, pg_backend_pid() % 8, tenant_id, count(*),
+                count(*) FILTER (WHERE succeeded),
+                (array_agg(error ORDER BY started_at DESC) FILTER (WHERE NOT succeeded))[1],
+                max(started_at) FILTER (WHERE NOT succeeded)
+           FROM a GROUP BY 1, 3 ORDER BY 1
+         ON CONFLICT (endpoint_id, slot) DO UPDATE
+            SET attempts = c.attempts + EXCLUDED.attempts,
+                succeeded = c.succeeded + EXCLUDED.succeeded,
+                last_error = CASE WHEN EXCLUDED.last_error_at >= c.last_error_at
+                                    OR c.last_error_at IS NULL
+                                  THEN EXCLUDED.last_error ELSE c.last_error END,
+                last_error_at = GREATEST(c.last_error_at, EXCLUDED.last_error_at)),
        -- the latest attempt of each endpoint in this batch decides its failure run; the
        -- endpoint row is written only when the run starts or ends, so concurrent attempts to
        -- one endpoint do not queue on its row lock

@@ -45,12 +45,19 @@ export class EworkerQueries {
         `WITH c AS (SELECT event_type, count(*)::int AS events FROM events
                      WHERE tenant_id = $1 AND is_current AND ($2::text IS NULL OR event_type = $2)
                      GROUP BY event_type),
-              m AS (SELECT event_type,
-                           count(*) FILTER (WHERE status = 'processed')::int AS processed,
-                           count(*) FILTER (WHERE status = 'failed')::int AS failed
-                      FROM eworker_marks
+              p AS (SELECT event_type, sum(processed)::int AS processed FROM eworker_mark_counts
                      WHERE tenant_id = $1 AND ($2::text IS NULL OR event_type = $2)
-                     GROUP BY event_type)
+                     GROUP BY event_type),
+              -- parked now: an index range per eworker, as long as what is parked
+              f AS (SELECT pm.event_type, count(*)::int AS failed
+                      FROM eworkers w
+                      JOIN eworker_marks pm ON pm.tenant_id = $1 AND pm.eworker = w.name
+                                          AND pm.status = 'failed'
+                     WHERE ($2::text IS NULL OR pm.event_type = $2)
+                     GROUP BY pm.event_type),
+              m AS (SELECT coalesce(p.event_type, f.event_type) AS event_type,
+                           coalesce(p.processed, 0) AS processed, coalesce(f.failed, 0) AS failed
+                      FROM p FULL JOIN f ON f.event_type = p.event_type)
          SELECT coalesce(c.event_type, m.event_type) AS event_type,
                 coalesce(c.events, 0) AS events, coalesce(m.processed, 0) AS processed,
                 coalesce(m.failed, 0) AS failed
@@ -90,7 +97,10 @@ export class EworkerQueries {
     return [...byType.values()].sort((a, b) => a.event_type.localeCompare(b.event_type));
   }
 
-  /** Every registered eworker with the tenant's processed / failed / parked counts. */
+  /**
+   * Every registered eworker with the tenant's counts: processed and failed (parked at least
+   * once) from the counters kept with the marks, parked from the index of parked marks.
+   */
   async eworkers(tenantId: string): Promise<EworkerCounts[]> {
     const res = await this.pool.query<{
       name: string;
@@ -102,13 +112,17 @@ export class EworkerQueries {
       last_processed_at: Date | null;
     }>(
       `SELECT w.name, w.types, w.registered_at,
-              count(m.event_id) FILTER (WHERE m.status = 'processed')::int AS processed,
-              count(m.event_id) FILTER (WHERE m.parked_count > 0)::int AS failed,
-              count(m.event_id) FILTER (WHERE m.status = 'failed')::int AS parked,
-              max(m.updated_at) FILTER (WHERE m.status = 'processed') AS last_processed_at
+              coalesce(c.processed, 0)::int AS processed, coalesce(c.failed, 0)::int AS failed,
+              p.parked, c.last_processed_at
          FROM eworkers w
-         LEFT JOIN eworker_marks m ON m.eworker = w.name AND m.tenant_id = $1
-        GROUP BY w.name, w.types, w.registered_at
+         LEFT JOIN LATERAL (
+           SELECT sum(processed) AS processed, sum(failed) AS failed,
+                  max(last_processed_at) AS last_processed_at
+             FROM eworker_mark_counts WHERE tenant_id = $1 AND eworker = w.name) c ON true
+         -- parked now: an index range as long as what is parked, not a scan of the marks
+         CROSS JOIN LATERAL (
+           SELECT count(*)::int AS parked FROM eworker_marks
+            WHERE tenant_id = $1 AND eworker = w.name AND status = 'failed') p
         ORDER BY w.name`,
       [tenantId],
     );

@@ -1,5 +1,6 @@
 import { startTestGateway } from '../test-fixture';
 import type { TestGateway } from '../test-fixture';
+import { DeliveryAttemptRepo } from '@reten/store';
 import { api } from '../test-api';
 
 interface Timeline {
@@ -13,31 +14,43 @@ describe('GET /api/v1/webhooks/{id}/stats/timeline', () => {
   let gw: TestGateway;
   let webhookId: string;
   const since = new Date('2026-01-01T00:00:00Z');
+  let events = 0;
 
-  /** One delivery with attempts at these offsets (seconds after `since`) and outcomes. */
+  /**
+   * One delivery with attempts at these offsets (seconds after `since`) and outcomes, stored as
+   * the delivery service stores them.
+   */
   async function attempts(list: { at: number; ok: boolean }[], tenantId = gw.tenantId) {
-    const deliveryId = `dlv_${Math.random().toString(36).slice(2)}`;
-    await gw.schema.pool.query(
-      `INSERT INTO webhook_deliveries (id, tenant_id, endpoint_id, event_id, revision, event_type, event_seq)
-       VALUES ($1, $2, $3, $4, 1, 'order.created', 1)`,
-      [deliveryId, tenantId, webhookId, `evt_${deliveryId}`],
-    );
-    let n = 0;
+    const repo = new DeliveryAttemptRepo(gw.schema.pool);
+    events += 1;
+    const [rows] = await repo.ensureMany([
+      {
+        tenantId,
+        event: { eventId: `evt_timeline_${events}`, revision: 1, eventType: 'a.b', seq: '1' },
+        endpointIds: [webhookId],
+      },
+    ]);
+    let row = rows?.[0];
+    if (!row) throw new Error('no delivery row');
     for (const a of list) {
-      n += 1;
-      await gw.schema.pool.query(
-        `INSERT INTO webhook_attempts (tenant_id, delivery_id, endpoint_id, attempt, started_at, latency_ms, succeeded, status_code)
-         VALUES ($1, $2, $3, $4, $5, 10, $6, $7)`,
-        [
-          tenantId,
-          deliveryId,
-          webhookId,
-          n,
-          new Date(since.getTime() + a.at * 1000),
-          a.ok,
-          a.ok ? 200 : 500,
-        ],
-      );
+      const token: string | null = a.ok ? null : `retry_${row.attempts}`;
+      await repo.recordMany([
+        {
+          row,
+          expectedToken: row.token,
+          result: {
+            startedAt: new Date(since.getTime() + a.at * 1000),
+            latencyMs: 10,
+            succeeded: a.ok,
+            statusCode: a.ok ? 200 : 500,
+            phase: a.ok ? null : 'status',
+            error: null,
+            responseExcerpt: null,
+          },
+          outcome: { status: a.ok ? 'succeeded' : 'retrying', token, nextAttemptAt: null },
+        },
+      ]);
+      row = { ...row, token, attempts: row.attempts + 1 };
     }
   }
 
