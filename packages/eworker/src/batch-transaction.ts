@@ -1,4 +1,12 @@
-import type { Logger, Registry } from '@reten/observability';
+import {
+  SPAN_NAMES,
+  SpanKind,
+  endSpan,
+  runWithSpan,
+  startStageSpan,
+  traceInfoOf,
+} from '@reten/observability';
+import type { Logger, Registry, TraceParentInput } from '@reten/observability';
 import type { Pool } from '@reten/store';
 import type { EworkerDefinition, EworkerEvent } from './define-eworker';
 import { claimForProcessing } from './marks-store';
@@ -11,6 +19,12 @@ export type BatchOutcome =
   | { kind: 'aborted' }
   /** The channel the messages came on closed: nothing committed, they will be redelivered. */
   | { kind: 'channel-lost' };
+
+/** One event of a batch and the trace context its message carried. */
+export interface BatchItem {
+  event: EworkerEvent<unknown>;
+  trace: TraceParentInput;
+}
 
 export interface BatchDeps {
   pool: Pool;
@@ -32,7 +46,7 @@ function errorText(err: unknown): string {
  */
 export async function runBatch(
   deps: BatchDeps,
-  events: EworkerEvent<unknown>[],
+  items: readonly BatchItem[],
   attempt: number,
   channelAlive: () => boolean,
 ): Promise<BatchOutcome> {
@@ -52,7 +66,7 @@ export async function runBatch(
     const claimed = await claimForProcessing(
       db,
       definition.name,
-      events.map((e) => ({
+      items.map(({ event: e }) => ({
         eventId: e.id,
         revision: e.revision,
         tenantId: e.tenantId,
@@ -62,17 +76,32 @@ export async function runBatch(
     );
     const afterCommit: (() => void)[] = [];
     let processed = 0;
-    for (const [index, event] of events.entries()) {
+    for (const [index, { event, trace }] of items.entries()) {
       if (!claimed.delete(`${event.id}:${event.revision}`)) continue; // done before, or twice in this batch
+      // a child of the event's stored trace context: the producer's request continues here
+      const span = startStageSpan(SPAN_NAMES.eworkerHandle, trace, {
+        kind: SpanKind.CONSUMER,
+        attributes: {
+          'reten.eworker': definition.name,
+          'reten.event_id': event.id,
+          'reten.event_type': event.type,
+          'reten.attempt': attempt,
+        },
+      });
       try {
-        await definition.handle(event, {
-          db,
-          attempt,
-          log: deps.log,
-          registry: deps.registry,
-          afterCommit: (fn) => afterCommit.push(fn),
-        });
+        await runWithSpan(span, () =>
+          definition.handle(event, {
+            db,
+            attempt,
+            log: deps.log,
+            registry: deps.registry,
+            afterCommit: (fn) => afterCommit.push(fn),
+            trace: traceInfoOf(span),
+          }),
+        );
+        endSpan(span);
       } catch (err) {
+        endSpan(span, err);
         // the database connection died under the handler: an outage, not a handler failure
         if (broken) throw err;
         await db.query('ROLLBACK');
@@ -97,7 +126,7 @@ export async function runBatch(
         deps.log.warn({ err, eworker: definition.name }, 'afterCommit callback threw');
       }
     }
-    return { kind: 'committed', processed, skipped: events.length - processed };
+    return { kind: 'committed', processed, skipped: items.length - processed };
   } catch (err) {
     if (open) await db.query('ROLLBACK').catch(() => undefined);
     broken = err instanceof Error ? err : new Error(String(err));

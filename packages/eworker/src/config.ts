@@ -6,6 +6,7 @@ import {
   logConfig,
   postgresConfig,
   rabbitConfig,
+  tracingConfig,
 } from '@reten/config';
 import type { ConfigShape } from '@reten/config';
 import type { z } from 'zod';
@@ -17,6 +18,7 @@ export const eworkerConfigShape = {
   ...logConfig,
   ...postgresConfig,
   ...rabbitConfig,
+  ...tracingConfig,
   MIGRATE_ON_START: boolVar(true, 'Apply pending migrations at start (safe with many replicas)'),
   EWORKER_PREFETCH: intVar(
     1000,

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { Logger, Registry } from '@reten/observability';
+import type { Logger, Registry, TraceInfo } from '@reten/observability';
 import type { PoolClient } from '@reten/store';
 
 /** One event revision as an eworker's handler receives it, `data` parsed by its schema. */
@@ -29,6 +29,12 @@ export interface EworkerContext {
   registry: Registry;
   /** Runs `fn` once the transaction committed (e.g. to count what was stored). */
   afterCommit(fn: () => void): void;
+  /**
+   * The W3C trace context of this handling: the `eworker handle` span, a child of the event's
+   * trace (the producer's request). Send `trace.traceparent` (and `tracestate`) on outgoing
+   * calls to continue the trace; the span is also OpenTelemetry's active span during `handle`.
+   */
+  trace: TraceInfo;
 }
 
 /** An eworker: its name, the event types it handles and what valid data of them looks like. */

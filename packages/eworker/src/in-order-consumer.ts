@@ -3,8 +3,8 @@ import type { Logger, Registry } from '@reten/observability';
 import type { Pool } from '@reten/store';
 import { AbortableSleep } from './abortable-sleep';
 import { runBatch } from './batch-transaction';
-import type { BatchDeps } from './batch-transaction';
-import type { EworkerDefinition, EworkerEvent } from './define-eworker';
+import type { BatchDeps, BatchItem } from './batch-transaction';
+import type { EworkerDefinition } from './define-eworker';
 import { parseMessage } from './incoming-message';
 import { isParked, markFailed } from './marks-store';
 import type { EworkerMetrics } from './metrics';
@@ -23,9 +23,8 @@ interface Delivery {
   msg: ConsumeMessage;
 }
 
-interface Parsed {
+interface Parsed extends BatchItem {
   delivery: Delivery;
-  event: EworkerEvent<unknown>;
 }
 
 /**
@@ -126,7 +125,12 @@ export class InOrderConsumer {
       const parsed = parseMessage(head.msg, this.definition.schema);
       const { error } = this.failedInBatch;
       this.failedInBatch = undefined;
-      if (parsed.ok) await this.retryThenPark({ delivery: head, event: parsed.event }, error);
+      if (parsed.ok) {
+        await this.retryThenPark(
+          { delivery: head, event: parsed.event, trace: parsed.trace },
+          error,
+        );
+      }
       return;
     }
     const limit = Math.min(this.nextBatchLimit ?? this.options.maxBatch, this.options.maxBatch);
@@ -148,15 +152,10 @@ export class InOrderConsumer {
         }
         break; // handle the parseable prefix first: order
       }
-      batch.push({ delivery, event: parsed.event });
+      batch.push({ delivery, event: parsed.event, trace: parsed.trace });
     }
     const channel = head.channel;
-    const outcome = await runBatch(
-      this.deps,
-      batch.map((p) => p.event),
-      1,
-      this.alive(channel),
-    );
+    const outcome = await runBatch(this.deps, batch, 1, this.alive(channel));
     switch (outcome.kind) {
       case 'committed':
         this.completed(batch, outcome.processed, outcome.skipped);
@@ -195,7 +194,7 @@ export class InOrderConsumer {
         retryDelayMs(attempt, this.options.retryBaseMs, this.options.retryMaxMs),
       );
       if (!alive()) return; // stopping or channel gone: the message comes back, attempts restart
-      const outcome = await runBatch(this.deps, [item.event], attempt, alive);
+      const outcome = await runBatch(this.deps, [item], attempt, alive);
       if (outcome.kind === 'committed') {
         this.completed([item], outcome.processed, outcome.skipped);
         return;

@@ -2,10 +2,11 @@ import type { ConsumeMessage } from 'amqplib';
 import type { z } from 'zod';
 import { decodeEventMessage, messageIdentity } from '@reten/broker';
 import type { MessageIdentity } from '@reten/broker';
+import type { TraceParentInput } from '@reten/observability';
 import type { EworkerEvent } from './define-eworker';
 
 export type ParsedMessage<D> =
-  | { ok: true; event: EworkerEvent<D>; replay: boolean }
+  | { ok: true; event: EworkerEvent<D>; replay: boolean; trace: TraceParentInput }
   | { ok: false; error: string; identity: MessageIdentity | undefined };
 
 /**
@@ -35,6 +36,7 @@ export function parseMessage<S extends z.ZodType>(
   return {
     ok: true,
     replay: decoded.headers.replay,
+    trace: { traceparent: decoded.headers.traceparent, tracestate: decoded.headers.tracestate },
     event: {
       id: e.event_id,
       type: e.event_type,

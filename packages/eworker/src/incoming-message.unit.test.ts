@@ -42,6 +42,19 @@ describe('parseMessage', () => {
         seq: '42',
         data: { n: 7 },
       },
+      trace: { traceparent: undefined, tracestate: undefined },
+    });
+  });
+
+  it('reads the W3C trace context headers the event was accepted under', () => {
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const headers = {
+      [MESSAGE_HEADERS.tenant]: 'acme',
+      [MESSAGE_HEADERS.traceparent]: traceparent,
+      [MESSAGE_HEADERS.tracestate]: 'acme=1',
+    };
+    expect(parseMessage(message(envelope, { headers }), schema)).toMatchObject({
+      trace: { traceparent, tracestate: 'acme=1' },
     });
   });
 

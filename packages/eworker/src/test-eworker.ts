@@ -51,6 +51,9 @@ export interface RelayMessageOptions {
   seq?: number;
   /** Raw bytes instead of the envelope (a poison message). */
   body?: Buffer;
+  /** The W3C trace context the event was accepted under (message headers, as the relay sends). */
+  traceparent?: string;
+  tracestate?: string;
 }
 
 /** For tests: publishes to `reten.events` what the outbox relay publishes; returns the event id. */
@@ -72,6 +75,8 @@ export function publishLikeRelay(
     receivedAt: now,
     seq: String(options.seq ?? 0),
     dataJson: JSON.stringify(data) ?? 'null',
+    traceparent: options.traceparent,
+    tracestate: options.tracestate,
   });
   channel.publish(
     message.exchange,
