@@ -305,6 +305,8 @@ describe('authentication and bad input', () => {
     const metrics = await (await fetch(`${replicaA.httpUrl}/metrics`)).text();
     expect(metrics).toContain('reten_stream_connections');
     expect(metrics).toContain('reten_stream_fanout_latency_seconds_bucket');
+    // the live events sent above, measured from their acceptance by the gateway
+    expect(metrics).toMatch(/^reten_stream_lag_seconds_count\{[^}]*\} [1-9]/m);
     expect((await fetch(`${replicaA.httpUrl}/nope`)).status).toBe(404);
   });
 });

@@ -12,6 +12,7 @@ import {
   encodeTargetedMessage,
   messageIdentity,
   readEventHeaders,
+  receivedAtMs,
 } from './event-message';
 import type { EventMessage } from './event-message';
 
@@ -83,6 +84,18 @@ describe('the event message, encoded and decoded through a real RabbitMQ', () =>
     const decoded = decodeEventMessage(msg);
     expect(decoded.ok && decoded.envelope).toMatchObject({ event_id: ID, revision: 2 });
     expect(decodeTargetedMessage(msg)).toBeUndefined();
+  });
+
+  it('carries when the revision was accepted to the millisecond, and falls back to the timestamp property', async () => {
+    const receivedAt = new Date('2024-03-19T12:00:01.234Z');
+    const msg = await roundTrip(encodeEventMessage({ ...event, receivedAt }));
+    expect(receivedAtMs(msg)).toBe(receivedAt.getTime());
+    // a relay older than the header: whole seconds from the AMQP timestamp
+    const old = encodeEventMessage({ ...event, receivedAt });
+    const headers = { ...(old.options.headers as Record<string, unknown>) };
+    delete headers[MESSAGE_HEADERS.receivedAt];
+    const legacy = await roundTrip({ ...old, options: { ...old.options, headers } });
+    expect(receivedAtMs(legacy)).toBe(Date.parse('2024-03-19T12:00:01Z'));
   });
 
   it('leaves the stream position out until the relay has given one', async () => {

@@ -21,7 +21,10 @@ export interface EventMessage extends EnvelopeSource {
   seq: string;
   /** Its place in publish order, what stream resume goes by; absent while not positioned. */
   streamPosition?: string;
-  /** When the gateway accepted it: the message's `timestamp` property. */
+  /**
+   * When the gateway accepted it: the message's `timestamp` property (seconds, as AMQP has it)
+   * and, to the millisecond, the `x-reten-received-at` header.
+   */
   receivedAt: Date;
   /** W3C Trace Context the event was accepted under: the `traceparent` / `tracestate` headers. */
   traceparent?: string | undefined;
@@ -46,6 +49,7 @@ export function encodeEventMessage(m: EventMessage): OutgoingMessage {
         [MESSAGE_HEADERS.tenant]: m.tenantId,
         [MESSAGE_HEADERS.revision]: m.revision,
         [MESSAGE_HEADERS.seq]: m.seq,
+        [MESSAGE_HEADERS.receivedAt]: m.receivedAt.getTime(),
         ...(m.streamPosition ? { [MESSAGE_HEADERS.streamPosition]: m.streamPosition } : {}),
         ...(m.orderingKey ? { [MESSAGE_HEADERS.orderingKey]: m.orderingKey } : {}),
         ...(m.traceparent ? { [MESSAGE_HEADERS.traceparent]: m.traceparent } : {}),
@@ -112,6 +116,18 @@ export function readEventHeaders(msg: Message): EventMessageHeaders {
     eventType: typeof type === 'string' && type !== '' ? type : msg.fields.routingKey,
     replay: headers[EWORKER_REPLAY_HEADER] !== undefined,
   };
+}
+
+/**
+ * When the event revision a message carries was accepted (epoch ms): the `x-reten-received-at`
+ * header, else the `timestamp` property (whole seconds; a relay older than the header); undefined
+ * when neither is there. What the lag histograms measure from.
+ */
+export function receivedAtMs(msg: Message): number | undefined {
+  const header = Number(headerString(headersOf(msg), MESSAGE_HEADERS.receivedAt));
+  if (Number.isFinite(header) && header > 0) return header;
+  const seconds: unknown = msg.properties.timestamp;
+  return typeof seconds === 'number' && seconds > 0 ? seconds * 1000 : undefined;
 }
 
 /** Who an event revision is, as far as a message tells without its body. */

@@ -11,6 +11,7 @@ export {
   encodeTargetedMessage,
   messageIdentity,
   readEventHeaders,
+  receivedAtMs,
 } from './event-message';
 export type {
   DecodedEventMessage,

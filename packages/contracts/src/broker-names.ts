@@ -13,6 +13,8 @@ export const MESSAGE_HEADERS = {
   /** W3C Trace Context of the ingest request, under the names the spec gives them; absent when none. */
   traceparent: 'traceparent',
   tracestate: 'tracestate',
+  /** When the gateway accepted the revision, epoch milliseconds: what the lag histograms measure from. */
+  receivedAt: 'x-reten-received-at',
 } as const;
 
 export interface ExchangeDeclaration {

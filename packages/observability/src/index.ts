@@ -1,6 +1,14 @@
 export { REDACTED_PATHS, createLogger, redactUrl } from './logger';
 export type { Logger, LoggerOptions } from './logger';
-export { Counter, Gauge, Histogram, Registry, createMetricsRegistry } from './metrics';
+export {
+  Counter,
+  Gauge,
+  Histogram,
+  LAG_BUCKETS_SECONDS,
+  Registry,
+  createMetricsRegistry,
+  lagSeconds,
+} from './metrics';
 export { Lifecycle } from './lifecycle';
 export type { LifecycleState } from './lifecycle';
 export { checkReadiness, stateCheck } from './health';

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram } from '@reten/observability';
+import { Counter, Gauge, Histogram, LAG_BUCKETS_SECONDS } from '@reten/observability';
 import type { Registry } from '@reten/observability';
 
 /** The gateway's own series (request durations are recorded by @reten/http). */
@@ -25,6 +25,12 @@ export function createGatewayMetrics(registry: Registry) {
       name: 'reten_relay_publish_latency_seconds',
       help: 'Time from commit of an event to its publisher confirm',
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers: [registry],
+    }),
+    publishLag: new Histogram({
+      name: 'reten_event_publish_lag_seconds',
+      help: 'Time from the acceptance of an event revision to its publisher confirm from RabbitMQ',
+      buckets: [...LAG_BUCKETS_SECONDS],
       registers: [registry],
     }),
     relayErrors: new Counter({

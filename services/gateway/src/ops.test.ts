@@ -118,6 +118,9 @@ describe('gateway ops routes and /openapi.json', () => {
     expect(text).toMatch(/reten_events_accepted_total\{[^}]*api="evci"[^}]*\} [1-9]/);
     expect(text).toMatch(/^reten_outbox_backlog\{[^}]*\} 0$/m);
     expect(text).toMatch(/reten_relay_publish_latency_seconds_count\{[^}]*\} [1-9]/);
+    // the lag histogram reaches an hour, for a backlog after a long broker outage
+    expect(text).toMatch(/reten_event_publish_lag_seconds_count\{[^}]*\} [1-9]/);
+    expect(text).toMatch(/reten_event_publish_lag_seconds_bucket\{le="3600"[^}]*\} [1-9]/);
     expect(text).toMatch(/^reten_relay_active\{[^}]*\} 1$/m);
   });
 });

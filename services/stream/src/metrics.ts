@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram } from '@reten/observability';
+import { Counter, Gauge, Histogram, LAG_BUCKETS_SECONDS } from '@reten/observability';
 import type { Registry } from '@reten/observability';
 
 export interface StreamMetrics {
@@ -6,6 +6,7 @@ export interface StreamMetrics {
   messagesOut: Counter;
   slowClientsDropped: Counter;
   fanoutLatency: Histogram;
+  streamLag: Histogram;
   backfillEvents: Counter;
   upgradesRefused: Counter<'reason'>;
   clientErrors: Counter;
@@ -36,6 +37,12 @@ export function createStreamMetrics(registry: Registry): StreamMetrics {
       name: 'reten_stream_fanout_latency_seconds',
       help: 'From the Redis PUBLISH of an event to its send to the last live client of this replica',
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    streamLag: new Histogram({
+      name: 'reten_stream_lag_seconds',
+      help: 'From the acceptance of an event to its send to the live clients of this replica',
+      buckets: [...LAG_BUCKETS_SECONDS],
       registers: [registry],
     }),
     backfillEvents: new Counter({

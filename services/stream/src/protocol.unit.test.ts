@@ -74,8 +74,20 @@ describe('redis message', () => {
       position: 42,
       publishedAtMs: 1700,
       eventType: 'log:ClientLog',
+      receivedAtMs: undefined,
       json,
     });
+  });
+
+  it('carries when the event was accepted, and reads payloads of replicas that do not send it', () => {
+    const json = Buffer.from('{}');
+    expect(decodeLiveEvent(encodeLiveEvent('7', 1700, 'a.b', json, 1650))).toMatchObject({
+      position: 7,
+      eventType: 'a.b',
+      receivedAtMs: 1650,
+    });
+    const older = decodeLiveEvent(Buffer.concat([Buffer.from('7 1700 a.b\n'), json]));
+    expect(older).toMatchObject({ position: 7, eventType: 'a.b', receivedAtMs: undefined });
   });
 
   it('returns undefined for a payload that is not ours', () => {

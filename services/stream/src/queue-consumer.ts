@@ -1,7 +1,7 @@
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import type { Redis } from 'ioredis';
 import { STREAM_QUEUE, STREAM_TOPOLOGY } from '@reten/contracts';
-import { QueueConsumer, readEventHeaders } from '@reten/broker';
+import { QueueConsumer, readEventHeaders, receivedAtMs } from '@reten/broker';
 import type { Logger } from '@reten/observability';
 import type { StreamMetrics } from './metrics';
 import { encodeLiveEvent, tenantChannel } from './redis-message';
@@ -56,7 +56,13 @@ export class StreamQueueConsumer {
       channel.ack(msg);
       return undefined;
     }
-    const payload = encodeLiveEvent(streamPosition, Date.now(), eventType, msg.content);
+    const payload = encodeLiveEvent(
+      streamPosition,
+      Date.now(),
+      eventType,
+      msg.content,
+      receivedAtMs(msg),
+    );
     return this.redis.publish(tenantChannel(this.prefix, tenantId), payload).then(
       () => {
         this.metrics.redisPublished.inc();

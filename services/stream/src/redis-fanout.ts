@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { lagSeconds } from '@reten/observability';
 import type { Logger } from '@reten/observability';
 import type { StreamBackfillStore } from '@reten/store';
 import type { StreamMetrics } from './metrics';
@@ -122,7 +123,11 @@ export class RedisFanout {
     for (const client of channel.clients) if (client.deliverLive(event)) sent += 1;
     if (sent > 0) {
       this.metrics.messagesOut.inc(sent);
-      this.metrics.fanoutLatency.observe(Math.max(0, Date.now() - event.publishedAtMs) / 1000);
+      const now = Date.now();
+      this.metrics.fanoutLatency.observe(lagSeconds(event.publishedAtMs, now));
+      if (event.receivedAtMs !== undefined) {
+        this.metrics.streamLag.observe(lagSeconds(event.receivedAtMs, now));
+      }
     }
   }
 

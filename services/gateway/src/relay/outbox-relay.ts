@@ -1,6 +1,7 @@
 import { encodeEventMessage } from '@reten/broker';
 import type { ConfirmPublisher } from '@reten/broker';
 import type { EventStore } from '@reten/store';
+import { lagSeconds } from '@reten/observability';
 import type { Logger } from '@reten/observability';
 import type { GatewayMetrics } from '../metrics';
 import type { LeaderLock } from './leader-lock';
@@ -119,8 +120,12 @@ export class OutboxRelay {
       await this.store.markPublished(rows.map((r) => r.seq));
       const now = Date.now();
       this.lastProgressAt = now;
-      for (const r of rows)
-        this.metrics.relayPublishLatency.observe((now - r.receivedAt.getTime()) / 1000);
+      const { relayPublishLatency, publishLag } = this.metrics;
+      for (const r of rows) {
+        const lag = lagSeconds(r.receivedAt.getTime(), now);
+        relayPublishLatency.observe(lag);
+        publishLag.observe(lag);
+      }
       this.metrics.eventsPublished.inc(rows.length);
     }
   }
