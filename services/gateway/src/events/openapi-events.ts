@@ -7,6 +7,8 @@ import {
   EventListSchema,
   IngestAcceptedSchema,
   ListEventsQuerySchema,
+  ORDERING_KEY_HEADER,
+  OrderingKeySchema,
   UpdateEventRequestSchema,
 } from '@reten/contracts';
 import { EvciParamsSchema } from './evci';
@@ -23,6 +25,36 @@ const commonErrors: ZodOpenApiResponsesObject = {
   '503': errorResponse('`service_unavailable`: nothing was stored; retry'),
 };
 
+// header parameters as plain entries: the route table declares Idempotency-Key in requestParams
+const traceHeaders = [
+  z
+    .string()
+    .optional()
+    .meta({
+      param: { in: 'header', name: 'traceparent' },
+      description:
+        'W3C Trace Context: stored with the event (revision) and carried to its consumers; ' +
+        'an invalid one is ignored, never refused',
+      example: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+    }),
+  z
+    .string()
+    .optional()
+    .meta({
+      param: { in: 'header', name: 'tracestate' },
+      description:
+        'W3C Trace Context vendor data, kept beside a valid `traceparent` (512 characters at most)',
+    }),
+];
+
+const orderingKeyHeader = OrderingKeySchema.optional().meta({
+  param: { in: 'header', name: ORDERING_KEY_HEADER },
+  description:
+    "The event's ordering key (EVCI's body is the data): events sharing a key reach each webhook " +
+    'endpoint in publish order. 1 to 128 printable ASCII characters; otherwise 422 ' +
+    '`validation_failed` naming `headers.reten-ordering-key`',
+});
+
 /** The paths of EVCI ingest and the REST events API. */
 export const eventPaths: ZodOpenApiPathsObject = {
   '/v1.0/event/{type}': {
@@ -31,6 +63,7 @@ export const eventPaths: ZodOpenApiPathsObject = {
       summary: 'EVCI ingest: any JSON body becomes the data of an event of this type',
       // the Idempotency-Key header is declared from the route table
       requestParams: { path: EvciParamsSchema },
+      parameters: [orderingKeyHeader, ...traceHeaders],
       requestBody: {
         required: true,
         content: { 'application/json': { schema: z.unknown().describe('Any JSON value') } },
@@ -47,6 +80,7 @@ export const eventPaths: ZodOpenApiPathsObject = {
   '/api/v1/events': {
     post: {
       operationId: 'createEvent',
+      parameters: traceHeaders,
       requestBody: {
         required: true,
         content: { 'application/json': { schema: CreateEventRequestSchema } },
@@ -93,6 +127,7 @@ export const eventPaths: ZodOpenApiPathsObject = {
           'if-match': z.string().optional().describe('Expected current revision, e.g. "1"'),
         }),
       },
+      parameters: traceHeaders,
       requestBody: {
         required: true,
         content: { 'application/json': { schema: UpdateEventRequestSchema } },
@@ -105,6 +140,9 @@ export const eventPaths: ZodOpenApiPathsObject = {
         '404': errorResponse('`not_found`'),
         '412': errorResponse('`precondition_failed`: If-Match is not the current revision'),
         ...commonErrors,
+        '409': errorResponse(
+          '`ordering_key_immutable`: `ordering_key` is not the key the event was created with',
+        ),
       },
     },
   },
