@@ -92,6 +92,20 @@ it('send reads --data-file (stdin with -), sends the ordering key header, and ho
   );
   expect(list.data.map((e) => e.data)).toEqual([{ from: 'stdin' }, { from: 'file' }]);
   expect(list.data.map((e) => e.event_id)).toEqual([fromStdin.trim(), fromFile.trim()]);
+
+  // the key is the event's ordering key: stored and shown; an event sent without has none
+  const keyed = json<{ ordering_key: string | null }>(
+    await reten(['events', 'get', fromFile.trim(), '--json']),
+  );
+  expect(keyed.ordering_key).toBe('cust_1');
+  const keyless = json<{ ordering_key: string | null }>(
+    await reten(['events', 'get', fromStdin.trim(), '--json']),
+  );
+  expect(keyless.ordering_key).toBeNull();
+  const refused = await reten(['send', 'cli.file', '-d', '{}', '--key', 'two words']);
+  expect(refused.code).toBe(3);
+  expect(refused.stderr).toContain('validation_failed (HTTP 422)');
+  expect(refused.stderr).toContain('headers.reten-ordering-key');
 });
 
 it('events list filters by type wildcard, time and limit, prints a table, and pages with --cursor', async () => {

@@ -1,10 +1,7 @@
 import type { Command } from 'commander';
-import { IngestAcceptedSchema } from '@reten/contracts';
+import { IngestAcceptedSchema, ORDERING_KEY_HEADER } from '@reten/contracts';
 import { contextOf } from '../context';
 import { readData } from '../data-input';
-
-/** Header carrying the ordering key; sent as given even though the API does not use it yet. */
-export const ORDERING_KEY_HEADER = 'Reten-Ordering-Key';
 
 interface SendOptions {
   data?: string;
@@ -23,8 +20,9 @@ export function registerSend(program: Command): void {
     .option('-f, --data-file <file>', 'read the event data from a JSON file (- for stdin)')
     .option(
       '-k, --key <key>',
-      `ordering key, sent as the ${ORDERING_KEY_HEADER} header; the server does not ` +
-        'implement ordering keys yet and ignores it (events of one type are ordered anyway)',
+      `ordering key, sent as the ${ORDERING_KEY_HEADER} header: events sharing a key reach ` +
+        'each webhook endpoint in publish order, also across retries (1 to 128 printable ' +
+        'ASCII characters, no space)',
     )
     .option(
       '-i, --idempotency-key <key>',
