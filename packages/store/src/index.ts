@@ -31,6 +31,7 @@ export type {
   RecordItem,
 } from './webhooks/delivery-attempts';
 export { DeliveryDispatchQueue } from './webhooks/delivery-dispatch';
+export { DeliveryKeyOrder } from './webhooks/key-order';
 export type { DispatchItem } from './webhooks/delivery-dispatch';
 export { INITIAL_TOKEN } from './webhooks/webhook-rows';
 export type {
@@ -52,3 +53,22 @@ export type {
   OutboxRow,
   StoredEvent,
 } from './event-rows';
+export { eventKeyAt, timeOfEventKey } from './retention/event-key';
+export { Partitions } from './retention/partitions';
+export type {
+  DroppedPartition,
+  KeyKind,
+  PartitionInfo,
+  RetentionTable,
+} from './retention/partitions';
+export {
+  ensurePartitionsAhead,
+  partitionsAheadMs,
+  RetentionRunner,
+} from './retention/retention-runner';
+export type {
+  PartitionSettings,
+  RetentionOptions,
+  RetentionPeriods,
+  RetentionReport,
+} from './retention/retention-runner';

@@ -2,6 +2,8 @@ import path from 'node:path';
 import { Client } from 'pg';
 import { runner } from 'node-pg-migrate';
 import type { Logger } from '@reten/observability';
+import { createPool } from './pool';
+import { ensurePartitionsAhead } from './retention/retention-runner';
 
 export const DEFAULT_MIGRATIONS_DIR = path.resolve(__dirname, '../../../infra/postgres/migrations');
 
@@ -10,6 +12,13 @@ export interface MigrateOptions {
   schema: string;
   log: Logger;
   dir?: string;
+  /** Apply only this many pending migrations (tests of a conversion stop before it). */
+  count?: number;
+  /**
+   * The size of the time partitions created after the migrations (RETENTION_PARTITION_SECONDS;
+   * default a day). The retention runner creates the later ones.
+   */
+  partitionSeconds?: number;
 }
 
 const DATABASE_MISSING = '3D000';
@@ -65,12 +74,13 @@ export async function runMigrations(options: MigrateOptions): Promise<string[]> 
       schema: options.schema,
       migrationsTable: 'pgmigrations',
       direction: 'up',
-      count: Infinity,
+      count: options.count ?? Infinity,
       noLock: true,
       checkOrder: true,
       log: (msg: string) => options.log.debug({ msg }, 'migration'),
     });
     const names = applied.map((m) => m.name);
+    if (options.count === undefined) await ensureAfterMigrations(options);
     options.log.info({ schema: options.schema, applied: names }, 'migrations done');
     return names;
   } finally {
@@ -78,5 +88,25 @@ export async function runMigrations(options: MigrateOptions): Promise<string[]> 
       .query('SELECT pg_advisory_unlock(hashtext($1))', ['reten.migrate'])
       .catch(() => undefined);
     await client.end();
+  }
+}
+
+/** Partitions from now on exist as soon as the migrations are done, before any service writes. */
+async function ensureAfterMigrations(options: MigrateOptions): Promise<void> {
+  const pool = createPool({
+    databaseUrl: options.databaseUrl,
+    schema: options.schema,
+    max: 1,
+    statementTimeoutMs: 60_000,
+    applicationName: 'reten-migrate',
+  });
+  try {
+    await ensurePartitionsAhead(pool, options.schema, {
+      partitionSeconds: options.partitionSeconds ?? 86_400,
+      intervalSeconds: 0,
+      lockTimeoutMs: 10_000,
+    });
+  } finally {
+    await pool.end();
   }
 }

@@ -1,0 +1,221 @@
+import type { Pool, PoolClient } from 'pg';
+import { eventKeyAt, timeOfEventKey } from './event-key';
+
+/** How a table is partitioned: by `evt_` + ULID id ranges, or by a timestamptz column. */
+export type KeyKind = 'event_id' | 'time';
+
+export interface RetentionTable {
+  parent: string;
+  keyKind: KeyKind;
+}
+
+/** One partition and its range; a bound is undefined for MINVALUE / MAXVALUE. */
+export interface PartitionInfo {
+  name: string;
+  /** The bounds as SQL literals, exactly as the catalog has them. */
+  lowerLiteral: string | undefined;
+  upperLiteral: string | undefined;
+  /** The instants the bounds stand for (ms since the epoch). */
+  lowerMs: number | undefined;
+  upperMs: number | undefined;
+}
+
+/** What dropping one partition removed. */
+export interface DroppedPartition {
+  table: string;
+  partition: string;
+  /** The planner's estimate (pg_class.reltuples): counting would read the partition. */
+  rows: number;
+  bytes: number;
+}
+
+const BOUND = /^FOR VALUES FROM \((.+)\) TO \((.+)\)$/s;
+/** At most this many partitions are created in one pass (a tiny size cannot run away). */
+const MAX_CREATE_PER_PASS = 500;
+
+/** `'it''s'` → `it's`; undefined for MINVALUE / MAXVALUE. */
+function unquote(literal: string): string | undefined {
+  if (literal === 'MINVALUE' || literal === 'MAXVALUE') return undefined;
+  return literal.slice(1, -1).replace(/''/g, "'");
+}
+
+function quote(text: string): string {
+  return `'${text.replace(/'/g, "''")}'`;
+}
+
+/** A timestamptz as PostgreSQL prints it (`2026-12-01 05:00:00.5+01`), in ms. */
+function parseTimestamp(text: string): number {
+  const iso = text.replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00');
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) throw new Error(`unreadable partition bound ${text}`);
+  return ms;
+}
+
+function boundMs(kind: KeyKind, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  return kind === 'time' ? parseTimestamp(text) : timeOfEventKey(text);
+}
+
+function partitionName(parent: string, lowerMs: number): string {
+  const stamp = new Date(lowerMs).toISOString().replace(/[^0-9]/g, '');
+  return `${parent}_p${stamp}`;
+}
+
+/**
+ * The partitions of the tables retention manages (`retention_tables`): reads their ranges from
+ * the catalog, creates the ones ahead, drops whole expired ones. Every DDL statement runs in its
+ * own short transaction under `lock_timeout`, so it never queues for long in front of traffic.
+ */
+export class Partitions {
+  constructor(
+    private readonly pool: Pool,
+    private readonly schema: string,
+  ) {}
+
+  /** The tables retention manages; none before the retention migration ran. */
+  async tables(): Promise<RetentionTable[]> {
+    const exists = await this.pool.query<{ t: string | null }>(
+      "SELECT to_regclass('retention_tables')::text AS t",
+    );
+    if (exists.rows[0]?.t == null) return [];
+    const res = await this.pool.query<{ parent: string; key_kind: KeyKind }>(
+      'SELECT parent, key_kind FROM retention_tables ORDER BY parent',
+    );
+    return res.rows.map((r) => ({ parent: r.parent, keyKind: r.key_kind }));
+  }
+
+  /** The partitions of `table`, by lower bound. */
+  async list(
+    table: RetentionTable,
+    client: Pool | PoolClient = this.pool,
+  ): Promise<PartitionInfo[]> {
+    const res = await client.query<{ name: string; bound: string }>(
+      `SELECT c.relname AS name, pg_get_expr(c.relpartbound, c.oid) AS bound
+         FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+        WHERE i.inhparent = to_regclass($1)`,
+      [table.parent],
+    );
+    const parts = res.rows.map((r) => {
+      const m = BOUND.exec(r.bound);
+      if (!m?.[1] || !m[2]) throw new Error(`unreadable bound of ${r.name}: ${r.bound}`);
+      const lower = unquote(m[1]);
+      const upper = unquote(m[2]);
+      return {
+        name: r.name,
+        lowerLiteral: lower === undefined ? undefined : m[1],
+        upperLiteral: upper === undefined ? undefined : m[2],
+        lowerMs: boundMs(table.keyKind, lower),
+        upperMs: boundMs(table.keyKind, upper),
+      };
+    });
+    return parts.sort((a, b) => (a.lowerMs ?? -Infinity) - (b.lowerMs ?? -Infinity));
+  }
+
+  /**
+   * Creates partitions of `partitionMs` each (aligned on multiples of it since the epoch) until
+   * `nowMs + aheadMs` is covered, starting where the newest time partition ends; a gap left while
+   * nothing ran is closed with one partition up to the current one. Returns the names created.
+   */
+  async ensureAhead(
+    table: RetentionTable,
+    nowMs: number,
+    partitionMs: number,
+    aheadMs: number,
+    lockTimeoutMs: number,
+  ): Promise<string[]> {
+    return this.inTransaction(lockTimeoutMs, async (client) => {
+      // one creator per schema at a time: migrations and runners may overlap
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
+        `reten.partitions.${this.schema}`,
+      ]);
+      const timed = (await this.list(table, client)).filter(
+        (p) => p.upperLiteral !== undefined && p.upperMs !== undefined,
+      );
+      const top = timed.reduce<PartitionInfo | undefined>(
+        (best, p) => (best && (best.upperMs ?? 0) >= (p.upperMs ?? 0) ? best : p),
+        undefined,
+      );
+      if (!top?.upperLiteral || top.upperMs === undefined) {
+        throw new Error(`${table.parent} has no time partition to continue from`);
+      }
+      const literal = (ms: number) =>
+        quote(table.keyKind === 'time' ? new Date(ms).toISOString() : eventKeyAt(ms));
+      const created: string[] = [];
+      let lowerLiteral = top.upperLiteral;
+      let lowerMs = top.upperMs;
+      const current = Math.floor(nowMs / partitionMs) * partitionMs;
+      while (lowerMs < nowMs + aheadMs && created.length < MAX_CREATE_PER_PASS) {
+        const upperMs =
+          lowerMs < current ? current : (Math.floor(lowerMs / partitionMs) + 1) * partitionMs;
+        const name = partitionName(table.parent, lowerMs);
+        await client.query('SELECT reten_create_partition($1, $2, $3, $4)', [
+          table.parent,
+          name,
+          lowerLiteral,
+          literal(upperMs),
+        ]);
+        created.push(name);
+        lowerLiteral = literal(upperMs);
+        lowerMs = upperMs;
+      }
+      return created;
+    });
+  }
+
+  /**
+   * Drops `partition` of `table` unless `keep` finds a reason in it (a SQL condition on its
+   * rows, e.g. events not yet published); undefined when it was kept. The parent and the
+   * partition are locked first (in that order, as queries take them), under `lock_timeout`.
+   */
+  async drop(
+    table: RetentionTable,
+    partition: string,
+    keep: string | undefined,
+    lockTimeoutMs: number,
+  ): Promise<DroppedPartition | undefined> {
+    return this.inTransaction(lockTimeoutMs, async (client) => {
+      const parent = ident(table.parent);
+      const part = ident(partition);
+      await client.query(`LOCK TABLE ONLY ${parent}, ${part} IN ACCESS EXCLUSIVE MODE`);
+      if (keep) {
+        const kept = await client.query(`SELECT 1 FROM ${part} WHERE ${keep} LIMIT 1`);
+        if ((kept.rowCount ?? 0) > 0) return undefined;
+      }
+      const size = await client.query<{ bytes: string; rows: number }>(
+        `SELECT pg_total_relation_size(c.oid)::text AS bytes, greatest(c.reltuples, 0)::float8 AS rows
+           FROM pg_class c WHERE c.oid = to_regclass($1)`,
+        [partition],
+      );
+      await client.query(`DROP TABLE ${part}`);
+      return {
+        table: table.parent,
+        partition,
+        rows: size.rows[0]?.rows ?? 0,
+        bytes: Number(size.rows[0]?.bytes ?? 0),
+      };
+    });
+  }
+
+  private async inTransaction<T>(
+    lockTimeoutMs: number,
+    work: (client: PoolClient) => Promise<T>,
+  ): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.floor(lockTimeoutMs))}`);
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+}
+
+function ident(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
