@@ -318,6 +318,10 @@ describe('eworker status, parked events and replay through the API', () => {
     expect(
       (after.body as { data: { name: string }[] }).data.find((w) => w.name === 'invoices'),
     ).toMatchObject({ processed: 6, failed: 3, parked: 0 });
+    // the lag histogram counts the three handled on arrival, not the replayed ones
+    expect(await eworker.registry.metrics()).toMatch(
+      /^reten_eworker_process_lag_seconds_count\{[^}]*eworker="invoices"[^}]*\} 3$/m,
+    );
     const typeAfter = await api(gw, 'GET', `/api/v1/event-types/${TYPE}`);
     expect(typeAfter.body).toMatchObject({ counts: { events: 6, processed: 6, failed: 0 } });
     const replayedDetail = await api(gw, 'GET', `/api/v1/events/${ids[1]}`);

@@ -12,7 +12,13 @@ import type { EworkerDefinition, EworkerEvent } from './define-eworker';
 import { claimForProcessing } from './marks-store';
 
 export type BatchOutcome =
-  | { kind: 'committed'; processed: number; skipped: number }
+  | {
+      kind: 'committed';
+      processed: number;
+      skipped: number;
+      /** Indexes of the items handled now (the others were done before). */
+      handled: number[];
+    }
   /** The handler threw at `index`: nothing of the batch was committed. */
   | { kind: 'handler-failed'; index: number; error: string }
   /** A handler swallowed a SQL error and left the transaction aborted: nothing committed. */
@@ -75,7 +81,7 @@ export async function runBatch(
       attempt,
     );
     const afterCommit: (() => void)[] = [];
-    let processed = 0;
+    const handled: number[] = [];
     for (const [index, { event, trace }] of items.entries()) {
       if (!claimed.delete(`${event.id}:${event.revision}`)) continue; // done before, or twice in this batch
       // a child of the event's stored trace context: the producer's request continues here
@@ -108,7 +114,7 @@ export async function runBatch(
         open = false;
         return { kind: 'handler-failed', index, error: errorText(err) };
       }
-      processed += 1;
+      handled.push(index);
     }
     if (!channelAlive()) {
       // another replica now owns these messages: committing could reorder them
@@ -126,7 +132,8 @@ export async function runBatch(
         deps.log.warn({ err, eworker: definition.name }, 'afterCommit callback threw');
       }
     }
-    return { kind: 'committed', processed, skipped: items.length - processed };
+    const processed = handled.length;
+    return { kind: 'committed', processed, skipped: items.length - processed, handled };
   } catch (err) {
     if (open) await db.query('ROLLBACK').catch(() => undefined);
     broken = err instanceof Error ? err : new Error(String(err));

@@ -180,6 +180,12 @@ describe('EworkerService', () => {
     const service = await startEworker(counterEworker('same-batch'));
     try {
       await eventually(async () => expect(await handled('same-batch')).toEqual([9, 10, 11]));
+      // the lag of each revision handled, once: the copies skipped are not processed again
+      await eventually(async () =>
+        expect(await service.registry.metrics()).toMatch(
+          /reten_eworker_process_lag_seconds_count\{[^}]*eworker="same-batch"[^}]*\} 3$/m,
+        ),
+      );
       await eventually(async () => {
         const q = await channel.checkQueue(eworkerQueueName('same-batch'));
         expect(q.messageCount).toBe(0);

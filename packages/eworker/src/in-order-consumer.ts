@@ -1,4 +1,6 @@
 import type { Channel, ConsumeMessage } from 'amqplib';
+import { readEventHeaders, receivedAtMs } from '@reten/broker';
+import { lagSeconds } from '@reten/observability';
 import type { Logger, Registry } from '@reten/observability';
 import type { Pool } from '@reten/store';
 import { AbortableSleep } from './abortable-sleep';
@@ -158,7 +160,7 @@ export class InOrderConsumer {
     const outcome = await runBatch(this.deps, batch, 1, this.alive(channel));
     switch (outcome.kind) {
       case 'committed':
-        this.completed(batch, outcome.processed, outcome.skipped);
+        this.completed(batch, outcome);
         return;
       case 'channel-lost':
         return;
@@ -196,7 +198,7 @@ export class InOrderConsumer {
       if (!alive()) return; // stopping or channel gone: the message comes back, attempts restart
       const outcome = await runBatch(this.deps, [item], attempt, alive);
       if (outcome.kind === 'committed') {
-        this.completed([item], outcome.processed, outcome.skipped);
+        this.completed([item], outcome);
         return;
       }
       if (outcome.kind === 'channel-lost') return;
@@ -231,13 +233,26 @@ export class InOrderConsumer {
     this.ack(delivery);
   }
 
-  private completed(batch: Parsed[], processed: number, skipped: number): void {
+  private completed(
+    batch: Parsed[],
+    { processed, skipped, handled }: { processed: number; skipped: number; handled: number[] },
+  ): void {
     const last = batch[batch.length - 1];
     if (!last) return;
     const name = this.definition.name;
     if (processed > 0) {
+      const now = Date.now();
       this.metrics.events.inc({ eworker: name, outcome: 'processed' }, processed);
-      this.metrics.lastProcessed.set({ eworker: name }, Date.now() / 1000);
+      this.metrics.lastProcessed.set({ eworker: name }, now / 1000);
+      for (const index of handled) {
+        const msg = batch[index]?.delivery.msg;
+        // a parked replay is an operator's decision, not lag
+        if (!msg || readEventHeaders(msg).replay) continue;
+        const acceptedAt = receivedAtMs(msg);
+        if (acceptedAt !== undefined) {
+          this.metrics.processLag.observe({ eworker: name }, lagSeconds(acceptedAt, now));
+        }
+      }
     }
     if (skipped > 0) this.metrics.events.inc({ eworker: name, outcome: 'skipped' }, skipped);
     this.metrics.batchSize.observe({ eworker: name }, batch.length);

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram } from '@reten/observability';
+import { Counter, Gauge, Histogram, LAG_BUCKETS_SECONDS } from '@reten/observability';
 import type { Registry } from '@reten/observability';
 
 /** The SDK's series; every one carries the eworker's name. */
@@ -27,6 +27,13 @@ export function createEworkerMetrics(registry: Registry) {
       help: 'Events per PostgreSQL transaction',
       labelNames: ['eworker'] as const,
       buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000],
+      registers: [registry],
+    }),
+    processLag: new Histogram({
+      name: 'reten_eworker_process_lag_seconds',
+      help: 'Time from the acceptance of an event revision to the commit of its processing (parked replays left out)',
+      labelNames: ['eworker'] as const,
+      buckets: [...LAG_BUCKETS_SECONDS],
       registers: [registry],
     }),
     lastProcessed: new Gauge({
