@@ -323,6 +323,10 @@ main(ctx)
   })
   .catch(async (err) => {
     process.stderr.write(`${err.stack ?? err}\n`);
+    for (const s of ctx.stack?.services ?? []) {
+      const tail = s.child.output.join('').trim().split('\n').slice(-10).join('\n');
+      if (tail) process.stderr.write(`--- ${s.name} (last lines)\n${tail}\n`);
+    }
     line(`SOAK ${JSON.stringify({ ok: false, error: String(err.message ?? err) })}`);
     await Promise.race([cleanup(ctx), sleep(30_000)]);
     process.exit(1);
