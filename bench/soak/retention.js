@@ -43,6 +43,11 @@ function retentionSettings(seconds) {
     else if (/_MAX_/.test(key)) continue;
     else if (/_SECONDS$/.test(key)) env[key] = String(seconds);
   }
+  // the migrations create the first partitions (packages/store migrate, which reads the width
+  // from the environment too): a first partition of a day would hold the whole run
+  if (Object.keys(env).length > 0 && env.RETENTION_PARTITION_SECONDS === undefined)
+    env.RETENTION_PARTITION_SECONDS =
+      process.env.RETENTION_PARTITION_SECONDS ?? String(PARTITION_SECONDS);
   return { env, applied: Object.entries(env).map(([k, v]) => `${k}=${v}`) };
 }
 

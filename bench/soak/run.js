@@ -224,7 +224,7 @@ async function main(ctx) {
       baseUrl: `http://127.0.0.1:${ctx.stack.portOf('gateway')}`,
       apiKey: ctx.apiKey,
       rate: RATE,
-      connections: 64,
+      connections: 256, // as bench:system: enough for the gateway to group commits when it slows down
     }),
   ]);
   await ctx.producer.ready;
