@@ -59,7 +59,7 @@ describe('infra/prometheus', () => {
     expect(config.rule_files).toEqual(['/etc/prometheus/alerts.yml']);
   });
 
-  it('alerts on the outbox backlog, an inactive relay, parked events and failing deliveries', () => {
+  it('alerts on the outbox backlog, an inactive relay, parked events, failing deliveries and lag at each stage', () => {
     const exprs = rules.map((rule) => rule.expr).join('\n');
     for (const metric of [
       'reten_outbox_backlog',
@@ -68,6 +68,10 @@ describe('infra/prometheus', () => {
       'reten_eworker_events_total{outcome="parked"}',
       'reten_webhook_attempts_total',
       'reten_webhook_deliveries_total{status="failed"}',
+      'reten_event_publish_lag_seconds_bucket',
+      'reten_eworker_process_lag_seconds_bucket',
+      'reten_webhook_delivery_lag_seconds_bucket{attempt="first"}',
+      'reten_stream_lag_seconds_bucket',
     ]) {
       expect(exprs).toContain(metric);
     }

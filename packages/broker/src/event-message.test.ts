@@ -169,6 +169,10 @@ describe('the event message, encoded and decoded through a real RabbitMQ', () =>
     const targeted = { deliveryId: 'dlv_1', tenantId: 'acme', token: 't-3', dueAt: 1234, body };
     const msg = await roundTrip(encodeTargetedMessage(targeted, QUEUE));
     expect(decodeTargetedMessage(msg)).toEqual(targeted);
+    // a retry carries when its event was accepted, for the delivery lag
+    const retry = { ...targeted, receivedAtMs: 1_710_849_601_234 };
+    const again = await roundTrip(encodeTargetedMessage(retry, QUEUE));
+    expect(decodeTargetedMessage(again)).toEqual(retry);
   });
 
   it.each([

@@ -118,14 +118,19 @@ export function readEventHeaders(msg: Message): EventMessageHeaders {
   };
 }
 
+function receivedAtHeader(headers: Headers): number | undefined {
+  const ms = Number(headerString(headers, MESSAGE_HEADERS.receivedAt));
+  return Number.isFinite(ms) && ms > 0 ? ms : undefined;
+}
+
 /**
  * When the event revision a message carries was accepted (epoch ms): the `x-reten-received-at`
  * header, else the `timestamp` property (whole seconds; a relay older than the header); undefined
  * when neither is there. What the lag histograms measure from.
  */
 export function receivedAtMs(msg: Message): number | undefined {
-  const header = Number(headerString(headersOf(msg), MESSAGE_HEADERS.receivedAt));
-  if (Number.isFinite(header) && header > 0) return header;
+  const header = receivedAtHeader(headersOf(msg));
+  if (header !== undefined) return header;
   const seconds: unknown = msg.properties.timestamp;
   return typeof seconds === 'number' && seconds > 0 ? seconds * 1000 : undefined;
 }
@@ -181,6 +186,14 @@ export interface TargetedMessage {
   dueAt: number;
   /** The event's envelope JSON. */
   body: Buffer;
+  /**
+   * When the gateway accepted the event (epoch ms), carried from the event message through the
+   * retries for the delivery lag histogram; absent for manual retries and replays.
+   */
+  receivedAtMs?: number | undefined;
+  /** The event's W3C trace context (as stored with it): every attempt continues its trace. */
+  traceparent?: string | undefined;
+  tracestate?: string | undefined;
 }
 
 /** A targeted message into `queue` (a retry tier or `reten.delivery`) by the default exchange. */
@@ -197,6 +210,9 @@ export function encodeTargetedMessage(m: TargetedMessage, queue: string): Outgoi
         [DELIVERY_HEADERS.token]: m.token,
         [DELIVERY_HEADERS.dueAt]: m.dueAt,
         [MESSAGE_HEADERS.tenant]: m.tenantId,
+        ...(m.receivedAtMs === undefined ? {} : { [MESSAGE_HEADERS.receivedAt]: m.receivedAtMs }),
+        ...(m.traceparent ? { [MESSAGE_HEADERS.traceparent]: m.traceparent } : {}),
+        ...(m.tracestate ? { [MESSAGE_HEADERS.tracestate]: m.tracestate } : {}),
       },
     },
   };
@@ -216,5 +232,8 @@ export function decodeTargetedMessage(msg: Message): DecodedTargetedMessage | un
     dueAt: Number(headerString(headers, DELIVERY_HEADERS.dueAt) ?? 0),
     tenantId: headerString(headers, MESSAGE_HEADERS.tenant) ?? '',
     body: msg.content,
+    receivedAtMs: receivedAtHeader(headers),
+    traceparent: headerString(headers, MESSAGE_HEADERS.traceparent),
+    tracestate: headerString(headers, MESSAGE_HEADERS.tracestate),
   };
 }

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram } from '@reten/observability';
+import { Counter, Gauge, Histogram, LAG_BUCKETS_SECONDS } from '@reten/observability';
 import type { Registry } from '@reten/observability';
 
 /** The delivery service's own series; `queued` reads the lanes at scrape time. */
@@ -14,6 +14,16 @@ export function createDeliveryMetrics(registry: Registry, queued: () => number =
       name: 'reten_webhook_attempt_duration_seconds',
       help: 'Duration of webhook attempts',
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30],
+      registers: [registry],
+    }),
+    // no endpoint label: endpoints are created by tenants without bound, and a series per
+    // endpoint would grow Prometheus with them (as for every series here); an endpoint's own
+    // figures are in the API's stats and timeline
+    deliveryLag: new Histogram({
+      name: 'reten_webhook_delivery_lag_seconds',
+      help: 'Time from the acceptance of an event to the end of its first attempt to an endpoint (attempt="first") and to its successful delivery (attempt="final"); manual retries and replays left out',
+      labelNames: ['attempt'] as const,
+      buckets: [...LAG_BUCKETS_SECONDS],
       registers: [registry],
     }),
     outcomes: new Counter({
