@@ -6,7 +6,25 @@ import { startTestGateway } from '../test-fixture';
 import type { TestGateway } from '../test-fixture';
 import { api, eventIdOf } from '../test-api';
 
-const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
+const TRACEPARENT = `00-${TRACE_ID}-00f067aa0ba902b7-01`;
+/** A context that continues the request's trace (its span id may be the gateway's own span). */
+const IN_TRACE: unknown = expect.stringMatching(
+  new RegExp(`^00-${TRACE_ID}-[0-9a-f]{16}-[0-9a-f]{2}$`),
+);
+
+/** The stored context does not continue the request's trace: none, or a trace of its own. */
+function expectOutsideTrace(traceparent: unknown): void {
+  if (traceparent === null) return;
+  expect(traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/);
+  expect(traceparent).not.toContain(TRACE_ID);
+}
+
+interface Detail {
+  ordering_key: string | null;
+  traceparent: string | null;
+  tracestate: string | null;
+}
 
 describe('ordering keys and trace context through the ingest APIs', () => {
   let gw: TestGateway;
@@ -56,13 +74,13 @@ describe('ordering keys and trace context through the ingest APIs', () => {
     expect(read.body).toMatchObject({
       event_id: id,
       ordering_key: 'ord_456',
-      traceparent: TRACEPARENT,
+      traceparent: IN_TRACE,
       tracestate: 'acme=1',
     });
     const msg = await published(id);
     expect(msg.headers).toMatchObject({
       [MESSAGE_HEADERS.orderingKey]: 'ord_456',
-      [MESSAGE_HEADERS.traceparent]: TRACEPARENT,
+      [MESSAGE_HEADERS.traceparent]: (read.body as Detail).traceparent,
       [MESSAGE_HEADERS.tracestate]: 'acme=1',
     });
     // the key is part of the public envelope, the trace context is not
@@ -101,7 +119,7 @@ describe('ordering keys and trace context through the ingest APIs', () => {
     const read = await api(gw, 'GET', `/api/v1/events/${id}`);
     expect(read.body).toMatchObject({
       ordering_key: 'customer-7',
-      traceparent: TRACEPARENT,
+      traceparent: IN_TRACE,
       tracestate: null,
     });
     const list = await api(gw, 'GET', '/api/v1/events?type=order.created&limit=500');
@@ -110,13 +128,16 @@ describe('ordering keys and trace context through the ingest APIs', () => {
     expect((await published(id)).headers[MESSAGE_HEADERS.orderingKey]).toBe('customer-7');
   });
 
-  it('an event without a key or a trace shows null for both and publishes neither', async () => {
+  it('an event without a key shows ordering_key null and publishes no key; the trace context carried is the one stored', async () => {
     const id = eventIdOf(await api(gw, 'POST', '/v1.0/event/order.created', { n: 3 }));
     const read = await api(gw, 'GET', `/api/v1/events/${id}`);
-    expect(read.body).toMatchObject({ ordering_key: null, traceparent: null, tracestate: null });
+    const detail = read.body as Detail;
+    expect(detail.ordering_key).toBeNull();
+    expectOutsideTrace(detail.traceparent);
     const msg = await published(id);
     expect(msg.headers).not.toHaveProperty(MESSAGE_HEADERS.orderingKey);
-    expect(msg.headers).not.toHaveProperty(MESSAGE_HEADERS.traceparent);
+    // whatever trace context was stored (none, or the gateway's own) is the one carried
+    expect(msg.headers[MESSAGE_HEADERS.traceparent]).toBe(detail.traceparent ?? undefined);
     expect(msg.body).not.toHaveProperty('ordering_key');
   });
 
@@ -179,7 +200,7 @@ describe('ordering keys and trace context through the ingest APIs', () => {
     expect(await storedCount()).toBe(before);
   });
 
-  it('ignores an invalid traceparent (and its tracestate): the event is accepted without trace', async () => {
+  it('ignores an invalid traceparent (and its tracestate): the event is accepted, outside that trace', async () => {
     for (const traceparent of [
       'garbage',
       '00-00000000000000000000000000000000-00f067aa0ba902b7-01',
@@ -197,7 +218,8 @@ describe('ordering keys and trace context through the ingest APIs', () => {
         },
       );
       const read = await api(gw, 'GET', `/api/v1/events/${eventIdOf(res)}`);
-      expect(read.body).toMatchObject({ traceparent: null, tracestate: null });
+      expectOutsideTrace((read.body as Detail).traceparent);
+      expect((read.body as Detail).tracestate).toBeNull();
     }
   });
 
@@ -218,11 +240,11 @@ describe('ordering keys and trace context through the ingest APIs', () => {
       },
     );
     expect(put.status).toBe(200);
-    expect(put.body).toMatchObject({ revision: 2, ordering_key: 'k1', traceparent: TRACEPARENT });
+    expect(put.body).toMatchObject({ revision: 2, ordering_key: 'k1', traceparent: IN_TRACE });
     const msg = await published(id, 2);
     expect(msg.headers).toMatchObject({
       [MESSAGE_HEADERS.orderingKey]: 'k1',
-      [MESSAGE_HEADERS.traceparent]: TRACEPARENT,
+      [MESSAGE_HEADERS.traceparent]: (put.body as Detail).traceparent,
     });
     expect(msg.body).toMatchObject({ revision: 2, ordering_key: 'k1' });
 
@@ -230,7 +252,8 @@ describe('ordering keys and trace context through the ingest APIs', () => {
       data: { v: 3 },
       ordering_key: 'k1',
     });
-    expect(same.body).toMatchObject({ revision: 3, ordering_key: 'k1', traceparent: null });
+    expect(same.body).toMatchObject({ revision: 3, ordering_key: 'k1' });
+    expectOutsideTrace((same.body as Detail).traceparent);
 
     const other = await api(gw, 'PUT', `/api/v1/events/${id}`, {
       data: { v: 4 },

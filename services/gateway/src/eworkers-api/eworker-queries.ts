@@ -204,7 +204,7 @@ export class EworkerQueries {
   async parked(tenantId: string, eworker: string, limit: number): Promise<OutboxRow[]> {
     const res = await this.pool.query<OutboxRecord>(
       `SELECT e.seq, e.tenant_id, e.event_id, e.revision, e.event_type, e.occurred_at,
-              e.data::text AS data, e.received_at
+              e.data::text AS data, e.received_at, e.ordering_key, e.traceparent, e.tracestate
          FROM eworker_marks m
          JOIN events e ON e.event_id = m.event_id AND e.revision = m.revision AND e.tenant_id = m.tenant_id
         WHERE m.tenant_id = $1 AND m.eworker = $2 AND m.status IN ('failed', 'replaying')
