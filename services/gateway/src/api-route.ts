@@ -109,6 +109,11 @@ export function pathsOf(routes: readonly ApiRoute[]): ZodOpenApiPathsObject {
   return paths;
 }
 
+/** An OpenAPI path (`/api/v1/webhooks/{id}`) as express writes it (`/api/v1/webhooks/:id`). */
+export function expressPath(path: string): string {
+  return path.replace(/\{([^}]+)\}/g, ':$1');
+}
+
 /** The handlers of routes by operation id (middleware first, as express takes them). */
 export type RouteHandlers = Partial<Record<string, RequestHandler[]>>;
 
@@ -121,7 +126,7 @@ export function mountRoutes(routes: readonly ApiRoute[], handlers: RouteHandlers
   for (const route of routes) {
     const chain = handlers[route.operationId];
     if (!chain) throw new Error(`route ${route.operationId} has no handler`);
-    router[route.method](route.path.replace(/\{([^}]+)\}/g, ':$1'), ...chain);
+    router[route.method](expressPath(route.path), ...chain);
   }
   const listed = new Set(routes.map((r) => r.operationId));
   const stray = Object.keys(handlers).filter((id) => !listed.has(id));

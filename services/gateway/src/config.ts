@@ -35,6 +35,12 @@ export const gatewayConfigShape = {
     'Ingest requests (EVCI, POST /api/v1/events) per tenant per window (a tenant setting overrides, per second)',
   ),
   RATE_LIMIT_INGEST_WINDOW_SECONDS: intVar(1, 1, 86_400, 'Fixed window of the ingest limit'),
+  RATE_LIMIT_LEASE_BLOCKS: intVar(
+    40,
+    1,
+    10_000,
+    "A gateway takes a window's rate-limit tokens from Redis in blocks of limit / this (at least 1) and decides in memory until they are used: each replica may leave up to one block of a limit unused",
+  ),
   RATE_LIMIT_REDIS_TIMEOUT_MS: intVar(
     250,
     10,

@@ -232,6 +232,7 @@ export class Gateway {
       rateLimits: this.redis && {
         redis: this.redis,
         keyPrefix: `${config.REDIS_KEY_PREFIX}rl:`,
+        leaseBlocks: config.RATE_LIMIT_LEASE_BLOCKS,
         settings: {
           restRequests: config.RATE_LIMIT_REST_REQUESTS,
           restWindowSeconds: config.RATE_LIMIT_REST_WINDOW_SECONDS,

@@ -154,6 +154,44 @@ describe('REST and ingest rate limits', () => {
     }
   });
 
+  it('holds an ingest limit within 10 % across two gateways leasing tokens in blocks', async () => {
+    const env = {
+      // a block is 400 / 40 = 10 tokens: most requests are decided without Redis
+      RATE_LIMIT_INGEST_REQUESTS: '400',
+      RATE_LIMIT_INGEST_WINDOW_SECONDS: '60',
+      REDIS_KEY_PREFIX: `${uniqueName('leased limit')}:`,
+    };
+    const a = await startTestGateway('leased limit', { env });
+    const b = await startTestGateway('leased limit', { env, schema: a.schema, vhost: a.vhost });
+    try {
+      const out: ApiResponse[] = [];
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: 20 }, async () => {
+          while (next < 600) {
+            const gw = next % 2 === 0 ? a : { url: b.url, apiKey: a.apiKey };
+            next += 1;
+            out.push(await api(gw, 'POST', '/v1.0/event/rate.leased', { n: next }));
+          }
+        }),
+      );
+      const accepted = out.filter((r) => r.status === 202);
+      expect(accepted.length).toBeLessThanOrEqual(400);
+      expect(accepted.length).toBeGreaterThanOrEqual(360);
+      const refused = out.filter((r) => r.status !== 202);
+      for (const r of refused) expectExactly429(r);
+      expect(refused.every((r) => r.headers.get('retry-after') !== null)).toBe(true);
+      expect(accepted.every((r) => r.headers.get('x-ratelimit-limit') === '400')).toBe(true);
+      const stored = await a.schema.pool.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM events WHERE event_type = 'rate.leased'`,
+      );
+      expect(stored.rows[0]!.n).toBe(accepted.length);
+    } finally {
+      await b.close();
+      await a.close();
+    }
+  });
+
   it('applies a tenant’s own limits set through PATCH /api/v1/tenant/limits', async () => {
     const gw = await startTestGateway('rate limit tenant');
     try {

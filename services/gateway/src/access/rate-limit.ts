@@ -1,9 +1,10 @@
-import type { Request, RequestHandler, Response } from 'express';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Redis } from 'ioredis';
-import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { RetenError } from '@reten/contracts';
 import { Counter, Gauge } from '@reten/observability';
 import type { Logger, Registry } from '@reten/observability';
+import { TokenLeases } from './rate-limit-leases';
+import type { LeaseDecision } from './rate-limit-leases';
 
 /** Which counter a request is charged to, and that counter's limit. */
 export interface RateCharge {
@@ -13,7 +14,7 @@ export interface RateCharge {
   key: string;
   /** Requests allowed per window. */
   points: number;
-  /** Fixed window length (whole seconds, as rate-limiter-flexible counts). */
+  /** Fixed window length (whole seconds). */
   windowSeconds: number;
 }
 
@@ -21,26 +22,31 @@ export interface RateLimitOptions {
   redis: Redis;
   /** Prefix of every counter key in Redis (e.g. `reten:rl:`). */
   keyPrefix: string;
-  /** The charge of a request, or undefined for requests that are not limited. */
-  chargeOf(req: Request): Promise<RateCharge | undefined>;
+  /** A process leases `points / leaseBlocks` tokens at a time (see `TokenLeases`). */
+  leaseBlocks: number;
   log: Logger;
   registry: Registry;
 }
 
-function setHeaders(res: Response, charge: RateCharge, r: RateLimiterRes): void {
+/** The charge of a request (at once when its tenant's limits are cached), or undefined. */
+export type ChargeOf = (req: Request) => RateCharge | undefined | Promise<RateCharge | undefined>;
+
+function setHeaders(res: Response, charge: RateCharge, d: LeaseDecision): void {
   res.setHeader('X-RateLimit-Limit', String(charge.points));
-  res.setHeader('X-RateLimit-Remaining', String(Math.max(0, r.remainingPoints)));
-  res.setHeader('X-RateLimit-Reset', String(Math.ceil(Math.max(0, r.msBeforeNext) / 1000)));
+  res.setHeader('X-RateLimit-Remaining', String(Math.max(0, d.remaining)));
+  res.setHeader('X-RateLimit-Reset', String(Math.ceil(Math.max(0, d.msBeforeReset) / 1000)));
 }
 
 /**
- * Fixed-window rate limiting on Redis, shared by every replica (atomic INCR + TTL script of
- * rate-limiter-flexible). Sets `X-RateLimit-*` on every limited response; over the limit → 429
- * `rate_limit_exceeded` with `Retry-After`. Fails open: when Redis cannot answer, requests
- * pass, one log line marks the outage (and one its end), and `reten_rate_limit_fail_open` is 1.
+ * Fixed-window rate limiting on Redis, shared by every replica: tokens are leased from the
+ * window's Redis counter in blocks (`TokenLeases`), so most requests are decided in memory.
+ * Sets `X-RateLimit-*` on every limited response; over the limit → 429 `rate_limit_exceeded`
+ * with `Retry-After`. Fails open: when Redis cannot answer, requests pass, one log line marks
+ * the outage (and one its end), and `reten_rate_limit_fail_open` is 1. Returns a maker of
+ * middleware (one per way of telling a request's charge), all sharing the leases and metrics.
  */
-export function rateLimit(options: RateLimitOptions): RequestHandler {
-  const limiters = new Map<string, RateLimiterRedis>();
+export function rateLimiter(options: RateLimitOptions): (chargeOf: ChargeOf) => RequestHandler {
+  const leases = new TokenLeases(options.redis, options.keyPrefix, options.leaseBlocks);
   const limited = new Counter({
     name: 'reten_rate_limited_total',
     help: 'Requests refused with 429, by bucket',
@@ -59,23 +65,6 @@ export function rateLimit(options: RateLimitOptions): RequestHandler {
   });
   let failingOpen = false;
 
-  function limiterFor(charge: RateCharge): RateLimiterRedis {
-    const id = `${charge.bucket}:${charge.points}:${charge.windowSeconds}`;
-    let limiter = limiters.get(id);
-    if (!limiter) {
-      limiter = new RateLimiterRedis({
-        storeClient: options.redis,
-        // limiters of one bucket with other limits share the counters: a new limit applies at once
-        keyPrefix: `${options.keyPrefix}${charge.bucket}`,
-        points: charge.points,
-        duration: charge.windowSeconds,
-        rejectIfRedisNotReady: true,
-      });
-      limiters.set(id, limiter);
-    }
-    return limiter;
-  }
-
   function storeFailed(err: unknown): void {
     storeErrors.inc();
     if (failingOpen) return;
@@ -91,30 +80,66 @@ export function rateLimit(options: RateLimitOptions): RequestHandler {
     options.log.info('rate limiter reaches redis again');
   }
 
-  return (req, res, next) => {
-    const run = async () => {
-      const charge = await options.chargeOf(req);
-      if (!charge) return;
-      try {
-        const r = await limiterFor(charge).consume(charge.key, 1);
+  /** Headers, and 429 when refused; next() either way. */
+  function decide(res: Response, charge: RateCharge, d: LeaseDecision, next: NextFunction): void {
+    setHeaders(res, charge, d);
+    if (d.allowed) {
+      next();
+      return;
+    }
+    const retryAfter = Math.max(1, Math.ceil(d.msBeforeReset / 1000));
+    res.setHeader('Retry-After', String(retryAfter));
+    limited.inc({ bucket: charge.bucket });
+    next(
+      new RetenError(
+        'rate_limit_exceeded',
+        `Rate limit of ${charge.points} requests per ${charge.windowSeconds} s exceeded; retry in ${retryAfter} s`,
+      ),
+    );
+  }
+
+  function charged(res: Response, charge: RateCharge | undefined, next: NextFunction): void {
+    if (!charge) {
+      next();
+      return;
+    }
+    let decision: LeaseDecision | Promise<LeaseDecision>;
+    try {
+      decision = leases.take(charge);
+    } catch (err) {
+      storeFailed(err);
+      next();
+      return;
+    }
+    if (!(decision instanceof Promise)) {
+      // decided in memory: Redis has not been asked, so it says nothing about an outage
+      decide(res, charge, decision, next);
+      return;
+    }
+    decision.then(
+      (d) => {
         storeAnswered();
-        setHeaders(res, charge, r);
-      } catch (err) {
-        if (!(err instanceof RateLimiterRes)) {
-          storeFailed(err);
-          return;
-        }
-        storeAnswered();
-        setHeaders(res, charge, err);
-        const retryAfter = Math.max(1, Math.ceil(err.msBeforeNext / 1000));
-        res.setHeader('Retry-After', String(retryAfter));
-        limited.inc({ bucket: charge.bucket });
-        throw new RetenError(
-          'rate_limit_exceeded',
-          `Rate limit of ${charge.points} requests per ${charge.windowSeconds} s exceeded; retry in ${retryAfter} s`,
-        );
-      }
-    };
-    run().then(() => next(), next);
+        decide(res, charge, d, next);
+      },
+      (err: unknown) => {
+        storeFailed(err);
+        next();
+      },
+    );
+  }
+
+  return (chargeOf) => (req, res, next) => {
+    let charge: ReturnType<ChargeOf>;
+    try {
+      charge = chargeOf(req);
+    } catch (err) {
+      next(err);
+      return;
+    }
+    if (charge instanceof Promise) {
+      charge.then((c) => charged(res, c, next), next);
+      return;
+    }
+    charged(res, charge, next);
   };
 }

@@ -17,6 +17,13 @@ export class TenantLimitsCache {
     private readonly log: Logger,
   ) {}
 
+  /** The tenant's limits when cached and fresh (no await on the hot path), else `get`. */
+  limitsOf(tenantId: string): TenantLimitsRecord | Promise<TenantLimitsRecord> {
+    const hit = this.entries.get(tenantId);
+    if (hit && hit.expiresAt > Date.now()) return hit.limits;
+    return this.get(tenantId);
+  }
+
   async get(tenantId: string): Promise<TenantLimitsRecord> {
     const now = Date.now();
     const hit = this.entries.get(tenantId);
