@@ -1,6 +1,7 @@
 import type { EventEnvelope } from '@reten/contracts';
 import { newEventId } from '@reten/store';
 import type { IdempotencyStore } from '@reten/store';
+import { SPAN_NAMES, contextWithSpan, endSpan, startStageSpan } from '@reten/observability';
 import type { EventWriter } from './event-writer';
 import { claimIdempotencyKey } from './idempotency-key';
 import { assertNoNulCharacter } from './nul-character';
@@ -81,6 +82,10 @@ export class Ingestor {
             data: req.data,
           };
     const bodyJson = JSON.stringify(req.render(envelope));
+    // the group-committed transaction that stores the event (shared with other requests)
+    const commit = req.trace?.span?.isRecording()
+      ? startStageSpan(SPAN_NAMES.commit, contextWithSpan(req.trace.span))
+      : undefined;
     try {
       await this.writer.write(
         {
@@ -97,11 +102,13 @@ export class Ingestor {
         idem ? { tenantId: req.tenantId, key: idem.key, status: 202, bodyJson } : undefined,
       );
     } catch (err) {
+      if (commit) endSpan(commit, err);
       // a commit of unknown outcome may have completed the key: release frees only a key still
       // in progress, and retries in the background while the database is away
       if (idem) await this.idempotency.release(req.tenantId, idem.key).catch(() => undefined);
       throw err;
     }
+    if (commit) endSpan(commit);
     if (idem) this.idempotency.finished(req.tenantId, idem.key);
     this.metrics.eventsAccepted.inc({ api: req.api });
     return { status: 202, bodyJson, replayed: false };

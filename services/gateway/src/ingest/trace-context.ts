@@ -1,9 +1,20 @@
 import type { Request } from 'express';
+import {
+  SPAN_NAMES,
+  SpanKind,
+  endSpan,
+  startStageSpan,
+  traceHeadersOf,
+  tracingExports,
+} from '@reten/observability';
+import type { Span } from '@reten/observability';
 
-/** The W3C Trace Context an event is stored and published with. */
+/** The W3C Trace Context an event is stored and published with: its `ingest` span's. */
 export interface IngestTrace {
   traceparent: string;
   tracestate?: string;
+  /** The request's `ingest` span: the parent of its `commit` span. */
+  span?: Span;
 }
 
 // version-traceid-parentid-flags, lower-case hex (https://www.w3.org/TR/trace-context/#traceparent-header)
@@ -40,13 +51,31 @@ export function parseTraceContext(
 
 /**
  * The one place that decides the trace context stored with an event and carried on its
- * message: today the request's own `traceparent` / `tracestate`, when valid. Nothing is
- * parsed when the request has no `traceparent`.
+ * message: the context of the request's `ingest` span, a child of the request's own
+ * `traceparent` / `tracestate` when valid, else the root of a new trace. Every later stage
+ * (relay publish, eworker handle, delivery attempt) is a child of it. The span ends when the
+ * answer has been sent (it is recorded only while spans are exported).
  */
-export function ingestTraceOf(req: Request): IngestTrace | undefined {
+export function ingestTraceOf(req: Request): IngestTrace {
   const traceparent = req.headers.traceparent;
   // node joins a repeated header into one string: two traceparents are invalid, as they should be
-  if (typeof traceparent !== 'string') return undefined;
   const tracestate = req.headers.tracestate;
-  return parseTraceContext(traceparent, typeof tracestate === 'string' ? tracestate : undefined);
+  const incoming =
+    typeof traceparent === 'string'
+      ? parseTraceContext(traceparent, typeof tracestate === 'string' ? tracestate : undefined)
+      : undefined;
+  const span = startStageSpan(SPAN_NAMES.ingest, incoming, {
+    kind: SpanKind.SERVER,
+    ...(tracingExports()
+      ? { attributes: { 'http.request.method': req.method, 'url.path': req.path } }
+      : {}),
+  });
+  const res = req.res;
+  if (res && span.isRecording()) {
+    res.once('close', () => {
+      span.setAttribute('http.response.status_code', res.statusCode);
+      endSpan(span, res.statusCode >= 500 ? new Error(`HTTP ${res.statusCode}`) : undefined);
+    });
+  }
+  return { ...traceHeadersOf(span), span };
 }

@@ -1,7 +1,14 @@
 import { encodeEventMessage } from '@reten/broker';
 import type { ConfirmPublisher } from '@reten/broker';
 import type { EventStore } from '@reten/store';
-import { lagSeconds } from '@reten/observability';
+import {
+  SPAN_NAMES,
+  SpanKind,
+  endSpan,
+  lagSeconds,
+  startStageSpan,
+  tracingExports,
+} from '@reten/observability';
 import type { Logger } from '@reten/observability';
 import type { GatewayMetrics } from '../metrics';
 import type { LeaderLock } from './leader-lock';
@@ -102,12 +109,23 @@ export class OutboxRelay {
         await this.wakeSignal.wait(this.options.pollIntervalMs);
         continue;
       }
+      // one span per event, a child of its stored trace context; only while spans are exported
+      const spans = tracingExports()
+        ? rows.map((r) =>
+            startStageSpan(SPAN_NAMES.relayPublish, r, {
+              kind: SpanKind.PRODUCER,
+              attributes: { 'reten.event_id': r.eventId, 'reten.event_type': r.eventType },
+            }),
+          )
+        : [];
       try {
         await this.publisher.publishBatch(
           rows.map(encodeEventMessage),
           this.options.confirmTimeoutMs,
         );
+        for (const span of spans) endSpan(span);
       } catch (err) {
+        for (const span of spans) endSpan(span, err);
         this.metrics.relayErrors.inc();
         this.log.warn(
           { err: (err as Error).message, events: rows.length },
