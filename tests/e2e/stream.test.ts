@@ -1,4 +1,5 @@
 import { EventEnvelopeSchema } from '@reten/contracts';
+import { eventKeyAt } from '@reten/store';
 import { eventually } from '@reten/testing';
 import { api } from '../../services/gateway/src/test-api';
 import { startTestGateway } from '../../services/gateway/src/test-fixture';
@@ -202,6 +203,38 @@ describe('resume with last_event_id', () => {
     expect(String((client.control('error')[0]?.error as { message: string }).message)).toMatch(
       /resume window/,
     );
+  });
+
+  describe("past the tenant's events retention", () => {
+    beforeAll(async () => {
+      await gw.schema.pool.query(
+        `UPDATE tenants SET events_retention_seconds = 60 WHERE id = 'globex'`,
+      );
+    });
+    afterAll(async () => {
+      await gw.schema.pool.query(
+        `UPDATE tenants SET events_retention_seconds = NULL WHERE id = 'globex'`,
+      );
+    });
+
+    it('closes with 4410 when last_event_id was removed by retention (not 4404)', async () => {
+      const removed = `${eventKeyAt(Date.now() - 3600_000)}${'0'.repeat(16)}`;
+      const client = connect(`${replicaA.wsUrl}?last_event_id=${removed}`, otherStreamKey);
+      expect(await client.waitClosed()).toBe(4410);
+      expect(String((client.control('error')[0]?.error as { message: string }).message)).toMatch(
+        /retention of 60 s/,
+      );
+    });
+
+    it('closes with 4410 when last_event_id is older than the retention, before it is removed', async () => {
+      const old = await ingest(gw, otherWriteKey, 'order.created');
+      await gw.schema.pool.query(
+        `UPDATE events SET received_at = now() - interval '2 minutes' WHERE event_id = $1`,
+        [old],
+      );
+      const client = connect(`${replicaB.wsUrl}?last_event_id=${old}`, otherStreamKey);
+      expect(await client.waitClosed()).toBe(4410);
+    });
   });
 });
 

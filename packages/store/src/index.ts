@@ -72,3 +72,12 @@ export type {
   RetentionPeriods,
   RetentionReport,
 } from './retention/retention-runner';
+export {
+  retentionConfig,
+  retentionEventsDefaultConfig,
+  retentionOptionsOf,
+  retentionPartitionConfig,
+} from './retention/retention-config';
+export type { RetentionSettings } from './retention/retention-config';
+export { createdBefore, TenantRetentionStore } from './retention/tenant-retention';
+export type { TenantEventsRetention } from './retention/tenant-retention';

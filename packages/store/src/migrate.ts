@@ -15,8 +15,9 @@ export interface MigrateOptions {
   /** Apply only this many pending migrations (tests of a conversion stop before it). */
   count?: number;
   /**
-   * The size of the time partitions created after the migrations (RETENTION_PARTITION_SECONDS;
-   * default a day). The retention runner creates the later ones.
+   * The size of the time partitions created after the migrations (RETENTION_PARTITION_SECONDS);
+   * undefined: the size of the newest partition, a day on a fresh database. The retention
+   * runner creates the later ones.
    */
   partitionSeconds?: number;
 }
@@ -102,7 +103,7 @@ async function ensureAfterMigrations(options: MigrateOptions): Promise<void> {
   });
   try {
     await ensurePartitionsAhead(pool, options.schema, {
-      partitionSeconds: options.partitionSeconds ?? 86_400,
+      partitionSeconds: options.partitionSeconds,
       intervalSeconds: 0,
       lockTimeoutMs: 10_000,
     });

@@ -10,6 +10,7 @@ import {
   redisConfig,
 } from '@reten/config';
 import { authConfig, checkAuthConfig } from '@reten/auth';
+import { retentionEventsDefaultConfig } from '@reten/store';
 
 /** Every variable the stream service reads, with its default and meaning. */
 export const streamConfigShape = {
@@ -20,6 +21,7 @@ export const streamConfigShape = {
   ...rabbitConfig,
   ...redisConfig,
   ...authConfig,
+  ...retentionEventsDefaultConfig,
   MIGRATE_ON_START: boolVar(false, 'Apply pending migrations at start (safe with many replicas)'),
   STREAM_PING_INTERVAL_MS: intVar(
     30_000,

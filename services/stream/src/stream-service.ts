@@ -6,7 +6,13 @@ import { listen } from '@reten/http';
 import type { RunningServer } from '@reten/http';
 import { Lifecycle, createMetricsRegistry, redactUrl, stateCheck } from '@reten/observability';
 import type { Logger, Registry } from '@reten/observability';
-import { createPool, postgresCheck, runMigrations, StreamBackfillStore } from '@reten/store';
+import {
+  createPool,
+  postgresCheck,
+  runMigrations,
+  StreamBackfillStore,
+  TenantRetentionStore,
+} from '@reten/store';
 import type { Pool } from '@reten/store';
 import { createStreamApp } from './app';
 import { CLOSE_CODES } from './close-codes';
@@ -92,6 +98,7 @@ export class StreamService {
       log,
     );
     const store = new StreamBackfillStore(this.pool);
+    const retention = new TenantRetentionStore(this.pool, config.RETENTION_EVENTS_DEFAULT_SECONDS);
     const fanout = new RedisFanout(
       this.redisSub,
       config.REDIS_KEY_PREFIX,
@@ -106,6 +113,7 @@ export class StreamService {
       {
         backfillPageSize: config.STREAM_BACKFILL_PAGE_SIZE,
         resumeMaxAgeSeconds: config.STREAM_RESUME_MAX_AGE_SECONDS,
+        retention: (tenantId) => retention.effective(tenantId),
       },
       log,
     );

@@ -1,6 +1,7 @@
 import { RetenError } from '@reten/contracts';
 import type { Logger } from '@reten/observability';
-import type { StreamBackfillStore } from '@reten/store';
+import { createdBefore } from '@reten/store';
+import type { StreamBackfillStore, TenantEventsRetention } from '@reten/store';
 import { CLOSE_CODES } from './close-codes';
 import type { LastEventId } from './protocol';
 import type { RedisFanout } from './redis-fanout';
@@ -13,6 +14,8 @@ const MAX_SEAM_OVERFLOWS = 20;
 export interface SubscriptionOptions {
   backfillPageSize: number;
   resumeMaxAgeSeconds: number;
+  /** The tenant's events retention window: a resume point before it gets 4410. */
+  retention: (tenantId: string) => Promise<TenantEventsRetention>;
 }
 
 /**
@@ -49,6 +52,22 @@ export class Subscriptions {
       lastEventId.revision,
     );
     const label = `${lastEventId.eventId}${lastEventId.revision ? `:${lastEventId.revision}` : ''}`;
+    // a point retention removed (or is about to: events after it may be gone already) cannot be
+    // resumed from without a silent gap
+    const kept = await this.options.retention(client.tenantId);
+    if (
+      (!position && createdBefore(lastEventId.eventId, kept.retainedSince)) ||
+      (position && position.receivedAt < kept.retainedSince)
+    ) {
+      this.refuse(
+        client,
+        CLOSE_CODES.resumeTooOld,
+        'bad_request',
+        `last_event_id ${label} is older than this tenant's events retention of ${kept.effectiveSeconds} s; reconnect without it`,
+        'last_event_id past retention',
+      );
+      return;
+    }
     if (!position) {
       this.refuse(
         client,

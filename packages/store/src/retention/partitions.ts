@@ -32,6 +32,7 @@ export interface DroppedPartition {
 const BOUND = /^FOR VALUES FROM \((.+)\) TO \((.+)\)$/s;
 /** At most this many partitions are created in one pass (a tiny size cannot run away). */
 const MAX_CREATE_PER_PASS = 500;
+const DAY_MS = 86_400_000;
 
 /** `'it''s'` → `it's`; undefined for MINVALUE / MAXVALUE. */
 function unquote(literal: string): string | undefined {
@@ -114,12 +115,14 @@ export class Partitions {
   /**
    * Creates partitions of `partitionMs` each (aligned on multiples of it since the epoch) until
    * `nowMs + aheadMs` is covered, starting where the newest time partition ends; a gap left while
-   * nothing ran is closed with one partition up to the current one. Returns the names created.
+   * nothing ran is closed with one partition up to the current one. `partitionMs` undefined:
+   * the size of the newest partition (a process that does not know the setting keeps it), or a
+   * day. Returns the names created.
    */
   async ensureAhead(
     table: RetentionTable,
     nowMs: number,
-    partitionMs: number,
+    requestedPartitionMs: number | undefined,
     aheadMs: number,
     lockTimeoutMs: number,
   ): Promise<string[]> {
@@ -138,6 +141,7 @@ export class Partitions {
       if (!top?.upperLiteral || top.upperMs === undefined) {
         throw new Error(`${table.parent} has no time partition to continue from`);
       }
+      const partitionMs = requestedPartitionMs ?? sizeOfNewest(timed);
       const literal = (ms: number) =>
         quote(table.keyKind === 'time' ? new Date(ms).toISOString() : eventKeyAt(ms));
       const created: string[] = [];
@@ -214,6 +218,16 @@ export class Partitions {
       client.release();
     }
   }
+}
+
+/** The span of the newest regular partition (aligned on its own size; a gap one is not). */
+function sizeOfNewest(parts: PartitionInfo[]): number {
+  const regular = parts
+    .filter((p) => p.lowerMs !== undefined && p.upperMs !== undefined)
+    .map((p) => ({ lower: p.lowerMs ?? 0, span: (p.upperMs ?? 0) - (p.lowerMs ?? 0) }))
+    .filter((p) => p.span > 0 && p.lower % p.span === 0)
+    .sort((a, b) => b.lower - a.lower);
+  return regular[0]?.span ?? DAY_MS;
 }
 
 function ident(name: string): string {

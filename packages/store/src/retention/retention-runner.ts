@@ -20,13 +20,15 @@ export interface RetentionPeriods {
 }
 
 export interface PartitionSettings {
-  partitionSeconds: number;
+  /** Undefined: go on at the size of the newest partition (a day on a fresh database). */
+  partitionSeconds: number | undefined;
   /** How often the runner runs; partitions are made far enough ahead to outlast two misses. */
   intervalSeconds: number;
   lockTimeoutMs: number;
 }
 
 export interface RetentionOptions extends PartitionSettings {
+  partitionSeconds: number;
   periods: RetentionPeriods;
   /** Rows per DELETE statement where rows go one by one (short tenant periods, keys). */
   batchRows: number;
@@ -47,7 +49,7 @@ export interface RetentionReport {
 
 /** How far ahead of now partitions must reach. */
 export function partitionsAheadMs(settings: PartitionSettings): number {
-  return Math.max(2 * settings.partitionSeconds, 3 * settings.intervalSeconds) * 1000;
+  return Math.max(2 * (settings.partitionSeconds ?? 86_400), 3 * settings.intervalSeconds) * 1000;
 }
 
 /** Creates the partitions every retention table needs from now to the horizon ahead. */
@@ -64,7 +66,7 @@ export async function ensurePartitionsAhead(
       ...(await partitions.ensureAhead(
         table,
         nowMs,
-        settings.partitionSeconds * 1000,
+        settings.partitionSeconds === undefined ? undefined : settings.partitionSeconds * 1000,
         partitionsAheadMs(settings),
         settings.lockTimeoutMs,
       )),
