@@ -47,7 +47,12 @@ function configSections(load, sharedConfig) {
     title: 'migrate',
     where:
       '`node packages/store/dist/migrate-cli.js` (`pnpm migrate`), run once before the services start',
-    shape: { ...sharedConfig.logConfig, ...sharedConfig.postgresConfig },
+    shape: {
+      ...sharedConfig.logConfig,
+      ...sharedConfig.postgresConfig,
+      // the size of the partitions the migrations create (the retention runner makes the later ones)
+      ...(load('packages/store/src/retention/retention-config')?.retentionPartitionConfig ?? {}),
+    },
   });
   return sections;
 }

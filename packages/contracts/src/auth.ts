@@ -67,11 +67,20 @@ export const TokenResponseSchema = z
   .meta({ id: 'TokenResponse' });
 export type TokenResponse = z.infer<typeof TokenResponseSchema>;
 
-/** Per-tenant rate limits; `null` means the deployment's default. */
+/** Per-tenant rate limits and events retention; `null` means the deployment's default. */
 export const TenantLimitsSchema = z
   .object({
     rest_requests_per_minute: z.number().int().min(1).max(10_000_000).nullable(),
     ingest_events_per_second: z.number().int().min(1).max(10_000_000).nullable(),
+    events_retention_seconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(315_360_000)
+      .nullable()
+      .describe(
+        "How long the tenant's events are kept, in seconds (null: the deployment's RETENTION_EVENTS_DEFAULT_SECONDS); a change must lie within RETENTION_EVENTS_MIN_SECONDS and RETENTION_EVENTS_MAX_SECONDS",
+      ),
   })
   .meta({ id: 'TenantLimits' });
 export type TenantLimits = z.infer<typeof TenantLimitsSchema>;

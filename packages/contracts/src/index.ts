@@ -160,6 +160,7 @@ export type {
   DeliveryList,
   ListDeliveriesQuery,
   ReplayRequest,
+  ReplayResult,
   RotatedSecret,
   UpdateWebhookRequest,
   WebhookAttempt,

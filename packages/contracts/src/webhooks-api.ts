@@ -251,8 +251,21 @@ export const ReplayRequestSchema = z
 export type ReplayRequest = z.infer<typeof ReplayRequestSchema>;
 
 export const ReplayResultSchema = z
-  .object({ queued: z.number().int().min(0).describe('Deliveries queued, sent in event order') })
+  .object({
+    queued: z.number().int().min(0).describe('Deliveries queued, sent in event order'),
+    retained_since: z
+      .string()
+      .optional()
+      .describe(
+        "Present when `since` is before the tenant's events retention window: events created before this instant were removed by retention and are not replayed",
+      ),
+    notice: z
+      .string()
+      .optional()
+      .describe('Why fewer events than asked for may be replayed (retention), for people'),
+  })
   .meta({ id: 'ReplayResult' });
+export type ReplayResult = z.infer<typeof ReplayResultSchema>;
 
 export const WebhookStatsSchema = z
   .object({

@@ -17,6 +17,7 @@ import type { TenantLimitsCache } from './access/tenant-limits-cache';
 import { apiKeysHandlers } from './access/api-keys';
 import { authTokenHandlers } from './access/auth-token';
 import { tenantLimitsHandlers } from './access/tenant-limits';
+import type { TenantRetentionDeps } from './access/tenant-limits';
 import type { Ingestor } from './ingest/ingestor';
 import { evciHandlers } from './events/evci';
 import type { EventStatusReaders } from './events/event-status';
@@ -48,6 +49,8 @@ export interface AppDeps {
   authenticator: Authenticator;
   tenants: TenantStore;
   tenantLimits: TenantLimitsCache;
+  /** Tenants' events retention: its bounds (tenant limits) and the replay notice. */
+  retention: TenantRetentionDeps;
   /** Absent: no rate limits (RATE_LIMIT_ENABLED=false). */
   rateLimits:
     | { redis: Redis; keyPrefix: string; leaseBlocks: number; settings: RateLimitSettings }
@@ -115,14 +118,14 @@ export function createApp(deps: AppDeps): Express {
       {
         ...authTokenHandlers(deps.authenticator),
         ...apiKeysHandlers(deps.authenticator),
-        ...tenantLimitsHandlers(deps.tenants, (id) => deps.tenantLimits.invalidate(id)),
+        ...tenantLimitsHandlers(deps),
         ...eventRevisionsHandlers(deps.eventRevisions),
         ...eventsHandlers(deps.ingestor, deps.store, deps.statusReaders),
         ...eventTypesHandlers(deps.eworkers.queries),
         ...eworkersHandlers(deps.eworkers),
         ...webhookTimelineHandlers(deps.webhookTimeline),
         ...webhooksHandlers(deps.webhooks),
-        ...webhookActivityHandlers(deps.webhooks),
+        ...webhookActivityHandlers(deps.webhooks, deps.retention),
         ...deliveriesHandlers(deps.webhooks.deliveries),
       },
     ),

@@ -10,6 +10,7 @@ import {
   redisConfig,
 } from '@reten/config';
 import { authConfig, checkAuthConfig } from '@reten/auth';
+import { retentionConfig } from '@reten/store';
 
 /** Every variable the gateway reads, with its default and meaning. */
 export const gatewayConfigShape = {
@@ -20,6 +21,7 @@ export const gatewayConfigShape = {
   ...rabbitConfig,
   ...authConfig,
   ...redisConfig,
+  ...retentionConfig,
   RATE_LIMIT_ENABLED: boolVar(true, 'Apply the REST and ingest rate limits (Redis counters)'),
   RATE_LIMIT_REST_REQUESTS: intVar(
     1000,

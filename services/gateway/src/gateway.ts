@@ -16,7 +16,10 @@ import {
   newPrefixedId,
   outboxChannel,
   postgresCheck,
+  RetentionRunner,
+  retentionOptionsOf,
   runMigrations,
+  TenantRetentionStore,
   WebhookDeliveryRepo,
   WebhookEndpointRepo,
 } from '@reten/store';
@@ -38,8 +41,6 @@ import { QueueInspector } from './eworkers-api/queue-inspector';
 import { SchemaRegistry } from './validation/schema-registry';
 import { WebhookTimelineRepo } from './webhooks/stats-timeline';
 import { EventRevisionsRepo } from './events/event-revisions';
-
-const IDEMPOTENCY_SWEEP_MS = 10 * 60_000;
 
 /** The gateway's object graph: built from config, started and stopped as one. */
 export class Gateway {
@@ -64,7 +65,9 @@ export class Gateway {
   /** The express app once started (tests enumerate its routes). */
   app: Express | undefined;
   private server: RunningServer | undefined;
-  private sweeper: NodeJS.Timeout | undefined;
+  /** Partitions ahead, expired data out (one replica at a time); absent: RETENTION_ENABLED=false. */
+  private readonly retention: RetentionRunner | undefined;
+  private readonly tenantRetention: TenantRetentionStore;
 
   constructor(
     private readonly config: GatewayConfig,
@@ -155,6 +158,21 @@ export class Gateway {
       config.IDEMPOTENCY_KEY_TTL_SECONDS,
       config.IDEMPOTENCY_LOCK_TIMEOUT_SECONDS,
     );
+    const retention = retentionOptionsOf(config);
+    this.tenantRetention = new TenantRetentionStore(
+      this.pool,
+      config.RETENTION_EVENTS_DEFAULT_SECONDS,
+    );
+    this.retention = config.RETENTION_ENABLED
+      ? new RetentionRunner(
+          this.pool,
+          clientConfig({ ...poolOptions, applicationName: 'reten-retention' }),
+          config.DATABASE_SCHEMA,
+          retention,
+          log,
+          this.registry,
+        )
+      : undefined;
   }
 
   get port(): number {
@@ -172,6 +190,7 @@ export class Gateway {
         databaseUrl: config.DATABASE_URL,
         schema: config.DATABASE_SCHEMA,
         log,
+        partitionSeconds: config.RETENTION_PARTITION_SECONDS,
       });
     }
     await this.authenticator.start();
@@ -181,6 +200,7 @@ export class Gateway {
     await this.schemas.start();
     await this.broker.start();
     this.relay.start();
+    this.retention?.start();
     const deliveries = new WebhookDeliveryRepo(this.pool, config.DATABASE_SCHEMA, () =>
       newPrefixedId('dlv'),
     );
@@ -229,6 +249,11 @@ export class Gateway {
       },
       tenants: this.tenants,
       tenantLimits: this.tenantLimits,
+      retention: {
+        tenants: this.tenantRetention,
+        minSeconds: config.RETENTION_EVENTS_MIN_SECONDS,
+        maxSeconds: config.RETENTION_EVENTS_MAX_SECONDS,
+      },
       rateLimits: this.redis && {
         redis: this.redis,
         keyPrefix: `${config.REDIS_KEY_PREFIX}rl:`,
@@ -246,13 +271,6 @@ export class Gateway {
       headersTimeoutMs: config.HTTP_HEADERS_TIMEOUT_MS,
       requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS,
     });
-    this.sweeper = setInterval(() => {
-      this.idempotency
-        .sweepExpired()
-        .then((n) => n > 0 && log.info({ deleted: n }, 'expired idempotency keys deleted'))
-        .catch((err: unknown) => log.warn({ err }, 'idempotency sweep failed'));
-    }, IDEMPOTENCY_SWEEP_MS);
-    this.sweeper.unref();
     this.lifecycle.transition('running');
     log.info({ port: this.server.port }, 'gateway listening');
   }
@@ -266,11 +284,12 @@ export class Gateway {
     const deadline = Date.now() + this.config.SHUTDOWN_DRAIN_TIMEOUT_MS;
     const left = () => Math.max(0, deadline - Date.now());
     this.lifecycle.transition('draining');
-    clearInterval(this.sweeper);
     await this.server?.close(left());
     if (!(await settlesWithin(this.writer.drain(), left())))
       this.log.warn('pending commits abandoned at stop');
     await this.relay.stop(left());
+    if (!(await settlesWithin(this.retention?.stop() ?? Promise.resolve(), left())))
+      this.log.warn('retention run abandoned at stop');
     await this.broker.stop(left());
     this.redis?.disconnect();
     const clients = (async () => {

@@ -197,7 +197,11 @@ describe('REST and ingest rate limits', () => {
     try {
       const set = await api(gw, 'PATCH', REST_PATH, { rest_requests_per_minute: 4 });
       expect(set.status).toBe(200);
-      expect(set.body).toEqual({ rest_requests_per_minute: 4, ingest_events_per_second: null });
+      expect(set.body).toEqual({
+        rest_requests_per_minute: 4,
+        ingest_events_per_second: null,
+        events_retention_seconds: null,
+      });
       // the PATCH itself was the 1st request of this key's window
       const next = await burst(gw, 3, undefined, 1);
       expect(next.map((r) => r.status)).toEqual([200, 200, 200]);

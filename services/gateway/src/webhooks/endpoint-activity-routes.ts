@@ -4,9 +4,10 @@ import {
   RetenError,
   WEBHOOK_TEST_EVENT_TYPE,
 } from '@reten/contracts';
-import type { DeliveryList } from '@reten/contracts';
+import type { DeliveryList, ReplayResult } from '@reten/contracts';
 import { parseOrThrow, requireJsonBody } from '@reten/http';
 import { newEventId } from '@reten/store';
+import type { TenantRetentionStore } from '@reten/store';
 import { decodeCursor, pageOf } from '../page-cursor';
 import { tenantOf } from '../tenant';
 import { endpointOrNotFound, webhookIdOf } from './endpoint-lookup';
@@ -16,7 +17,10 @@ import type { RouteHandlers } from '../api-route';
 const isDeliveryId = (id: string) => /^dlv_[0-9A-Z]{26}$/.test(id);
 
 /** `/api/v1/webhooks/{id}/…`: test event, delivery history, stats and replay of an endpoint. */
-export function webhookActivityHandlers(deps: WebhooksRouterDeps): RouteHandlers {
+export function webhookActivityHandlers(
+  deps: WebhooksRouterDeps,
+  retention: { tenants: TenantRetentionStore },
+): RouteHandlers {
   const routes: RouteHandlers = {};
   const { endpoints, deliveries } = deps;
   const mustGet = (tenantId: string, id: string) => endpointOrNotFound(endpoints, tenantId, id);
@@ -79,13 +83,21 @@ export function webhookActivityHandlers(deps: WebhooksRouterDeps): RouteHandlers
       if (!endpoint.enabled) {
         throw new RetenError('conflict', 'The webhook is disabled; enable it before replaying');
       }
+      const since = new Date(body.since);
       const queued = await deliveries.replay(
         tenantId,
         { id: endpoint.id, eventTypes: endpoint.event_types },
-        new Date(body.since),
+        since,
         body.failed_only,
       );
-      res.status(202).json({ queued });
+      const result: ReplayResult = { queued };
+      // retention removed what was created before the window: say so rather than look complete
+      const kept = await retention.tenants.effective(tenantId);
+      if (since < kept.retainedSince) {
+        result.retained_since = kept.retainedSince.toISOString();
+        result.notice = `since is before this tenant's events retention window (${kept.effectiveSeconds} s): events created before ${result.retained_since} were removed and are not replayed`;
+      }
+      res.status(202).json(result);
     },
   ];
 
