@@ -3,6 +3,7 @@ import type { Registry } from '@reten/observability';
 
 /** The retention runner's series (docs/operations.md, "Retention"). */
 export function createRetentionMetrics(registry: Registry) {
+  const newestPartitionEnd = new Map<string, number>();
   return {
     runs: new Counter({
       name: 'reten_retention_runs_total',
@@ -47,10 +48,17 @@ export function createRetentionMetrics(registry: Registry) {
     }),
     aheadSeconds: new Gauge({
       name: 'reten_retention_partitions_ahead_seconds',
-      help: 'How far past now the newest partition reaches; inserts fail once it is below 0',
+      help: 'How far past now the newest partition reaches (as of the last run of this process); inserts fail once it is below 0',
       labelNames: ['table'] as const,
       registers: [registry],
+      collect() {
+        for (const [table, ms] of newestPartitionEnd) {
+          this.set({ table }, (ms - Date.now()) / 1000);
+        }
+      },
     }),
+    /** Where the newest partition of each table ends (ms), as of the last run. */
+    newestPartitionEnd,
   };
 }
 

@@ -189,9 +189,8 @@ export class RetentionRunner {
       if (seconds !== undefined) await this.dropExpired(table, nowMs - seconds * 1000, report);
       const newest = (await this.partitions.list(table))
         .map((p) => p.upperMs ?? 0)
-        .filter((ms) => ms < 8.64e15)
         .reduce((a, b) => Math.max(a, b), 0);
-      this.metrics.aheadSeconds.set({ table: table.parent }, (newest - Date.now()) / 1000);
+      this.metrics.newestPartitionEnd.set(table.parent, newest);
     }
     const batches = {
       batchRows: this.options.batchRows,

@@ -72,6 +72,10 @@ describe("a tenant's events retention", () => {
     const metrics = await fetch(`${gw.url}/metrics`).then((r) => r.text());
     expect(metrics).toMatch(/reten_retention_rows_removed_total\{[^}]*table="events"[^}]*\} [1-9]/);
     expect(metrics).toMatch(/reten_retention_last_run_timestamp_seconds\{[^}]*\} [1-9]/);
+    // partitions reach past now (two partitions of 60 s ahead)
+    expect(metrics).toMatch(
+      /reten_retention_partitions_ahead_seconds\{[^}]*table="events"[^}]*\} [1-9]/,
+    );
   });
 
   it('says so when a replay starts before the retention window, and replays what is left', async () => {
