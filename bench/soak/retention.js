@@ -1,7 +1,8 @@
 /**
  * The retention settings of the soak: every RETENTION_* key that a built service's config shape
  * reads (so a build without retention runs without it, and says so), set to minutes:
- * periods to `seconds`, the partition width to 60 s and the sweep interval to 30 s, so that
+ * periods to `seconds` (webhook deliveries and attempts to at least 5 minutes, past the 2-minute
+ * retry tier), the partition width to 60 s and the sweep interval to 30 s, so that
  * whole partitions expire several times within a 20-minute run. Bounds (`…_MIN_…`, `…_MAX_…`)
  * keep their defaults unless a period would fall outside them (then the bound is moved).
  */
@@ -12,6 +13,7 @@ const { STACK_SERVICES } = require('../../scripts/stack-services');
 
 const PARTITION_SECONDS = 60;
 const INTERVAL_SECONDS = 30;
+const ATTEMPTS_MIN_SECONDS = 300;
 
 /** The variable names the built services' config shapes read. */
 function builtConfigKeys() {
@@ -41,6 +43,9 @@ function retentionSettings(seconds) {
     else if (/INTERVAL/.test(key)) env[key] = String(INTERVAL_SECONDS);
     else if (/_MIN_/.test(key)) env[key] = String(Math.min(60, seconds));
     else if (/_MAX_/.test(key)) continue;
+    // deliveries must outlive the retry tiers they still wait in (5 s, 30 s, 2 min, …)
+    else if (key === 'RETENTION_ATTEMPTS_SECONDS')
+      env[key] = String(Math.max(seconds, ATTEMPTS_MIN_SECONDS));
     else if (/_SECONDS$/.test(key)) env[key] = String(seconds);
   }
   // the migrations create the first partitions (packages/store migrate, which reads the width
