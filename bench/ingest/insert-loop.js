@@ -4,7 +4,9 @@
  * Prints { rows, rowsPerSecond, p50Ms, p99Ms } as JSON.
  */
 const { Pool } = require('pg');
-const { randomBytes } = require('node:crypto');
+const path = require('node:path');
+// real event ids (ULIDs of now): the events table is partitioned by the time in the id
+const { newEventId } = require(path.join(__dirname, '../../packages/store/dist/ids.js'));
 
 async function main() {
   const { databaseUrl, schema, connections, durationSeconds, body } = JSON.parse(process.argv[2]);
@@ -22,7 +24,7 @@ async function main() {
       await pool.query(
         `INSERT INTO events (tenant_id, event_id, revision, event_type, occurred_at, data)
          VALUES ('bench', $1, 1, 'log:ClientLog', now(), $2::jsonb)`,
-        [`evt_${randomBytes(13).toString('hex').toUpperCase().slice(0, 26)}`, body],
+        [newEventId(), body],
       );
       latencies.push(Number(process.hrtime.bigint() - start) / 1e6);
       rows += 1;
