@@ -6,9 +6,15 @@ import {
   context,
   trace,
 } from '@opentelemetry/api';
-import type { Attributes, Context, Span, SpanContext } from '@opentelemetry/api';
+import type {
+  Attributes,
+  Context,
+  Span,
+  SpanContext,
+  TraceState as TraceStateApi,
+} from '@opentelemetry/api';
 import { TraceState } from '@opentelemetry/core';
-import { newSpanId, newTraceId, retenTracer, tracingExports } from './tracing';
+import { hexByte, newSpanId, newTraceId, retenTracer, tracingExports } from './tracing';
 
 /** The stage spans of an event's trace, from the producer's request to the subscriber's 2xx. */
 export const SPAN_NAMES = {
@@ -60,8 +66,39 @@ export function parseTraceHeaders(input: TraceParentInput | undefined): SpanCont
   if (version === 'ff' || (version === '00' && rest !== '')) return undefined;
   if (traceId === ZERO_TRACE_ID || spanId === ZERO_SPAN_ID) return undefined;
   const sc: SpanContext = { traceId, spanId, traceFlags: parseInt(flags, 16), isRemote: true };
-  if (input.tracestate) sc.traceState = new TraceState(input.tracestate);
+  if (input.tracestate) sc.traceState = new LazyTraceState(input.tracestate);
   return sc;
+}
+
+/**
+ * A `tracestate` parsed only when a vendor entry is read or changed: passed on unchanged (the
+ * common case, every stage of every event) it costs nothing.
+ */
+class LazyTraceState implements TraceStateApi {
+  private parsed: TraceStateApi | undefined;
+
+  constructor(private readonly raw: string) {}
+
+  private state(): TraceStateApi {
+    this.parsed ??= new TraceState(this.raw);
+    return this.parsed;
+  }
+
+  set(key: string, value: string): TraceStateApi {
+    return this.state().set(key, value);
+  }
+
+  unset(key: string): TraceStateApi {
+    return this.state().unset(key);
+  }
+
+  get(key: string): string | undefined {
+    return this.state().get(key);
+  }
+
+  serialize(): string {
+    return this.parsed ? this.parsed.serialize() : this.raw;
+  }
 }
 
 /** The context of a remote parent given as W3C headers; the root context when it is invalid. */
@@ -72,8 +109,7 @@ export function contextFromHeaders(input: TraceParentInput | undefined): Context
 
 /** The `traceparent` of a span context: version 00, trace id, span id, flags. */
 export function formatTraceparent(sc: SpanContext): string {
-  const flags = (sc.traceFlags & 0xff).toString(16).padStart(2, '0');
-  return `00-${sc.traceId}-${sc.spanId}-${flags}`;
+  return `00-${sc.traceId}-${sc.spanId}-${hexByte(sc.traceFlags)}`;
 }
 
 /** The W3C headers that make a receiver's spans children of `span`. */
@@ -114,8 +150,9 @@ export function startStageSpan(
 ): Span {
   const ctx = isContext(parent) ? parent : undefined;
   if (!tracingExports()) {
+    // headers are validated by the parser; a context's span context is checked here
     const sc = ctx ? trace.getSpanContext(ctx) : parseTraceHeaders(parent as TraceParentInput);
-    const valid = sc !== undefined && trace.isSpanContextValid(sc);
+    const valid = sc !== undefined && (ctx === undefined || trace.isSpanContextValid(sc));
     const child: SpanContext = {
       traceId: valid ? sc.traceId : newTraceId(),
       spanId: newSpanId(),

@@ -5,7 +5,7 @@ import { W3CTraceContextPropagator, setGlobalErrorHandler } from '@opentelemetry
 import { OTLPTraceExporter as OTLPJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OTLPProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, RandomIdGenerator, TracerProvider } from '@opentelemetry/sdk-trace';
+import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace';
 import type { Logger } from './logger';
 
@@ -89,20 +89,44 @@ export function tracingExports(): boolean {
 }
 
 function current(): Installed {
-  return installed ?? install(new TracerProvider(), false);
+  return installed ?? install(new TracerProvider({ idGenerator }), false);
 }
 
-const ids = new RandomIdGenerator();
+const HEX_BYTE = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
-/** A new random span id (16 hex digits), as the SDK makes them. */
+/** Two lower-case hex digits of a byte. */
+export function hexByte(n: number): string {
+  return HEX_BYTE[n & 0xff]!;
+}
+
+/** 8 random lower-case hex digits (a table lookup: Number#toString(16) is slow). */
+function hex8(): string {
+  const n = (Math.random() * 0x100000000) >>> 0;
+  return (
+    HEX_BYTE[n >>> 24]! +
+    HEX_BYTE[(n >>> 16) & 0xff]! +
+    HEX_BYTE[(n >>> 8) & 0xff]! +
+    HEX_BYTE[n & 0xff]!
+  );
+}
+
+/**
+ * A new random span id (16 hex digits, never all zero). Built from Math.random like the SDK's
+ * own generator, without its Buffer round trip: this runs for every ingest request.
+ */
 export function newSpanId(): string {
-  return ids.generateSpanId();
+  const id = hex8() + hex8();
+  return id === '0000000000000000' ? '0000000000000001' : id;
 }
 
-/** A new random trace id (32 hex digits), as the SDK makes them. */
+/** A new random trace id (32 hex digits, never all zero). */
 export function newTraceId(): string {
-  return ids.generateTraceId();
+  const id = hex8() + hex8() + hex8() + hex8();
+  return id === '00000000000000000000000000000000' ? '00000000000000000000000000000001' : id;
 }
+
+/** The SDK's id generator, on the same functions. */
+const idGenerator = { generateTraceId: newTraceId, generateSpanId: newSpanId };
 
 function exporterProcessor(options: TracingOptions, endpoint: string): SpanProcessor {
   const timeoutMillis = options.exportTimeoutMs ?? 10_000;
@@ -140,6 +164,7 @@ export function startTracing(options: TracingOptions): Tracing {
   const provider = new TracerProvider({
     resource: resourceFromAttributes({ 'service.name': options.serviceName }),
     spanProcessors: processors,
+    idGenerator,
   });
   install(provider, processors.length > 0);
   let stopped: Promise<void> | undefined;

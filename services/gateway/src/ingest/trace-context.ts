@@ -64,12 +64,16 @@ export function ingestTraceOf(req: Request): IngestTrace {
     typeof traceparent === 'string'
       ? parseTraceContext(traceparent, typeof tracestate === 'string' ? tracestate : undefined)
       : undefined;
-  const span = startStageSpan(SPAN_NAMES.ingest, incoming, {
-    kind: SpanKind.SERVER,
-    ...(tracingExports()
-      ? { attributes: { 'http.request.method': req.method, 'url.path': req.path } }
-      : {}),
-  });
+  const span = startStageSpan(
+    SPAN_NAMES.ingest,
+    incoming,
+    tracingExports()
+      ? {
+          kind: SpanKind.SERVER,
+          attributes: { 'http.request.method': req.method, 'url.path': req.path },
+        }
+      : undefined,
+  );
   const res = req.res;
   if (res && span.isRecording()) {
     res.once('close', () => {
@@ -77,5 +81,8 @@ export function ingestTraceOf(req: Request): IngestTrace {
       endSpan(span, res.statusCode >= 500 ? new Error(`HTTP ${res.statusCode}`) : undefined);
     });
   }
-  return { ...traceHeadersOf(span), span };
+  const headers = traceHeadersOf(span);
+  return headers.tracestate === undefined
+    ? { traceparent: headers.traceparent, span }
+    : { traceparent: headers.traceparent, tracestate: headers.tracestate, span };
 }
