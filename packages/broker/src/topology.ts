@@ -15,4 +15,8 @@ export async function declareTopology(
   for (const binding of topology.bindings) {
     await channel.bindQueue(binding.queue, binding.exchange, binding.routingKey);
   }
+  // unbinding what is not bound is a no-op for RabbitMQ, so this stays idempotent
+  for (const binding of topology.unbindings ?? []) {
+    await channel.unbindQueue(binding.queue, binding.exchange, binding.routingKey);
+  }
 }

@@ -39,6 +39,8 @@ export interface Topology {
   exchanges: ExchangeDeclaration[];
   queues: QueueDeclaration[];
   bindings: BindingDeclaration[];
+  /** Bindings of earlier versions to remove (after `bindings` are declared). */
+  unbindings?: BindingDeclaration[];
 }
 
 /** The topology every service declares on each (re)connect. Consumers add their own queues. */
@@ -145,8 +147,19 @@ export const STREAM_TOPOLOGY: Topology = {
   bindings: [{ exchange: EVENTS_EXCHANGE, queue: STREAM_QUEUE, routingKey: '#' }],
 };
 
-/** The delivery service's work queue: every event (fan-out to endpoints) and targeted retries. */
+/**
+ * The delivery service's queue of targeted messages (retries, manual retries, replays, held
+ * deliveries released), shared by every replica; it also drains event messages routed to it
+ * before `reten.delivery.events` existed.
+ */
 export const DELIVERY_QUEUE = 'reten.delivery';
+
+/**
+ * The delivery service's event queue: every event, fanned out to the matching endpoints by one
+ * replica at a time (single active consumer), so the first attempts of an ordering key start in
+ * publish order whatever the number of replicas.
+ */
+export const DELIVERY_EVENTS_QUEUE = 'reten.delivery.events';
 
 /** Where `reten.delivery` dead-letters a message that crashed consumers too often. */
 export const DELIVERY_PARKED_QUEUE = 'reten.delivery.parked';
@@ -186,14 +199,29 @@ export const DELIVERY_HEADERS = {
 } as const;
 
 /**
- * `reten.delivery` (quorum, bound to `#`, poison messages dead-lettered at least once to
- * `reten.delivery.parked`), the parked queue, and the retry tiers (quorum, TTL,
- * dead-lettered at least once back to `reten.delivery`; `reject-publish` keeps the
- * dead-lettering at-least-once).
+ * `reten.delivery.events` (quorum, single active consumer, bound to `#`), `reten.delivery`
+ * (quorum, targeted messages; no longer bound: deployments before the event queue had it bound
+ * to `#`, which the delivery service removes), both dead-lettering poison messages at least once
+ * to `reten.delivery.parked`, the parked queue, and the retry tiers (quorum, TTL, dead-lettered
+ * at least once back to `reten.delivery`; `reject-publish` keeps the dead-lettering
+ * at-least-once).
  */
 export const DELIVERY_TOPOLOGY: Topology = {
   exchanges: [{ name: EVENTS_EXCHANGE, type: 'topic', durable: true }],
   queues: [
+    {
+      name: DELIVERY_EVENTS_QUEUE,
+      durable: true,
+      arguments: {
+        'x-queue-type': 'quorum',
+        'x-single-active-consumer': true,
+        'x-delivery-limit': DELIVERY_QUEUES_REDELIVERY_LIMIT,
+        'x-overflow': 'reject-publish',
+        'x-dead-letter-exchange': '',
+        'x-dead-letter-routing-key': DELIVERY_PARKED_QUEUE,
+        'x-dead-letter-strategy': 'at-least-once',
+      },
+    },
     {
       name: DELIVERY_QUEUE,
       durable: true,
@@ -225,5 +253,7 @@ export const DELIVERY_TOPOLOGY: Topology = {
       },
     })),
   ],
-  bindings: [{ exchange: EVENTS_EXCHANGE, queue: DELIVERY_QUEUE, routingKey: '#' }],
+  bindings: [{ exchange: EVENTS_EXCHANGE, queue: DELIVERY_EVENTS_QUEUE, routingKey: '#' }],
+  // after the new binding: an event published meanwhile reaches one queue or both, never none
+  unbindings: [{ exchange: EVENTS_EXCHANGE, queue: DELIVERY_QUEUE, routingKey: '#' }],
 };

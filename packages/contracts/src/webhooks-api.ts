@@ -90,6 +90,17 @@ const RetryScheduleSchema = z
     'Delay in seconds before each attempt, the first usually 0 (default: 0, 5, 30, 120, 600, 1800, 3600, 10800, 21600, 43200)',
   );
 
+/**
+ * What a delivery that finally failed (its retry schedule is spent) does to the later events
+ * of its ordering key for the endpoint.
+ */
+export const OnFailureSchema = z
+  .enum(['skip', 'block'])
+  .describe(
+    'What a delivery of an event with an ordering key that finally failed does to the later events of that key for this endpoint: `skip` (default) sends the next one; `block` holds them until the failed delivery is retried (`POST /api/v1/deliveries/{id}/retry`) and succeeds, or until the endpoint is set back to `skip` (which releases every key it holds)',
+  );
+export type OnFailure = z.infer<typeof OnFailureSchema>;
+
 export const CreateWebhookRequestSchema = z
   .object({
     url: z.string().max(2048).describe('https URL (http only where the server allows it)'),
@@ -109,6 +120,7 @@ export const CreateWebhookRequestSchema = z
       .describe(
         '`hmac`: shared `whsec_` secret (v1); `ed25519`: asymmetric `v1a`, public key published',
       ),
+    on_failure: OnFailureSchema.default('skip'),
   })
   .strict()
   .meta({ id: 'CreateWebhookRequest' });
@@ -123,6 +135,7 @@ export const UpdateWebhookRequestSchema = z
     rate_limit_per_second: z.number().int().min(1).max(10_000),
     headers: WebhookHeadersSchema,
     retry_schedule_seconds: RetryScheduleSchema.nullable(),
+    on_failure: OnFailureSchema,
   })
   .partial()
   .strict()
@@ -142,6 +155,7 @@ export const WebhookEndpointSchema = z
     retry_schedule_seconds: z.array(z.number().int()).nullable(),
     signing: z.enum(['hmac', 'ed25519']),
     public_key: z.string().nullable().describe('`whpk_…` for ed25519 endpoints'),
+    on_failure: OnFailureSchema,
     created_at: z.iso.datetime({ offset: true }),
     updated_at: z.iso.datetime({ offset: true }),
   })
@@ -206,7 +220,11 @@ export const WebhookAttemptSchema = z
   .meta({ id: 'WebhookAttempt' });
 export type WebhookAttempt = z.infer<typeof WebhookAttemptSchema>;
 
-export const DeliveryStatusSchema = z.enum(['pending', 'succeeded', 'retrying', 'failed']);
+export const DeliveryStatusSchema = z
+  .enum(['pending', 'succeeded', 'retrying', 'failed', 'held'])
+  .describe(
+    '`held`: waits for an earlier delivery of the same ordering key to this endpoint to succeed or finally fail (no attempt is made meanwhile)',
+  );
 
 export const WebhookDeliverySchema = z
   .object({

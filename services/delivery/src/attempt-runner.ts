@@ -1,10 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { Logger } from '@reten/observability';
+import {
+  SPAN_NAMES,
+  SpanKind,
+  endSpan,
+  startStageSpan,
+  traceHeadersOf,
+} from '@reten/observability';
+import type { Logger, TraceParentInput } from '@reten/observability';
 import type { CircuitBreaker } from './circuit-breaker';
 import type { DeliveryStore } from './delivery-store';
 import type { DeliveryRow, Endpoint } from './endpoint';
 import type { EndpointCache } from './endpoint-cache';
+import type { KeyOrder, OrderingKeyOf } from './key-order';
 import type { DeliveryMetrics } from './metrics';
 import type { OutageLog } from './outage-log';
 import type { EndpointRateLimiter } from './rate-limiter';
@@ -14,6 +22,9 @@ import { decide } from './retry-policy';
 import type { AttemptResult } from './retry-policy';
 import type { RetryScheduler } from './retry-scheduler';
 import type { WebhookSender } from './sender';
+
+/** The event's W3C trace context, carried with its deliveries through every retry. */
+export type EventTrace = TraceParentInput;
 
 export interface AttemptRunnerOptions {
   defaultScheduleMs: number[];
@@ -26,6 +37,8 @@ export interface AttemptRunnerOptions {
 
 export interface AttemptRunnerDeps {
   store: DeliveryStore;
+  /** Per-key order: holds a delivery behind an earlier one of its key, releases the next. */
+  keyOrder: KeyOrder;
   cache: EndpointCache;
   sender: WebhookSender;
   limiter: EndpointRateLimiter;
@@ -45,6 +58,14 @@ export class OutcomeNotStoredError extends Error {
     super('attempt outcome not stored before shutdown');
     this.name = 'OutcomeNotStoredError';
   }
+}
+
+/** The trace headers of a retry message: the event's context, passed on unchanged. */
+function traceFields(trace: EventTrace): { traceparent?: string; tracestate?: string } {
+  return {
+    ...(trace.traceparent ? { traceparent: trace.traceparent } : {}),
+    ...(trace.tracestate ? { tracestate: trace.tracestate } : {}),
+  };
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -88,11 +109,13 @@ export class AttemptRunner {
     endpoint: Endpoint,
     body: string,
     readAt: number,
+    orderingKey: string | null = null,
+    trace: EventTrace = {},
   ): Promise<void> {
     await this.recent.settled(row.id);
     // synchronous from here until start(): no other attempt of this delivery can slip in
     const stale = this.recent.mayBeStale(row.id, readAt);
-    const done = this.attempt(row, token, endpoint, body, stale);
+    const done = this.attempt(row, token, endpoint, body, stale, orderingKey, trace);
     this.recent.start(row.id, done);
     await done;
   }
@@ -103,39 +126,59 @@ export class AttemptRunner {
     endpoint: Endpoint,
     body: string,
     stale: boolean,
+    orderingKey: string | null,
+    trace: EventTrace,
   ): Promise<void> {
-    const { store, limiter, sender, metrics } = this.deps;
+    const { store, limiter, sender, metrics, keyOrder } = this.deps;
     let row = snapshot;
     if (stale) {
       const fresh = await store.delivery(row.id);
       if (!fresh || fresh.token !== token) return; // done or taken over since it was read
       row = fresh;
     }
+    const key = orderingKey === null ? undefined : { endpointId: endpoint.id, orderingKey };
+    // an earlier delivery of its key to this endpoint is unfinished: wait in PostgreSQL
+    if (key && (await keyOrder.hold(row, token, key))) return;
     if (!endpoint.enabled) {
+      if (key) await keyOrder.setHoldsKey(row, token, endpoint.onFailure === 'block');
       await store.markFailed(row, token, 'endpoint disabled');
       metrics.outcomes.inc({ status: 'failed' });
+      if (key) await this.persistAfter(row, () => keyOrder.release(key));
       return;
     }
     const blockedMs = this.deps.breaker.blockedForMs(endpoint.id);
     if (blockedMs > 0) {
       // circuit open: the endpoint failed too often in a row; wait without an attempt
-      await this.defer(row, token, body, Math.max(blockedMs, 100), 'circuit_open');
+      await this.defer(row, token, body, Math.max(blockedMs, 100), 'circuit_open', trace);
       return;
     }
     const slot = await limiter.reserve(endpoint.id, endpoint.rateLimitPerSecond);
     if (!slot.granted) {
       // over the rate: waits in a tier, not counted as an attempt
-      await this.defer(row, token, body, Math.max(slot.waitMs, 100), 'rate_limit');
+      await this.defer(row, token, body, Math.max(slot.waitMs, 100), 'rate_limit', trace);
       return;
     }
     if (slot.waitMs >= 1) await sleep(slot.waitMs);
     const now = new Date();
+    // each attempt is a span of the event's trace; the receiver continues it from `traceparent`
+    const span = startStageSpan(SPAN_NAMES.deliveryAttempt, trace, {
+      kind: SpanKind.CLIENT,
+      attributes: {
+        'reten.delivery_id': row.id,
+        'reten.event_id': row.eventId,
+        'reten.attempt': row.attempts + 1,
+      },
+    });
     const headers = requestHeaders(endpoint, row, body, this.options.userAgent, now);
+    Object.assign(headers, traceHeadersOf(span));
     const result = await sender.send(endpoint.id, endpoint.url, headers, body);
+    if (result.statusCode !== null)
+      span.setAttribute('http.response.status_code', result.statusCode);
+    endSpan(span, result.succeeded ? undefined : new Error(result.phase ?? 'status'));
     this.deps.breaker.record(endpoint.id, result.succeeded);
     metrics.attempts.inc({ result: result.succeeded ? 'succeeded' : (result.phase ?? 'status') });
     metrics.attemptLatency.observe(result.latencyMs / 1000);
-    await this.record(row, token, endpoint, body, result);
+    await this.record(row, token, endpoint, body, result, key, trace);
   }
 
   /** Moves a delivery to a retry tier without an attempt (rate limit, full backlog). */
@@ -145,11 +188,19 @@ export class AttemptRunner {
     body: string,
     delayMs: number,
     reason: 'rate_limit' | 'backlog' | 'circuit_open',
+    trace: EventTrace = {},
   ): Promise<void> {
     const next = randomUUID();
     const dueAt = Date.now() + delayMs;
     await this.deps.scheduler.schedule([
-      { deliveryId: row.id, tenantId: row.tenantId, token: next, dueAt, body: Buffer.from(body) },
+      {
+        deliveryId: row.id,
+        tenantId: row.tenantId,
+        token: next,
+        dueAt,
+        body: Buffer.from(body),
+        ...traceFields(trace),
+      },
     ]);
     await this.deps.store.reschedule(row, token, next, new Date(dueAt));
     this.deps.metrics.deferred.inc({ reason });
@@ -161,8 +212,10 @@ export class AttemptRunner {
     endpoint: Endpoint,
     body: string,
     result: AttemptResult,
+    key: OrderingKeyOf | undefined,
+    trace: EventTrace,
   ): Promise<void> {
-    const { store, scheduler, metrics, log } = this.deps;
+    const { store, scheduler, metrics, log, keyOrder } = this.deps;
     const scheduleMs = endpoint.retryScheduleSeconds
       ? endpoint.retryScheduleSeconds.map((s) => s * 1000)
       : this.options.defaultScheduleMs;
@@ -185,6 +238,7 @@ export class AttemptRunner {
             token: candidate,
             dueAt,
             body: Buffer.from(body),
+            ...traceFields(trace),
           },
         ]);
         return candidate;
@@ -199,10 +253,17 @@ export class AttemptRunner {
       metrics.outcomes.inc({ status: 'retrying' });
     } else {
       const status = decision.kind === 'succeeded' ? 'succeeded' : 'failed';
+      if (key && status === 'failed') {
+        // before the row says failed: whether it keeps its key held (`block`) or not (`skip`)
+        const holds = endpoint.onFailure === 'block';
+        await this.persist(result, row, () => keyOrder.setHoldsKey(row, token, holds));
+      }
       recorded = await this.persist(result, row, () =>
         store.recordAttempt(row, token, result, { status, token: null, nextAttemptAt: null }),
       );
       metrics.outcomes.inc({ status });
+      // the next delivery of the key may go now (a new statement: see KeyOrder)
+      if (key) await this.persist(result, row, () => keyOrder.release(key));
     }
     if (recorded === undefined) {
       log.info(
@@ -221,6 +282,21 @@ export class AttemptRunner {
         endpoint,
         `every attempt failed since ${recorded.failingSince.toISOString()}`,
       );
+    }
+  }
+
+  /** Runs a write that follows a stored state change (no request sent) until it succeeds. */
+  private async persistAfter<T>(row: DeliveryRow, write: () => Promise<T>): Promise<T> {
+    for (let n = 0; ; n++) {
+      try {
+        return await write();
+      } catch (err) {
+        this.deps.metrics.errors.inc({ kind: 'record' });
+        if (this.stopping.signal.aborted) throw err;
+        this.deps.log.debug({ err, deliveryId: row.id }, 'write after a state change failed');
+        const waitMs = Math.min(PERSIST_BACKOFF_MAX_MS, 100 * 2 ** n);
+        await delay(waitMs, undefined, { signal: this.stopping.signal }).catch(() => undefined);
+      }
     }
   }
 

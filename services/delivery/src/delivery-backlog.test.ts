@@ -15,6 +15,8 @@ describe('delivery service: a backlog larger than an endpoint lane', () => {
   beforeAll(async () => {
     d = await startTestDelivery('delivery backlog', {
       env: {
+        // one request at a time: events without a key then arrive in the order they were sent
+        DELIVERY_ENDPOINT_MAX_IN_FLIGHT: '1',
         DELIVERY_ENDPOINT_BACKLOG_MAX: '3',
         DELIVERY_TIMEOUT_MS: '3000',
         DELIVERY_RETRY_SCHEDULE_SECONDS: '0',

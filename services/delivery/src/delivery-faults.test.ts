@@ -45,6 +45,9 @@ describe('delivery service: receivers that misbehave', () => {
         DELIVERY_CONNECT_TIMEOUT_MS: '3000',
         DELIVERY_BREAKER_FAILURES: '3',
         DELIVERY_BREAKER_COOLDOWN_MS: '2000',
+        // one request at a time per endpoint: the breaker sees each failure before the next
+        // attempt starts (with more in flight, the ones already started still go)
+        DELIVERY_ENDPOINT_MAX_IN_FLIGHT: '1',
       },
     });
     receiver = await webhookReceiver();

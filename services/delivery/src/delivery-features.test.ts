@@ -61,10 +61,10 @@ describe('delivery service: rate limit, order, signing options', () => {
     });
   });
 
-  it('sends first attempts to an endpoint in publish order', async () => {
+  it('sends the events of one ordering key to an endpoint in publish order', async () => {
     const t = tenant();
     await d.createEndpoint({ url: receiver.url('/order'), tenantId: t });
-    for (let i = 0; i < 40; i++) await d.publish('order.x', { i }, t);
+    for (let i = 0; i < 40; i++) await d.publish('order.x', { i }, t, { orderingKey: 'ord_1' });
     await eventually(() => expect(receiver.requestsTo('/order')).toHaveLength(40), {
       timeoutMs: 15_000,
     });

@@ -1,6 +1,6 @@
 import type { Channel, ConsumeMessage } from 'amqplib';
 import { Redis } from 'ioredis';
-import { DELIVERY_QUEUE, DELIVERY_TOPOLOGY } from '@reten/contracts';
+import { DELIVERY_EVENTS_QUEUE, DELIVERY_QUEUE, DELIVERY_TOPOLOGY } from '@reten/contracts';
 import { BrokerConnection, ConfirmPublisher, QueueConsumer } from '@reten/broker';
 import { listen, opsApp } from '@reten/http';
 import type { RunningServer } from '@reten/http';
@@ -24,6 +24,7 @@ import { Dispatcher } from './dispatcher';
 import { EndpointCache } from './endpoint-cache';
 import { BacklogGate } from './backlog-gate';
 import { EndpointLanes } from './endpoint-lanes';
+import { KeyOrder } from './key-order';
 import { MessageHandler, PoisonMessageError } from './message-handler';
 import { createDeliveryMetrics } from './metrics';
 import type { DeliveryMetrics } from './metrics';
@@ -64,7 +65,10 @@ export class DeliveryService {
   private readonly dispatcher: Dispatcher;
   private readonly listener: PgListener;
   private readonly metrics: DeliveryMetrics;
+  /** `reten.delivery`: targeted messages, shared by the replicas. */
   private readonly queue: QueueConsumer;
+  /** `reten.delivery.events`: events, one active replica at a time (first attempts in order). */
+  private readonly events: QueueConsumer;
   private server: RunningServer | undefined;
   private draining = false;
 
@@ -124,9 +128,11 @@ export class DeliveryService {
       upMessage: 'delivery messages handled again',
       onFailure: () => this.metrics.errors.inc({ kind: 'handle' }),
     });
+    const keyOrder = new KeyOrder(this.pool, config.DATABASE_SCHEMA, this.metrics);
     const runner = new AttemptRunner(
       {
         store,
+        keyOrder,
         cache,
         sender: this.sender,
         limiter: new EndpointRateLimiter(
@@ -166,6 +172,7 @@ export class DeliveryService {
     this.dispatcher = new Dispatcher(
       store,
       scheduler,
+      keyOrder,
       config.DELIVERY_DISPATCH_POLL_MS,
       this.metrics,
       log,
@@ -187,11 +194,17 @@ export class DeliveryService {
       },
       log,
     });
-    this.queue = new QueueConsumer({
-      queue: DELIVERY_QUEUE,
+    this.events = new QueueConsumer({
+      queue: DELIVERY_EVENTS_QUEUE,
       topology: DELIVERY_TOPOLOGY,
       prefetch: config.DELIVERY_PREFETCH,
-      onMessage: (msg, channel) => this.onMessage(channel, msg),
+      onMessage: (msg, channel) => this.onMessage(this.events, channel, msg),
+      log,
+    });
+    this.queue = new QueueConsumer({
+      queue: DELIVERY_QUEUE,
+      prefetch: config.DELIVERY_PREFETCH,
+      onMessage: (msg, channel) => this.onMessage(this.queue, channel, msg),
       log,
     });
     this.broker = new BrokerConnection({
@@ -202,6 +215,8 @@ export class DeliveryService {
       // amqplib recovers the connection only: the publish channel and the consumer are rebuilt
       setup: async (model) => {
         await this.publisher.attach(model);
+        // the event queue's channel declares the topology the other consumer needs
+        await this.events.attach(model);
         await this.queue.attach(model);
       },
     });
@@ -217,7 +232,13 @@ export class DeliveryService {
    * process with backoff; acks after. A poison message is dead-lettered to the parked queue.
    * While draining, a failing message is left unacked: the broker redelivers it.
    */
-  private async onMessage(channel: Channel, msg: ConsumeMessage): Promise<void> {
+  private async onMessage(
+    consumer: QueueConsumer,
+    channel: Channel,
+    msg: ConsumeMessage,
+  ): Promise<void> {
+    // stopping: what arrives now stays unacked and goes back, in order, when the channel closes
+    if (this.draining) return;
     for (let attempt = 0; ; attempt++) {
       try {
         await this.handler.handle(msg);
@@ -236,9 +257,9 @@ export class DeliveryService {
         }
         this.handling.failed(err);
         this.log.debug({ err, attempt }, 'delivery message failed, retrying');
-        if (this.draining || !this.queue.isCurrent(channel)) return;
+        if (this.draining || !consumer.isCurrent(channel)) return;
         await new Promise((r) => setTimeout(r, Math.min(RETRY_BACKOFF_MAX_MS, 200 * 2 ** attempt)));
-        if (this.draining || !this.queue.isCurrent(channel)) return;
+        if (this.draining || !consumer.isCurrent(channel)) return;
       }
     }
   }
@@ -254,7 +275,10 @@ export class DeliveryService {
     const app = opsApp({
       registry: this.registry,
       lifecycle: this.lifecycle,
-      checks: [postgresCheck(this.pool), stateCheck('rabbitmq', () => this.queue.problem())],
+      checks: [
+        postgresCheck(this.pool),
+        stateCheck('rabbitmq', () => this.events.problem() ?? this.queue.problem()),
+      ],
       log,
     });
     this.server = await listen(app, config.PORT, config.HOST);
@@ -267,6 +291,7 @@ export class DeliveryService {
 
   /** Resolves once the consumer is attached, or rejects after `timeoutMs` (tests). */
   async whenConsuming(timeoutMs: number): Promise<void> {
+    await this.events.whenConsuming(timeoutMs);
     await this.queue.whenConsuming(timeoutMs);
   }
 
@@ -278,8 +303,16 @@ export class DeliveryService {
   async stop(): Promise<void> {
     this.lifecycle.transition('draining');
     this.draining = true;
+    // the event queue is not cancelled: with a single active consumer a cancel would activate
+    // the standby on later events while this process still holds earlier ones; they come back
+    // to the standby in order when the channel closes
+    this.events.stop();
     await this.queue.cancel(CLOSE_TIMEOUT_MS);
-    await this.queue.drain(this.config.SHUTDOWN_DRAIN_TIMEOUT_MS);
+    await Promise.all([
+      this.events.drain(this.config.SHUTDOWN_DRAIN_TIMEOUT_MS),
+      this.queue.drain(this.config.SHUTDOWN_DRAIN_TIMEOUT_MS),
+    ]);
+    await this.events.close(CLOSE_TIMEOUT_MS);
     // past the deadline, outcomes still not stored are logged (their messages come back)
     this.runner.stop();
     await bounded(this.dispatcher.stop(), CLOSE_TIMEOUT_MS);

@@ -51,7 +51,7 @@ export class DeliveryStore {
    */
   ensureDeliveries(
     tenantId: string,
-    event: { eventId: string; revision: number; eventType: string; seq: string },
+    event: EnsureItem['event'],
     endpointIds: string[],
   ): Promise<DeliveryRow[]> {
     return this.ensureBatch.call({ tenantId, event, endpointIds });

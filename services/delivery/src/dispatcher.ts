@@ -1,25 +1,29 @@
 import type { Logger } from '@reten/observability';
 import { eventEnvelopeJson } from '@reten/contracts';
 import type { DeliveryStore } from './delivery-store';
+import type { KeyOrder } from './key-order';
 import type { DeliveryMetrics } from './metrics';
 import type { RetryScheduler } from './retry-scheduler';
 
 const BATCH = 200;
 
 /**
- * Moves deliveries the API queued (manual retry, replay) from PostgreSQL to `reten.delivery`
- * in event order, as targeted messages carrying the token the API set. Woken by NOTIFY,
+ * Moves deliveries the API queued (manual retry, replay) and held deliveries whose ordering key
+ * became free from PostgreSQL to `reten.delivery` in event order, as targeted messages carrying
+ * the token the API (or the release) set. Woken by NOTIFY,
  * polls as a fallback; a failed publish leaves them queued for the next round.
  */
 export class Dispatcher {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private again = false;
+  private sweptAt = 0;
   private stopped = false;
 
   constructor(
     private readonly store: DeliveryStore,
     private readonly scheduler: RetryScheduler,
+    private readonly keyOrder: KeyOrder,
     private readonly pollMs: number,
     private readonly metrics: DeliveryMetrics,
     private readonly log: Logger,
@@ -49,6 +53,12 @@ export class Dispatcher {
 
   private async round(): Promise<void> {
     try {
+      // held deliveries whose key is free again (normally released when their head ends;
+      // this finds the rest: a process killed in between, keys an operator unblocked)
+      if (Date.now() - this.sweptAt >= this.pollMs) {
+        this.sweptAt = Date.now();
+        await this.keyOrder.releaseAll(BATCH);
+      }
       for (;;) {
         const n = await this.store.dispatch(BATCH, (items) =>
           this.scheduler.schedule(
@@ -57,12 +67,16 @@ export class Dispatcher {
               tenantId: i.row.tenantId,
               token: i.row.token ?? '',
               dueAt: 0,
+              // a manual retry or a replay continues the event's trace like its first attempt
+              traceparent: i.traceparent ?? undefined,
+              tracestate: i.tracestate ?? undefined,
               body: Buffer.from(
                 eventEnvelopeJson({
                   eventId: i.row.eventId,
                   eventType: i.row.eventType,
                   occurredAt: i.occurredAt,
                   revision: i.row.revision,
+                  orderingKey: i.orderingKey,
                   dataJson: i.dataJson,
                 }),
               ),

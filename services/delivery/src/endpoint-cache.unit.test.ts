@@ -17,6 +17,7 @@ function endpoint(id: string): Endpoint {
     previousSecret: null,
     previousSecretExpiresAt: null,
     privateKey: null,
+    onFailure: 'skip',
   };
 }
 

@@ -3,13 +3,14 @@ import { decodeEventMessage, decodeTargetedMessage } from '@reten/broker';
 import type { DecodedTargetedMessage } from '@reten/broker';
 import { WEBHOOK_TEST_EVENT_TYPE, matchesTypeFilter } from '@reten/contracts';
 import type { EventEnvelope } from '@reten/contracts';
-import type { AttemptRunner } from './attempt-runner';
+import type { AttemptRunner, EventTrace } from './attempt-runner';
 import type { BacklogGate } from './backlog-gate';
 import type { DeliveryStore } from './delivery-store';
 import type { DeliveryRow, Endpoint } from './endpoint';
 import { INITIAL_TOKEN } from './endpoint';
 import type { EndpointCache } from './endpoint-cache';
 import type { EndpointLanes } from './endpoint-lanes';
+import { KeyChains } from './key-chains';
 import type { RetryScheduler } from './retry-scheduler';
 
 /** A message that can never be handled (bad envelope, missing headers): parked, not retried. */
@@ -26,6 +27,26 @@ interface Job {
   endpoint: Endpoint;
   /** When `row` was read (`Date.now()` before the query). */
   readAt: number;
+  /** The event's ordering key: its deliveries to an endpoint go one at a time, in event order. */
+  orderingKey: string | null;
+  /** The event's W3C trace context, from the message: each attempt is a span of that trace. */
+  trace: EventTrace;
+}
+
+/** The `ordering_key` of an envelope as sent (a targeted message's body); null when it has none. */
+export function orderingKeyOfBody(body: string): string | null {
+  // most envelopes have none: skip the parse
+  if (!body.includes('"ordering_key"')) return null;
+  const parsed = JSON.parse(body) as { ordering_key?: unknown };
+  return typeof parsed.ordering_key === 'string' ? parsed.ordering_key : null;
+}
+
+/** Deliveries of one key waiting in process behind its running attempt (see KeyChains). */
+const CHAIN_MAX_WAITING = 8;
+
+/** The chain a job belongs to: its endpoint and ordering key; undefined without a key. */
+function chainKey(job: Job): string | undefined {
+  return job.orderingKey === null ? undefined : `${job.endpoint.id} ${job.orderingKey}`;
 }
 
 /** Whether an endpoint receives an event: enabled, filters match; test events only to their endpoint. */
@@ -52,6 +73,7 @@ export function receives(endpoint: Endpoint, envelope: EventEnvelope): boolean {
  */
 export class MessageHandler {
   private turn: Promise<void> = Promise.resolve();
+  private readonly chains = new KeyChains(CHAIN_MAX_WAITING);
 
   constructor(
     private readonly store: DeliveryStore,
@@ -89,29 +111,56 @@ export class MessageHandler {
     if (failed) throw failed.reason;
   }
 
-  /** Hands the jobs to their lanes; a job whose lane stays full is deferred to a retry tier. */
+  /**
+   * Hands the jobs to their lanes; a job whose lane stays full is deferred to a retry tier.
+   * A job whose key has an attempt running here joins its chain instead (see KeyChains).
+   */
   private async hand(jobs: Job[], body: string): Promise<Promise<void>[]> {
     const started: Promise<void>[] = [];
     const full: Job[] = [];
+    const start = (job: Job, ran: Promise<void>) => {
+      const key = chainKey(job);
+      if (key !== undefined) this.chains.track(key, ran);
+      started.push(ran);
+    };
     for (const job of jobs) {
+      const key = chainKey(job);
+      const before = key === undefined ? undefined : this.chains.waitFor(key);
+      if (before) {
+        start(
+          job,
+          before.then(() => this.submit(job, body) || this.deferBacklog(job, body)),
+        );
+        continue;
+      }
       const ran = this.submit(job, body);
-      if (ran) started.push(ran);
+      if (ran) start(job, ran);
       else full.push(job);
     }
     const rooms = await Promise.all(full.map((job) => this.gate.room(job.endpoint.id)));
     full.forEach((job, i) => {
       const ran = rooms[i] ? this.submit(job, body) : false;
       // still full (slow or dead receiver): wait in a tier, keep the others going
-      started.push(
-        ran || this.runner.defer(job.row, job.token, body, this.backlogDeferMs, 'backlog'),
-      );
+      start(job, ran || this.deferBacklog(job, body));
     });
     return started;
   }
 
+  private deferBacklog(job: Job, body: string): Promise<void> {
+    return this.runner.defer(job.row, job.token, body, this.backlogDeferMs, 'backlog', job.trace);
+  }
+
   private submit(job: Job, body: string): Promise<void> | false {
     const ran = this.lanes.submit(job.endpoint.id, () =>
-      this.runner.run(job.row, job.token, job.endpoint, body, job.readAt),
+      this.runner.run(
+        job.row,
+        job.token,
+        job.endpoint,
+        body,
+        job.readAt,
+        job.orderingKey,
+        job.trace,
+      ),
     );
     return ran && ran.then(() => undefined);
   }
@@ -127,6 +176,7 @@ export class MessageHandler {
     const endpoints = (await this.cache.forTenant(tenantId)).filter((e) => receives(e, envelope));
     if (endpoints.length === 0) return { jobs: [], body };
     const readAt = Date.now();
+    const orderingKey = envelope.ordering_key ?? headers.orderingKey ?? null;
     const rows = await this.store.ensureDeliveries(
       tenantId,
       {
@@ -134,16 +184,18 @@ export class MessageHandler {
         revision: envelope.revision,
         eventType: envelope.event_type,
         seq: headers.seq ?? '0',
+        orderingKey,
       },
       endpoints.map((e) => e.id),
     );
     const byId = new Map(endpoints.map((e) => [e.id, e]));
+    const trace = { traceparent: headers.traceparent, tracestate: headers.tracestate };
     const jobs: Job[] = [];
     for (const row of rows) {
       const endpoint = byId.get(row.endpointId);
       // a row another message already took over (retrying, done) is not touched again
       if (endpoint && row.status === 'pending' && row.token === INITIAL_TOKEN) {
-        jobs.push({ row, token: INITIAL_TOKEN, endpoint, readAt });
+        jobs.push({ row, token: INITIAL_TOKEN, endpoint, readAt, orderingKey, trace });
       }
     }
     jobs.sort((a, b) => (a.endpoint.id < b.endpoint.id ? -1 : 1));
@@ -151,11 +203,12 @@ export class MessageHandler {
   }
 
   private async prepareTargeted(targeted: DecodedTargetedMessage): Promise<Job[]> {
-    const { deliveryId, token, dueAt, tenantId } = targeted;
+    const { deliveryId, token, dueAt } = targeted;
     if (token === undefined) throw new PoisonMessageError('targeted message without token');
     if (dueAt - Date.now() > 50) {
       // not due yet: hop through the next tier (delays longer than the largest tier, jitter)
-      await this.scheduler.schedule([{ deliveryId, tenantId, token, dueAt, body: targeted.body }]);
+      // everything the message carries goes on with it (the event's trace context among it)
+      await this.scheduler.schedule([{ ...targeted, token }]);
       return [];
     }
     // an attempt of this delivery still storing its outcome here would make the row look stale
@@ -165,6 +218,13 @@ export class MessageHandler {
     if (!row || row.token !== token) return []; // superseded (or deleted): nothing to do
     const endpoint = await this.cache.get(row.tenantId, row.endpointId);
     if (!endpoint) return [];
-    return [{ row, token, endpoint, readAt }];
+    let orderingKey: string | null;
+    try {
+      orderingKey = orderingKeyOfBody(targeted.body.toString('utf8'));
+    } catch {
+      throw new PoisonMessageError('targeted message body is not JSON');
+    }
+    const trace = { traceparent: targeted.traceparent, tracestate: targeted.tracestate };
+    return [{ row, token, endpoint, readAt, orderingKey, trace }];
   }
 }

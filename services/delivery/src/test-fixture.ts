@@ -26,6 +26,7 @@ export interface TestEndpointOptions {
   headers?: Record<string, string>;
   signing?: 'hmac' | 'ed25519';
   enabled?: boolean;
+  onFailure?: 'skip' | 'block';
 }
 
 export interface TestEndpoint {
@@ -52,7 +53,19 @@ export interface TestDelivery {
   /** Inserts an endpoint row as the gateway would. */
   createEndpoint(options: TestEndpointOptions): Promise<TestEndpoint>;
   /** Stores an event and publishes it to `reten.events` as the relay does. */
-  publish(type: string, data: unknown, tenantId?: string): Promise<PublishedEvent>;
+  publish(
+    type: string,
+    data: unknown,
+    tenantId?: string,
+    options?: { orderingKey?: string },
+  ): Promise<PublishedEvent>;
+  /**
+   * Stores events in one statement and publishes them in the given order (one confirm wait),
+   * as the relay publishes a batch.
+   */
+  publishMany(
+    events: { type: string; data: unknown; tenantId?: string; orderingKey?: string }[],
+  ): Promise<PublishedEvent[]>;
   /** Publishes the message of an event again, as the relay may (at least once). */
   republish(event: PublishedEvent): Promise<void>;
   /** Stops the service (e.g. to start another one on the same schema/vhost). */
@@ -82,6 +95,8 @@ export async function startTestDelivery(
     /** Rewrites the service's Redis URL (e.g. through a TcpProxy). */
     redisUrl?: (url: string) => string;
     log?: Logger;
+    /** false: no service in this process (the test starts its own, e.g. as processes). */
+    inProcess?: boolean;
   } = {},
 ): Promise<TestDelivery> {
   const servers = await testServers();
@@ -110,14 +125,16 @@ export async function startTestDelivery(
       options.log ?? silentLogger(),
     );
   let service = build();
-  await service.start();
-  await service.whenConsuming(15_000);
+  if (options.inProcess !== false) {
+    await service.start();
+    await service.whenConsuming(15_000);
+  }
   const connection: ChannelModel = await amqplib.connect(vhost.url);
   // a loaded machine can miss heartbeats: the next publish fails the test, not an unhandled event
   connection.on('error', () => undefined);
   const channel: ConfirmChannel = await connection.createConfirmChannel();
   const events = new EventStore(schema.pool, schema.schema);
-  let stopped = false;
+  let stopped = options.inProcess === false;
   const replicas: DeliveryService[] = [];
   /** Publishes an event message to `reten.events` as the relay does, and waits for its confirm. */
   const sendEvent = async (event: EventMessage) => {
@@ -137,8 +154,8 @@ export async function startTestDelivery(
       const secret = keys ? null : generateSecret();
       await schema.pool.query(
         `INSERT INTO webhook_endpoints (id, tenant_id, url, event_types, enabled, rate_limit_per_second,
-           headers, retry_schedule_seconds, signing, secret, public_key, private_key)
-         VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11, $12)`,
+           headers, retry_schedule_seconds, signing, secret, public_key, private_key, on_failure)
+         VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11, $12, $13)`,
         [
           id,
           o.tenantId ?? 'dev',
@@ -152,16 +169,18 @@ export async function startTestDelivery(
           secret,
           keys?.publicKey ?? null,
           keys?.privateKey ?? null,
+          o.onFailure ?? 'skip',
         ],
       );
       return { id, secret, publicKey: keys?.publicKey ?? null };
     },
-    async publish(type, data, tenantId = 'dev') {
+    async publish(type, data, tenantId = 'dev', options = {}) {
       const eventId = newEventId();
       const occurredAt = new Date();
       const dataJson = JSON.stringify(data);
+      const { orderingKey } = options;
       const [seq] = await events.insertBatch(
-        [{ tenantId, eventId, revision: 1, eventType: type, occurredAt, dataJson }],
+        [{ tenantId, eventId, revision: 1, eventType: type, occurredAt, dataJson, orderingKey }],
         [],
       );
       const message: EventMessage = {
@@ -173,6 +192,7 @@ export async function startTestDelivery(
         receivedAt: occurredAt,
         seq: String(seq),
         dataJson,
+        orderingKey,
       };
       await sendEvent(message);
       const json = eventEnvelopeJson(message);
@@ -180,6 +200,43 @@ export async function startTestDelivery(
       await schema.pool.query('UPDATE events SET published_at = now() WHERE event_id = $1', [
         eventId,
       ]);
+      return published;
+    },
+    async publishMany(list) {
+      const occurredAt = new Date();
+      const rows = list.map((e) => ({
+        tenantId: e.tenantId ?? 'dev',
+        eventId: newEventId(),
+        revision: 1,
+        eventType: e.type,
+        occurredAt,
+        dataJson: JSON.stringify(e.data),
+        orderingKey: e.orderingKey,
+      }));
+      const seqs = await events.insertBatch(rows, []);
+      const published = rows.map((r, i) => {
+        const message: EventMessage = {
+          ...r,
+          receivedAt: occurredAt,
+          seq: String(seqs[i]),
+        };
+        return {
+          eventId: r.eventId,
+          revision: 1,
+          json: eventEnvelopeJson(message),
+          seq: String(seqs[i]),
+          message,
+        };
+      });
+      for (const p of published) {
+        const m = encodeEventMessage(p.message);
+        channel.publish(m.exchange, m.routingKey, m.content, m.options);
+      }
+      await channel.waitForConfirms();
+      await schema.pool.query(
+        'UPDATE events SET published_at = now() WHERE event_id = ANY($1::text[])',
+        [published.map((p) => p.eventId)],
+      );
       return published;
     },
     async republish(event) {

@@ -230,7 +230,7 @@ export class Gateway {
       authenticator: this.authenticator,
       idempotency: this.idempotency,
       webhooks: {
-        endpoints: new WebhookEndpointRepo(this.pool),
+        endpoints: new WebhookEndpointRepo(this.pool, config.DATABASE_SCHEMA),
         deliveries,
         store: this.store,
         policy: {

@@ -56,7 +56,14 @@ export interface AttemptFacts {
 
 export interface EnsureItem {
   tenantId: string;
-  event: { eventId: string; revision: number; eventType: string; seq: string };
+  event: {
+    eventId: string;
+    revision: number;
+    eventType: string;
+    seq: string;
+    /** The event's ordering key; absent or null when it has none. */
+    orderingKey?: string | null | undefined;
+  };
   endpointIds: string[];
 }
 
@@ -85,12 +92,14 @@ export class DeliveryAttemptRepo {
     const res = await this.pool.query<DeliveryStateRecord>(
       `WITH i AS (
          SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::bigint[],
-                              $6::text[], $7::text[])
-           AS i(id, tenant_id, revision, event_id, event_seq, event_type, endpoint_id)),
+                              $6::text[], $7::text[], $9::text[])
+           AS i(id, tenant_id, revision, event_id, event_seq, event_type, endpoint_id,
+                ordering_key)),
        ins AS (
          INSERT INTO webhook_deliveries (id, tenant_id, endpoint_id, event_id, revision, event_type,
-                                         event_seq, token)
-         SELECT id, tenant_id, endpoint_id, event_id, revision, event_type, event_seq, $8 FROM i
+                                         event_seq, token, ordering_key)
+         SELECT id, tenant_id, endpoint_id, event_id, revision, event_type, event_seq, $8,
+                ordering_key FROM i
          ON CONFLICT (endpoint_id, event_id, revision) DO NOTHING
          RETURNING ${DELIVERY_COLUMNS})
        SELECT ${DELIVERY_COLUMNS} FROM ins
@@ -108,6 +117,7 @@ export class DeliveryAttemptRepo {
         flat.map((f) => f.eventType),
         flat.map((f) => f.endpointId),
         INITIAL_TOKEN,
+        flat.map((f) => f.orderingKey ?? null),
       ],
     );
     const rows = res.rows.map(toDeliveryRow);

@@ -9,6 +9,11 @@ export interface DispatchItem {
   row: DeliveryRow;
   dataJson: string;
   occurredAt: Date;
+  /** The event's ordering key; null when it has none. */
+  orderingKey: string | null;
+  /** The event's W3C trace context (stored with it); null when it has none. */
+  traceparent: string | null;
+  tracestate: string | null;
 }
 
 /**
@@ -35,8 +40,17 @@ export class DeliveryDispatchQueue {
     let failure: Error | undefined;
     try {
       await client.query('BEGIN');
-      const res = await client.query<DeliveryStateRecord & { data: string; occurred_at: Date }>(
-        `SELECT ${qualified(DELIVERY_COLUMNS, 'd')}, ev.data::text AS data, ev.occurred_at
+      const res = await client.query<
+        DeliveryStateRecord & {
+          data: string;
+          occurred_at: Date;
+          ordering_key: string | null;
+          traceparent: string | null;
+          tracestate: string | null;
+        }
+      >(
+        `SELECT ${qualified(DELIVERY_COLUMNS, 'd')}, ev.data::text AS data, ev.occurred_at,
+                ev.ordering_key, ev.traceparent, ev.tracestate
            FROM webhook_deliveries d
            JOIN events ev ON ev.tenant_id = d.tenant_id AND ev.event_id = d.event_id
                          AND ev.revision = d.revision
@@ -53,6 +67,9 @@ export class DeliveryDispatchQueue {
           row: toDeliveryRow(r),
           dataJson: r.data,
           occurredAt: r.occurred_at,
+          orderingKey: r.ordering_key,
+          traceparent: r.traceparent,
+          tracestate: r.tracestate,
         })),
       );
       await client.query(

@@ -182,8 +182,9 @@ export class WebhookDeliveryRepo {
           revision: number;
           event_type: string;
           seq: string;
+          ordering_key: string | null;
         }>(
-          `SELECT ev.event_id, ev.revision, ev.event_type, ev.seq FROM events ev
+          `SELECT ev.event_id, ev.revision, ev.event_type, ev.seq, ev.ordering_key FROM events ev
             WHERE ev.tenant_id = $1 AND ev.is_current AND ev.occurred_at >= $2
               AND ev.event_type <> $5 AND ev.published_at IS NOT NULL
               AND (cardinality($3::text[]) = 0 OR ev.event_type LIKE ANY($3::text[]))
@@ -195,10 +196,11 @@ export class WebhookDeliveryRepo {
         if (missing.rows.length > 0) {
           const inserted = await client.query(
             `INSERT INTO webhook_deliveries (id, tenant_id, endpoint_id, event_id, revision, event_type,
-                event_seq, token, dispatch_requested_at, next_attempt_at)
-             SELECT m.id, $1, $2, m.event_id, m.revision, m.event_type, m.seq, gen_random_uuid()::text, now(), now()
-               FROM unnest($3::text[], $4::text[], $5::int[], $6::text[], $7::bigint[])
-                 AS m(id, event_id, revision, event_type, seq)
+                event_seq, token, dispatch_requested_at, next_attempt_at, ordering_key)
+             SELECT m.id, $1, $2, m.event_id, m.revision, m.event_type, m.seq, gen_random_uuid()::text, now(), now(),
+                    m.ordering_key
+               FROM unnest($3::text[], $4::text[], $5::int[], $6::text[], $7::bigint[], $8::text[])
+                 AS m(id, event_id, revision, event_type, seq, ordering_key)
              ON CONFLICT (endpoint_id, event_id, revision) DO NOTHING`,
             [
               tenantId,
@@ -208,6 +210,7 @@ export class WebhookDeliveryRepo {
               missing.rows.map((r) => r.revision),
               missing.rows.map((r) => r.event_type),
               missing.rows.map((r) => r.seq),
+              missing.rows.map((r) => r.ordering_key),
             ],
           );
           created = inserted.rowCount ?? 0;

@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import { dispatchChannel } from '../notify-channels';
 import type { WebhookEndpoint } from '@reten/contracts';
 import type { EndpointForDelivery, WebhookEndpointRecord } from './webhook-rows';
 
@@ -17,6 +18,7 @@ type EndpointRecord = Pick<
   | 'retry_schedule_seconds'
   | 'signing'
   | 'public_key'
+  | 'on_failure'
   | 'created_at'
   | 'updated_at'
 >;
@@ -37,10 +39,11 @@ type SigningRecord = Pick<
   | 'previous_secret'
   | 'previous_secret_expires_at'
   | 'private_key'
+  | 'on_failure'
 >;
 
 const SIGNING_COLUMNS =
-  'id, tenant_id, url, event_types, enabled, rate_limit_per_second, headers, retry_schedule_seconds, signing, secret, previous_secret, previous_secret_expires_at, private_key';
+  'id, tenant_id, url, event_types, enabled, rate_limit_per_second, headers, retry_schedule_seconds, signing, secret, previous_secret, previous_secret_expires_at, private_key, on_failure';
 
 function toEndpointForDelivery(r: SigningRecord): EndpointForDelivery {
   return {
@@ -57,11 +60,12 @@ function toEndpointForDelivery(r: SigningRecord): EndpointForDelivery {
     previousSecret: r.previous_secret,
     previousSecretExpiresAt: r.previous_secret_expires_at,
     privateKey: r.private_key,
+    onFailure: r.on_failure,
   };
 }
 
 const COLUMNS =
-  'id, tenant_id, url, description, event_types, enabled, disabled_reason, rate_limit_per_second, headers, retry_schedule_seconds, signing, public_key, created_at, updated_at';
+  'id, tenant_id, url, description, event_types, enabled, disabled_reason, rate_limit_per_second, headers, retry_schedule_seconds, signing, public_key, on_failure, created_at, updated_at';
 
 function toApi(r: EndpointRecord): WebhookEndpoint {
   return {
@@ -76,6 +80,7 @@ function toApi(r: EndpointRecord): WebhookEndpoint {
     retry_schedule_seconds: r.retry_schedule_seconds,
     signing: r.signing,
     public_key: r.public_key,
+    on_failure: r.on_failure,
     created_at: r.created_at.toISOString(),
     updated_at: r.updated_at.toISOString(),
   };
@@ -98,6 +103,7 @@ export interface EndpointChange {
   rateLimitPerSecond?: number;
   headers?: Record<string, string>;
   retryScheduleSeconds?: number[] | null;
+  onFailure?: 'skip' | 'block';
 }
 
 /**
@@ -105,7 +111,15 @@ export interface EndpointChange {
  * service's reads (with them). Every query is scoped to a tenant.
  */
 export class WebhookEndpointRepo {
-  constructor(private readonly pool: Pool) {}
+  private readonly dispatchChannel: string | undefined;
+
+  /** `schema` names the dispatcher's NOTIFY channel (needed by `update`, not by the delivery service's reads). */
+  constructor(
+    private readonly pool: Pool,
+    schema?: string,
+  ) {
+    this.dispatchChannel = schema === undefined ? undefined : dispatchChannel(schema);
+  }
 
   /** Every endpoint of a tenant, enabled or not, with what signing needs. */
   async endpointsOf(tenantId: string): Promise<EndpointForDelivery[]> {
@@ -119,8 +133,9 @@ export class WebhookEndpointRepo {
   async create(e: NewEndpoint): Promise<WebhookEndpoint> {
     const res = await this.pool.query<EndpointRecord>(
       `INSERT INTO webhook_endpoints (id, tenant_id, url, description, event_types, enabled,
-         rate_limit_per_second, headers, retry_schedule_seconds, signing, secret, public_key, private_key)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12, $13)
+         rate_limit_per_second, headers, retry_schedule_seconds, signing, secret, public_key, private_key,
+         on_failure)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12, $13, $14)
        RETURNING ${COLUMNS}`,
       [
         e.id,
@@ -136,6 +151,7 @@ export class WebhookEndpointRepo {
         e.secret,
         e.publicKey,
         e.privateKey,
+        e.onFailure,
       ],
     );
     return toApi(res.rows[0] as EndpointRecord);
@@ -177,6 +193,7 @@ export class WebhookEndpointRepo {
           rate_limit_per_second = COALESCE($7, rate_limit_per_second),
           headers = COALESCE($8::jsonb, headers),
           retry_schedule_seconds = CASE WHEN $9 THEN $10::int[] ELSE retry_schedule_seconds END,
+          on_failure = COALESCE($11, on_failure),
           updated_at = now()
         WHERE tenant_id = $1 AND id = $2
         RETURNING ${COLUMNS}`,
@@ -191,10 +208,28 @@ export class WebhookEndpointRepo {
         c.headers ? JSON.stringify(c.headers) : null,
         c.retryScheduleSeconds !== undefined,
         c.retryScheduleSeconds ?? null,
+        c.onFailure ?? null,
       ],
     );
     const row = res.rows[0];
+    if (row && c.onFailure === 'skip') await this.unblockKeys(tenantId, id);
     return row ? toApi(row) : undefined;
+  }
+
+  /**
+   * Lets go of every ordering key the endpoint's failed deliveries hold (`on_failure` back to
+   * `skip`): the delivery service's dispatcher then releases the next delivery of each key.
+   */
+  private async unblockKeys(tenantId: string, id: string): Promise<void> {
+    const res = await this.pool.query(
+      `UPDATE webhook_deliveries SET holds_key = false
+        WHERE tenant_id = $1 AND endpoint_id = $2 AND holds_key`,
+      [tenantId, id],
+    );
+    // without the channel the dispatcher's polling finds them
+    if ((res.rowCount ?? 0) > 0 && this.dispatchChannel !== undefined) {
+      await this.pool.query('SELECT pg_notify($1, $2)', [this.dispatchChannel, '']);
+    }
   }
 
   async delete(tenantId: string, id: string): Promise<boolean> {

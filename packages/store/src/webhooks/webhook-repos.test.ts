@@ -39,6 +39,7 @@ function newEndpoint(id: string, tenantId: string): NewEndpoint {
     secret: 'whsec_test',
     publicKey: null,
     privateKey: null,
+    onFailure: 'skip',
   };
 }
 

@@ -23,6 +23,7 @@ export interface WebhookEndpointRecord {
   public_key: string | null;
   private_key: string | null;
   failing_since: Date | null;
+  on_failure: 'skip' | 'block';
   created_at: Date;
   updated_at: Date;
 }
@@ -44,6 +45,10 @@ export interface WebhookDeliveryRecord {
   last_attempt_at: Date | null;
   next_attempt_at: Date | null;
   dispatch_requested_at: Date | null;
+  /** The event's ordering key (copied at insert); null: the event has none. */
+  ordering_key: string | null;
+  /** A failed delivery of a `block` endpoint: its key stays held. */
+  holds_key: boolean;
   created_at: Date;
 }
 
@@ -86,6 +91,8 @@ export interface EndpointForDelivery {
   previousSecret: string | null;
   previousSecretExpiresAt: Date | null;
   privateKey: string | null;
+  /** What a finally failed delivery does to the later events of its ordering key. */
+  onFailure: 'skip' | 'block';
 }
 
 /** One (endpoint, event revision) delivery row. `token` names the one message allowed to act on it. */

@@ -41,6 +41,7 @@ describe('webhooks API (private targets allowed, as in the local stack)', () => 
       rate_limit_per_second: 100,
       retry_schedule_seconds: null,
       public_key: null,
+      on_failure: 'skip',
     });
     expect(isSecret(ep.secret!)).toBe(true);
     const got = await api(gw, 'GET', `/api/v1/webhooks/${ep.id}`);
@@ -96,13 +97,14 @@ describe('webhooks API (private targets allowed, as in the local stack)', () => 
     expect(seen.length).toBeGreaterThanOrEqual(3);
   });
 
-  it('updates filters, rate limit and schedule with PATCH, and deletes', async () => {
+  it('updates filters, rate limit, schedule and on_failure with PATCH, and deletes', async () => {
     const ep = await create({ url: 'http://127.0.0.1:9/patch' });
     const patched = await api(gw, 'PATCH', `/api/v1/webhooks/${ep.id}`, {
       event_types: ['order.*', 'user.created'],
       rate_limit_per_second: 5,
       retry_schedule_seconds: [0, 10],
       enabled: false,
+      on_failure: 'block',
     });
     expect(patched.status).toBe(200);
     expect(patched.body).toMatchObject({
@@ -110,7 +112,11 @@ describe('webhooks API (private targets allowed, as in the local stack)', () => 
       rate_limit_per_second: 5,
       retry_schedule_seconds: [0, 10],
       enabled: false,
+      on_failure: 'block',
     });
+    const bad = await api(gw, 'PATCH', `/api/v1/webhooks/${ep.id}`, { on_failure: 'drop' });
+    expect(bad.status).toBe(422);
+    expect(JSON.stringify(bad.body)).toContain('on_failure');
     expect((await api(gw, 'DELETE', `/api/v1/webhooks/${ep.id}`)).status).toBe(204);
     expect((await api(gw, 'GET', `/api/v1/webhooks/${ep.id}`)).status).toBe(404);
   });

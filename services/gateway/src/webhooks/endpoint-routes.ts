@@ -54,6 +54,7 @@ export function webhooksHandlers(deps: WebhooksRouterDeps): RouteHandlers {
       secret,
       publicKey: keys?.publicKey ?? null,
       privateKey: keys?.privateKey ?? null,
+      onFailure: body.on_failure,
     });
     return { ...created, secret };
   };
@@ -109,6 +110,7 @@ export function webhooksHandlers(deps: WebhooksRouterDeps): RouteHandlers {
         ...(body.retry_schedule_seconds === undefined
           ? {}
           : { retryScheduleSeconds: body.retry_schedule_seconds }),
+        ...(body.on_failure === undefined ? {} : { onFailure: body.on_failure }),
       });
       if (!updated) throw webhookNotFound(id);
       res.json(updated);
