@@ -8,6 +8,7 @@ import {
   postgresConfig,
   rabbitConfig,
   redisConfig,
+  tracingConfig,
 } from '@reten/config';
 import { DEFAULT_RETRY_SCHEDULE_SECONDS } from './retry-policy';
 
@@ -19,6 +20,7 @@ export const deliveryConfigShape = {
   ...postgresConfig,
   ...rabbitConfig,
   ...redisConfig,
+  ...tracingConfig,
   WEBHOOK_ALLOW_PRIVATE: boolVar(
     false,
     'Deliver to loopback/private/link-local addresses (local stack and tests only)',

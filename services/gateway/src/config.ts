@@ -8,6 +8,7 @@ import {
   postgresConfig,
   rabbitConfig,
   redisConfig,
+  tracingConfig,
 } from '@reten/config';
 import { authConfig, checkAuthConfig } from '@reten/auth';
 import { retentionConfig } from '@reten/store';
@@ -22,6 +23,7 @@ export const gatewayConfigShape = {
   ...authConfig,
   ...redisConfig,
   ...retentionConfig,
+  ...tracingConfig,
   RATE_LIMIT_ENABLED: boolVar(true, 'Apply the REST and ingest rate limits (Redis counters)'),
   RATE_LIMIT_REST_REQUESTS: intVar(
     1000,
