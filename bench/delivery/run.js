@@ -14,7 +14,8 @@
  * service's default DELIVERY_ENDPOINT_MAX_IN_FLIGHT), BENCH_LATENCY_RATE (200 msg/s),
  * BENCH_LATENCY_SECONDS (3), BENCH_ENDPOINTS (1,10,100), BENCH_DATABASE_URL,
  * BENCH_DELIVERY_NODE_ARGS (node arguments of the delivery process, e.g.
- * `--cpu-prof --cpu-prof-dir=/tmp/prof`).
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof`), BENCH_KEYS=0 (skip the ordering-key scenario of
+ * bench/delivery/keys.js).
  */
 const fs = require('node:fs');
 const os = require('node:os');
@@ -36,6 +37,7 @@ const {
   sleep,
   withDb,
 } = require('./shared');
+const { runKeysScenarios } = require('./keys');
 
 const CONFIG = path.join(h.ROOT, 'services/delivery/dist/config.js');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -228,12 +230,14 @@ async function main() {
   } finally {
     receiver.child.kill();
   }
+  // ordering keys: one endpoint at its rate limit, with and without keys (bench/delivery/keys.js)
+  const keys = process.env.BENCH_KEYS === '0' ? undefined : await runKeysScenarios();
   const out = path.join(h.ROOT, 'bench/results', `delivery-${Date.now()}.json`);
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(
     out,
     JSON.stringify(
-      { messages: MESSAGES, prefetch: config.prefetch, settings: config.differ, rows },
+      { messages: MESSAGES, prefetch: config.prefetch, settings: config.differ, rows, keys },
       null,
       2,
     ),
