@@ -21,8 +21,12 @@ export const DeliveryIdSchema = z
   .regex(/^dlv_[0-9A-HJKMNP-TV-Z]{26}$/, 'must be a delivery id')
   .meta({ example: 'dlv_01J8Z3V6ZV4X3M2N9Q8R7S6T5U' });
 
-/** Header names Reten sets itself on webhook requests (the signature headers among them). */
-const RETEN_SET_HEADER = /^(host|content-type|content-length|user-agent|webhook-.*|x-reten-.*)$/i;
+/**
+ * Header names Reten sets itself on webhook requests (the signature headers among them, and the
+ * attempt's W3C trace context).
+ */
+const RETEN_SET_HEADER =
+  /^(host|content-type|content-length|user-agent|webhook-.*|x-reten-.*|traceparent|tracestate)$/i;
 
 /**
  * Connection-level header names that no custom header may carry: hop-by-hop headers

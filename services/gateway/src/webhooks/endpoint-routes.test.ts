@@ -161,6 +161,7 @@ describe('webhooks API (private targets allowed, as in the local stack)', () => 
       /wildcards/,
     ],
     [{ url: 'http://127.0.0.1/x', headers: { 'webhook-id': 'x' } }, 'body.headers', /set by Reten/],
+    [{ url: 'http://127.0.0.1/x', headers: { Traceparent: 'x' } }, 'body.headers', /set by Reten/],
     [{ url: 'http://127.0.0.1/x', rate_limit_per_second: 0 }, 'body.rate_limit_per_second', /./],
     [{ url: 'http://127.0.0.1/x', unknown: 1 }, 'body', /./],
   ])('answers 422 with the reason for %j', async (body, path, message) => {
