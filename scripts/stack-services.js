@@ -9,6 +9,7 @@
  * - `config`: modules (relative to `dir`, without extension) whose exported
  *   `<camelName>ConfigShape` is the service's config schema; the first that exists wins.
  * - `urls`: what the stack prints once the service is ready.
+ * - `env` (optional): variables the stack sets for this service over the shared environment.
  */
 const STACK_SERVICES = [
   {
@@ -20,6 +21,15 @@ const STACK_SERVICES = [
       ['API', 'http://localhost:8080/api/v1/events'],
       ['OpenAPI document', 'http://localhost:8080/openapi.json'],
     ],
+    // the relay runs as its own process (below): publishing stays off the API's event loop
+    env: { RELAY_ENABLED: 'false' },
+  },
+  {
+    name: 'relay',
+    dir: 'services/relay',
+    port: 8084,
+    config: ['src/config'],
+    urls: [],
   },
   {
     name: 'stream',

@@ -181,7 +181,7 @@ async function main() {
     const serviceEnv = envFor(env, keysOf.get(service.name));
     const child = spawn(process.execPath, [mainJs], {
       cwd: ROOT,
-      env: { ...serviceEnv, PORT: String(service.port) },
+      env: { ...serviceEnv, ...service.env, PORT: String(service.port) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const state = { exited: false };

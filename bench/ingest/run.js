@@ -12,7 +12,8 @@
  * BENCH_DATABASE_URL, BENCH_GATEWAY_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`, given
  * to the gateway and the relay), BENCH_INSERT_LOOP (1; 0 skips baseline b), BENCH_BEFORE_DIST (a
  * copy of an earlier `services/gateway/dist` under services/gateway/node_modules/: a third
- * subject alternated with the others, run as that build ran, to compare two builds in one run).
+ * subject alternated with the others, run as that build ran, to compare two builds in one run),
+ * BENCH_RELAY (`process`: services/relay as `pnpm start` runs it; `gateway`: in the gateway).
  */
 const fs = require('node:fs');
 const os = require('node:os');
@@ -28,6 +29,7 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/reten_bench';
 const NODE_ARGS = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const DIST = path.join(h.ROOT, 'services/gateway/dist');
+const RELAY_MAIN = path.join(h.ROOT, 'services/relay/dist/main.js');
 const BEFORE_DIST = process.env.BENCH_BEFORE_DIST;
 // a production gateway refuses the published development JWT_SECRET: one of the run's own
 const JWT_SECRET = `bench-${randomBytes(16).toString('hex')}`;
@@ -123,14 +125,13 @@ async function insertLoop(schema) {
 }
 
 /**
- * The gateway of build `dist` as `pnpm start` runs it: with a relay entrypoint in the build,
- * the gateway without its in-process relay and the relay as a process of its own.
+ * The gateway of build `dist` as `pnpm start` runs it: given a relay process (`relayMain`), the
+ * gateway without its in-process relay (RELAY_ENABLED=false) and the relay as its own process.
  */
-async function gateway(dist, schema, vhostName) {
+async function gateway(dist, relayMain, schema, vhostName) {
   const vhost = h.createVhost(vhostName);
   const apiKey = await prepareSchema({ databaseUrl: DATABASE_URL, schema, jwtSecret: JWT_SECRET });
-  const relayMain = path.join(dist, 'relay-main.js');
-  const separateRelay = fs.existsSync(relayMain);
+  const separateRelay = relayMain !== undefined;
   const port = await h.freePort();
   const env = {
     HOST: '127.0.0.1',
@@ -220,7 +221,14 @@ async function main() {
     throw new Error('build first: tsc -b (pnpm bench:ingest does)');
   }
   const suffix = randomBytes(3).toString('hex');
-  const subjects = [{ label: 'gateway', dist: DIST }];
+  const subjects = [
+    {
+      label: 'gateway',
+      dist: DIST,
+      relayMain:
+        fs.existsSync(RELAY_MAIN) && process.env.BENCH_RELAY !== 'gateway' ? RELAY_MAIN : undefined,
+    },
+  ];
   if (BEFORE_DIST) subjects.push({ label: 'before', dist: path.resolve(BEFORE_DIST) });
   line(
     `ingest bench: ${CONNECTIONS} connections, ${DURATION} s per target, ${ROUNDS} rounds, ${Buffer.byteLength(BODY)}-byte log:ClientLog body, load average ${os
@@ -256,6 +264,7 @@ async function main() {
     for (const s of order) {
       const gw = await gateway(
         s.dist,
+        s.relayMain,
         `bench_ingest_${suffix}_${i}_${s.label}`,
         `bench_ingest_${suffix}_${i}_${s.label}`,
       );

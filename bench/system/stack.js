@@ -76,7 +76,7 @@ async function startStack({ databaseUrl, schema, rabbitUrl, redisUrl, jwtSecret 
       const child = h.startNode(
         mainOf(service),
         [],
-        { ...common, PORT: String(port) },
+        { ...common, ...service.env, PORT: String(port) },
         service.name,
       );
       services.push({ name: service.name, child, port });

@@ -97,6 +97,10 @@ export const gatewayConfigShape = {
     64,
     'Group-commit transactions in flight at once per process',
   ),
+  RELAY_ENABLED: boolVar(
+    true,
+    "Run the outbox relay in this process too; the stack runs it as its own process (services/relay) and sets false here, which keeps publishing off the API's event loop",
+  ),
   RELAY_BATCH_SIZE: intVar(
     500,
     1,

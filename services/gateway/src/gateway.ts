@@ -199,7 +199,8 @@ export class Gateway {
     }
     await this.schemas.start();
     await this.broker.start();
-    this.relay.start();
+    // the stack runs the relay as its own process (services/relay); a lone gateway runs it here
+    if (config.RELAY_ENABLED) this.relay.start();
     this.retention?.start();
     const deliveries = new WebhookDeliveryRepo(this.pool, config.DATABASE_SCHEMA, () =>
       newPrefixedId('dlv'),
