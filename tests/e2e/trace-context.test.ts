@@ -179,7 +179,7 @@ describe('W3C trace context end to end, no span exporter', () => {
     const stored = parseTraceparent((event.body as { traceparent: string }).traceparent);
     expect(stored.traceId).toBe(producer.traceId);
     expect(stored.spanId).not.toBe(producer.spanId);
-    expect(event.body).toMatchObject({ tracestate: 'producer=1' });
+    expect(event.body).toMatchObject({ tracestate: 'producer=1', trace_id: producer.traceId });
 
     // a manual retry loads the event from PostgreSQL: its attempt continues the trace as well
     const deliveries = await api(s.gw, 'GET', `/api/v1/webhooks/${webhookId}/deliveries`);

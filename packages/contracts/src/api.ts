@@ -102,11 +102,19 @@ export const EventDetailSchema = EventEnvelopeSchema.extend({
   traceparent: z
     .string()
     .nullable()
-    .describe('W3C Trace Context `traceparent` the event was accepted with; null when none'),
+    .describe(
+      "W3C Trace Context `traceparent` the event revision was accepted under: the gateway's `ingest` span, a child of the request's own `traceparent` (or a new trace); its broker messages, eworker spans and webhook attempts continue it. null for revisions stored before trace context was kept",
+    ),
   tracestate: z
     .string()
     .nullable()
     .describe('W3C Trace Context `tracestate` stored beside `traceparent`; null when none'),
+  trace_id: z
+    .string()
+    .nullable()
+    .describe(
+      'The trace id of `traceparent` (32 hex digits): what to look the event up by in a tracing backend; null when there is no traceparent',
+    ),
   received_at: z.iso.datetime({ offset: true }),
   published_at: z.iso.datetime({ offset: true }).nullable(),
   eworkers: z

@@ -10,6 +10,7 @@ import {
 } from '@reten/contracts';
 import type { EventDetail, EventEnvelope, EventList } from '@reten/contracts';
 import { parseOrThrow, requireJsonBody } from '@reten/http';
+import { traceIdOf } from '@reten/observability';
 import type { EventStore, StoredEvent } from '@reten/store';
 import type { Ingestor } from '../ingest/ingestor';
 import { idempotencyKeyOf, requestFingerprint } from '../ingest/idempotency-key';
@@ -52,6 +53,7 @@ async function toDetail(
     ordering_key: e.orderingKey,
     traceparent: e.traceparent,
     tracestate: e.tracestate,
+    trace_id: traceIdOf(e.traceparent) ?? null,
     received_at: e.receivedAt.toISOString(),
     published_at: e.publishedAt ? e.publishedAt.toISOString() : null,
     eworkers,
