@@ -16,7 +16,7 @@ export interface MigrateOptions {
   count?: number;
   /**
    * The size of the time partitions created after the migrations (RETENTION_PARTITION_SECONDS);
-   * undefined: the size of the newest partition, a day on a fresh database. The retention
+   * undefined: the size of the newest partition, a week on a fresh database. The retention
    * runner creates the later ones.
    */
   partitionSeconds?: number;

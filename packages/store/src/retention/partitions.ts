@@ -32,7 +32,8 @@ export interface DroppedPartition {
 const BOUND = /^FOR VALUES FROM \((.+)\) TO \((.+)\)$/s;
 /** At most this many partitions are created in one pass (a tiny size cannot run away). */
 const MAX_CREATE_PER_PASS = 500;
-const DAY_MS = 86_400_000;
+/** RETENTION_PARTITION_SECONDS' default, for a process that does not know the setting. */
+export const DEFAULT_PARTITION_SECONDS = 7 * 86_400;
 
 /** `'it''s'` → `it's`; undefined for MINVALUE / MAXVALUE. */
 function unquote(literal: string): string | undefined {
@@ -116,8 +117,8 @@ export class Partitions {
    * Creates partitions of `partitionMs` each (aligned on multiples of it since the epoch) until
    * `nowMs + aheadMs` is covered, starting where the newest time partition ends; a gap left while
    * nothing ran is closed with one partition up to the current one. `partitionMs` undefined:
-   * the size of the newest partition (a process that does not know the setting keeps it), or a
-   * day. Returns the names created.
+   * the size of the newest partition (a process that does not know the setting keeps it), or
+   * DEFAULT_PARTITION_SECONDS. Returns the names created.
    */
   async ensureAhead(
     table: RetentionTable,
@@ -227,7 +228,7 @@ function sizeOfNewest(parts: PartitionInfo[]): number {
     .map((p) => ({ lower: p.lowerMs ?? 0, span: (p.upperMs ?? 0) - (p.lowerMs ?? 0) }))
     .filter((p) => p.span > 0 && p.lower % p.span === 0)
     .sort((a, b) => b.lower - a.lower);
-  return regular[0]?.span ?? DAY_MS;
+  return regular[0]?.span ?? DEFAULT_PARTITION_SECONDS * 1000;
 }
 
 function ident(name: string): string {

@@ -1,4 +1,5 @@
 import { boolVar, ConfigError, intVar } from '@reten/config';
+import { DEFAULT_PARTITION_SECONDS } from './partitions';
 import type { RetentionOptions } from './retention-runner';
 
 const DAY = 86_400;
@@ -6,11 +7,13 @@ const MAX = 10 * 365 * DAY;
 
 /** The partition size: read by the migrate command and by the runner (the gateway). */
 export const retentionPartitionConfig = {
+  // a week: statements that cannot be pruned to one partition (a delivery by its id, the relay's
+  // rows by seq) plan, lock and probe every partition, so fewer and larger ones keep them cheap
   RETENTION_PARTITION_SECONDS: intVar(
-    DAY,
+    DEFAULT_PARTITION_SECONDS,
     1,
     30 * DAY,
-    'Time span of each partition of the partitioned tables (events, marks, client-log lines, deliveries, attempts); retention drops whole partitions',
+    'Time span of each partition of the partitioned tables (events, marks, client-log lines, deliveries, attempts); retention drops whole partitions, so data outlives its period by up to this',
   ),
 };
 

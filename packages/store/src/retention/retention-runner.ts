@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import type { ClientConfig, Pool } from 'pg';
 import type { Logger, Registry } from '@reten/observability';
-import { Partitions } from './partitions';
+import { DEFAULT_PARTITION_SECONDS, Partitions } from './partitions';
 import type { DroppedPartition, RetentionTable } from './partitions';
 import { createRetentionMetrics } from './retention-metrics';
 import type { RetentionMetrics } from './retention-metrics';
@@ -20,7 +20,7 @@ export interface RetentionPeriods {
 }
 
 export interface PartitionSettings {
-  /** Undefined: go on at the size of the newest partition (a day on a fresh database). */
+  /** Undefined: go on at the size of the newest partition (a week on a fresh database). */
   partitionSeconds: number | undefined;
   /** How often the runner runs; partitions are made far enough ahead to outlast two misses. */
   intervalSeconds: number;
@@ -49,7 +49,8 @@ export interface RetentionReport {
 
 /** How far ahead of now partitions must reach. */
 export function partitionsAheadMs(settings: PartitionSettings): number {
-  return Math.max(2 * (settings.partitionSeconds ?? 86_400), 3 * settings.intervalSeconds) * 1000;
+  const partitionSeconds = settings.partitionSeconds ?? DEFAULT_PARTITION_SECONDS;
+  return Math.max(2 * partitionSeconds, 3 * settings.intervalSeconds) * 1000;
 }
 
 /** Creates the partitions every retention table needs from now to the horizon ahead. */
