@@ -123,6 +123,8 @@ export const webhookPaths: ZodOpenApiPathsObject = {
       operationId: 'replayWebhook',
       summary:
         'Re-sends the deliveries of events since a time (optionally failed only), in event order',
+      description:
+        'Events with an ordering key are re-sent one at a time per key, in event order, after any unfinished earlier delivery of their key; the others in parallel.',
       requestParams: params,
       requestBody: body(ReplayRequestSchema),
       responses: {
@@ -147,6 +149,8 @@ export const webhookPaths: ZodOpenApiPathsObject = {
     post: {
       operationId: 'retryDelivery',
       summary: 'Queues one more attempt of a delivery, whatever its state',
+      description:
+        'A delivery of an event with an ordering key waits (`held`) while an earlier delivery of its key to the endpoint is unfinished. Retrying the failed delivery that holds its key on an `on_failure: block` endpoint releases the deliveries held behind it, in order, once it succeeds.',
       requestParams: { path: DeliveryIdParamsSchema },
       responses: {
         '202': json('Queued', WebhookDeliverySchema),
