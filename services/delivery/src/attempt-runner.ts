@@ -4,6 +4,7 @@ import {
   SPAN_NAMES,
   SpanKind,
   endSpan,
+  lagSeconds,
   startStageSpan,
   traceHeadersOf,
 } from '@reten/observability';
@@ -23,8 +24,12 @@ import type { AttemptResult } from './retry-policy';
 import type { RetryScheduler } from './retry-scheduler';
 import type { WebhookSender } from './sender';
 
-/** The event's W3C trace context, carried with its deliveries through every retry. */
-export type EventTrace = TraceParentInput;
+/**
+ * The event's W3C trace context, and when it was accepted (epoch ms, what the delivery lag
+ * histogram measures from; absent for manual retries and replays), carried with its deliveries
+ * through every retry.
+ */
+export type EventTrace = TraceParentInput & { receivedAtMs?: number | undefined };
 
 export interface AttemptRunnerOptions {
   defaultScheduleMs: number[];
@@ -61,10 +66,15 @@ export class OutcomeNotStoredError extends Error {
 }
 
 /** The trace headers of a retry message: the event's context, passed on unchanged. */
-function traceFields(trace: EventTrace): { traceparent?: string; tracestate?: string } {
+function traceFields(trace: EventTrace): {
+  traceparent?: string;
+  tracestate?: string;
+  receivedAtMs?: number;
+} {
   return {
     ...(trace.traceparent ? { traceparent: trace.traceparent } : {}),
     ...(trace.tracestate ? { tracestate: trace.tracestate } : {}),
+    ...(trace.receivedAtMs === undefined ? {} : { receivedAtMs: trace.receivedAtMs }),
   };
 }
 
@@ -178,6 +188,9 @@ export class AttemptRunner {
     this.deps.breaker.record(endpoint.id, result.succeeded);
     metrics.attempts.inc({ result: result.succeeded ? 'succeeded' : (result.phase ?? 'status') });
     metrics.attemptLatency.observe(result.latencyMs / 1000);
+    if (row.attempts === 0 && trace.receivedAtMs !== undefined) {
+      metrics.deliveryLag.observe({ attempt: 'first' }, lagSeconds(trace.receivedAtMs, Date.now()));
+    }
     await this.record(row, token, endpoint, body, result, key, trace);
   }
 
@@ -262,6 +275,12 @@ export class AttemptRunner {
         store.recordAttempt(row, token, result, { status, token: null, nextAttemptAt: null }),
       );
       metrics.outcomes.inc({ status });
+      if (status === 'succeeded' && recorded !== undefined && trace.receivedAtMs !== undefined) {
+        metrics.deliveryLag.observe(
+          { attempt: 'final' },
+          lagSeconds(trace.receivedAtMs, Date.now()),
+        );
+      }
       // the next delivery of the key may go now (a new statement: see KeyOrder)
       if (key) await this.persist(result, row, () => keyOrder.release(key));
     }

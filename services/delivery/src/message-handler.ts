@@ -1,5 +1,5 @@
 import type { ConsumeMessage } from 'amqplib';
-import { decodeEventMessage, decodeTargetedMessage } from '@reten/broker';
+import { decodeEventMessage, decodeTargetedMessage, receivedAtMs } from '@reten/broker';
 import type { DecodedTargetedMessage } from '@reten/broker';
 import { WEBHOOK_TEST_EVENT_TYPE, matchesTypeFilter } from '@reten/contracts';
 import type { EventEnvelope } from '@reten/contracts';
@@ -189,7 +189,11 @@ export class MessageHandler {
       endpoints.map((e) => e.id),
     );
     const byId = new Map(endpoints.map((e) => [e.id, e]));
-    const trace = { traceparent: headers.traceparent, tracestate: headers.tracestate };
+    const trace = {
+      traceparent: headers.traceparent,
+      tracestate: headers.tracestate,
+      receivedAtMs: receivedAtMs(msg),
+    };
     const jobs: Job[] = [];
     for (const row of rows) {
       const endpoint = byId.get(row.endpointId);
@@ -224,7 +228,11 @@ export class MessageHandler {
     } catch {
       throw new PoisonMessageError('targeted message body is not JSON');
     }
-    const trace = { traceparent: targeted.traceparent, tracestate: targeted.tracestate };
+    const trace = {
+      traceparent: targeted.traceparent,
+      tracestate: targeted.tracestate,
+      receivedAtMs: targeted.receivedAtMs,
+    };
     return [{ row, token, endpoint, readAt, orderingKey, trace }];
   }
 }
