@@ -183,6 +183,10 @@ async function main(ctx) {
   // the services inherit this process's environment (bench/lib/harness.js startNode)
   Object.assign(process.env, retention.env, {
     DELIVERY_ENDPOINT_MAX_IN_FLIGHT: DELIVERY_IN_FLIGHT,
+    // the migrations run once before the services (prepareSchema), as docker-compose's migrate
+    // one-shot does; a service that migrated again at start would create partitions ahead at
+    // its own horizon
+    MIGRATE_ON_START: 'false',
   });
   ctx.db = new Client({
     connectionString: DATABASE_URL,
@@ -292,11 +296,30 @@ async function main(ctx) {
   return summary.ok;
 }
 
+/**
+ * Drops the soak's schema: partitions first, a few per transaction, since one DROP SCHEMA of
+ * hundreds of partitions takes a lock per relation in one transaction and can exhaust the
+ * server's shared lock table (which every other session shares).
+ */
+async function dropSchema(db, schema) {
+  const parts = await db.query(
+    `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 AND c.relispartition AND c.relkind IN ('r', 'p')`,
+    [schema],
+  );
+  for (const { relname } of parts.rows) {
+    await db.query(`DROP TABLE IF EXISTS "${schema}"."${relname}"`);
+  }
+  await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+}
+
 async function cleanup(ctx) {
   for (const helper of [ctx.producer, ctx.receiver, ctx.clients]) helper?.stop();
   if (ctx.stack) await ctx.stack.stop();
   if (ctx.db) {
-    await ctx.db.query(`DROP SCHEMA IF EXISTS "${ctx.schema}" CASCADE`).catch(() => undefined);
+    await dropSchema(ctx.db, ctx.schema).catch((err) =>
+      process.stderr.write(`soak: schema ${ctx.schema} not dropped: ${err.message}\n`),
+    );
     await ctx.db.end().catch(() => undefined);
   }
   try {
