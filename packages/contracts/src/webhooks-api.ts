@@ -291,13 +291,19 @@ export type ReplayResult = z.infer<typeof ReplayResultSchema>;
 
 export const WebhookStatsSchema = z
   .object({
-    attempts: z.number().int(),
+    attempts: z
+      .number()
+      .int()
+      .describe('Attempts since the endpoint was created (retention does not reduce the count)'),
     succeeded: z.number().int(),
     failed: z.number().int(),
     success_rate: z.number().nullable().describe('succeeded / attempts, null without attempts'),
-    latency_p50_ms: z.number().nullable(),
-    latency_p99_ms: z.number().nullable(),
-    deliveries_failed: z.number().int().describe('Deliveries that ended `failed`'),
+    latency_p50_ms: z.number().nullable().describe('Median latency of the latest 1,000 attempts'),
+    latency_p99_ms: z.number().nullable().describe('99th percentile of the latest 1,000 attempts'),
+    deliveries_failed: z
+      .number()
+      .int()
+      .describe('Deliveries that ended `failed` (and were not retried since)'),
     last_error: z.string().nullable(),
     last_error_at: z.iso.datetime({ offset: true }).nullable(),
   })
