@@ -6,6 +6,11 @@ import type { DeliveryMetrics } from './metrics';
 import type { RetryScheduler } from './retry-scheduler';
 
 const BATCH = 200;
+/**
+ * Least time between two sweeps for held deliveries whose key is free: a fallback (a process
+ * killed between an outcome and its release), and it reads every held row's key.
+ */
+const SWEEP_MIN_MS = 10_000;
 
 /**
  * Moves deliveries the API queued (manual retry, replay) and held deliveries whose ordering key
@@ -55,7 +60,7 @@ export class Dispatcher {
     try {
       // held deliveries whose key is free again (normally released when their head ends;
       // this finds the rest: a process killed in between, keys an operator unblocked)
-      if (Date.now() - this.sweptAt >= this.pollMs) {
+      if (Date.now() - this.sweptAt >= Math.max(this.pollMs, SWEEP_MIN_MS)) {
         this.sweptAt = Date.now();
         await this.keyOrder.releaseAll(BATCH);
       }

@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { dispatchChannel } from '../notify-channels';
+import { DeliveryKeyOrder } from './key-order';
 import type { WebhookEndpoint } from '@reten/contracts';
 import type { EndpointForDelivery, WebhookEndpointRecord } from './webhook-rows';
 
@@ -111,14 +111,14 @@ export interface EndpointChange {
  * service's reads (with them). Every query is scoped to a tenant.
  */
 export class WebhookEndpointRepo {
-  private readonly dispatchChannel: string | undefined;
+  private readonly keyOrder: DeliveryKeyOrder | undefined;
 
   /** `schema` names the dispatcher's NOTIFY channel (needed by `update`, not by the delivery service's reads). */
   constructor(
     private readonly pool: Pool,
     schema?: string,
   ) {
-    this.dispatchChannel = schema === undefined ? undefined : dispatchChannel(schema);
+    this.keyOrder = schema === undefined ? undefined : new DeliveryKeyOrder(pool, schema);
   }
 
   /** Every endpoint of a tenant, enabled or not, with what signing needs. */
@@ -221,14 +221,17 @@ export class WebhookEndpointRepo {
    * `skip`): the delivery service's dispatcher then releases the next delivery of each key.
    */
   private async unblockKeys(tenantId: string, id: string): Promise<void> {
-    const res = await this.pool.query(
+    const res = await this.pool.query<{ ordering_key: string }>(
       `UPDATE webhook_deliveries SET holds_key = false
-        WHERE tenant_id = $1 AND endpoint_id = $2 AND holds_key`,
+        WHERE tenant_id = $1 AND endpoint_id = $2 AND holds_key
+        RETURNING ordering_key`,
       [tenantId, id],
     );
-    // without the channel the dispatcher's polling finds them
-    if ((res.rowCount ?? 0) > 0 && this.dispatchChannel !== undefined) {
-      await this.pool.query('SELECT pg_notify($1, $2)', [this.dispatchChannel, '']);
+    // without the schema (no NOTIFY channel) the delivery service's periodic sweep releases them
+    if (res.rows.length > 0 && this.keyOrder !== undefined) {
+      await this.keyOrder.release(
+        res.rows.map((r) => ({ endpointId: id, orderingKey: r.ordering_key })),
+      );
     }
   }
 
