@@ -11,6 +11,11 @@ export function createRetentionMetrics(registry: Registry) {
       labelNames: ['result'] as const,
       registers: [registry],
     }),
+    interval: new Gauge({
+      name: 'reten_retention_interval_seconds',
+      help: 'RETENTION_INTERVAL_SECONDS of this process (the alerts compare the last run and the partitions ahead with it)',
+      registers: [registry],
+    }),
     lastRun: new Gauge({
       name: 'reten_retention_last_run_timestamp_seconds',
       help: 'When this process last completed a retention run (Unix time)',

@@ -101,6 +101,7 @@ export class RetentionRunner {
   ) {
     this.partitions = new Partitions(pool, schema);
     this.metrics = createRetentionMetrics(registry);
+    this.metrics.interval.set(options.intervalSeconds);
   }
 
   start(): void {
