@@ -22,7 +22,7 @@ export class KeyOrder {
   private readonly repo: DeliveryKeyOrder;
   // concurrent attempts share one statement each (the pool is shared with every other write)
   private readonly holdBatch = new MicroBatch<
-    { deliveryId: string; token: string | null },
+    { deliveryId: string; eventId: string; token: string | null },
     OrderingKeyOf | undefined
   >((items) => this.repo.holdUnlessHead(items), BATCH_MAX);
   private readonly releaseBatch = new MicroBatch<OrderingKeyOf, undefined>(async (keys) => {
@@ -43,7 +43,7 @@ export class KeyOrder {
    * done). A head that ended meanwhile is seen by the release that follows the hold.
    */
   async hold(row: DeliveryRow, token: string | null, key: OrderingKeyOf): Promise<boolean> {
-    const held = await this.holdBatch.call({ deliveryId: row.id, token });
+    const held = await this.holdBatch.call({ deliveryId: row.id, eventId: row.eventId, token });
     if (!held) return false;
     this.metrics.deferred.inc({ reason: 'key_held' });
     await this.releaseBatch.call(key);
@@ -52,7 +52,7 @@ export class KeyOrder {
 
   /** Before a final failure is recorded: whether the failed delivery keeps its key held. */
   async setHoldsKey(row: DeliveryRow, token: string | null, holdsKey: boolean): Promise<void> {
-    await this.repo.setHoldsKey(row.id, token, holdsKey);
+    await this.repo.setHoldsKey(row, token, holdsKey);
   }
 
   /** After the head of a key ended: queues the next held delivery of the key, if any. */

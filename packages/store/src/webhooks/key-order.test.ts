@@ -22,6 +22,8 @@ afterAll(async () => {
   await schema?.drop();
 });
 
+const eventOf = new Map<string, string>();
+
 /** Inserts a delivery of a new event (the next seq) and returns its id. */
 async function delivery(
   endpointId: string,
@@ -31,11 +33,13 @@ async function delivery(
 ): Promise<string> {
   seq += 1;
   const id = `dlv_${seq}`;
+  const eventId = newEventId();
+  eventOf.set(id, eventId);
   await schema.pool.query(
     `INSERT INTO webhook_deliveries (id, tenant_id, endpoint_id, event_id, revision, event_type,
        event_seq, token, status, ordering_key, holds_key)
      VALUES ($1, 't', $2, $3, 1, 'x', $4, 'initial', $5, $6, $7)`,
-    [id, endpointId, newEventId(), seq, status, orderingKey, holdsKey],
+    [id, endpointId, eventId, seq, status, orderingKey, holdsKey],
   );
   return id;
 }
@@ -59,6 +63,7 @@ describe('DeliveryKeyOrder', () => {
     const held = await order.holdUnlessHead(
       [head, next, otherKey, otherEndpoint, noKey].map((deliveryId) => ({
         deliveryId,
+        eventId: eventOf.get(deliveryId) ?? '',
         token: 'initial',
       })),
     );
@@ -72,9 +77,8 @@ describe('DeliveryKeyOrder', () => {
     expect(await row(next)).toMatchObject({ status: 'held', token: null });
     // a token that is no longer the row's holds nothing
     const later = await delivery('wh_a', 'k1');
-    expect(await order.holdUnlessHead([{ deliveryId: later, token: 'stale' }])).toEqual([
-      undefined,
-    ]);
+    const stale = { deliveryId: later, eventId: eventOf.get(later) ?? '', token: 'stale' };
+    expect(await order.holdUnlessHead([stale])).toEqual([undefined]);
   });
 
   it('releases the next held delivery once the head of its key has ended, not before', async () => {
@@ -98,7 +102,7 @@ describe('DeliveryKeyOrder', () => {
     const next = await delivery('wh_b', 'k4', 'held');
     expect(await order.releaseAll(100)).toBe(0);
     expect(await row(next)).toMatchObject({ status: 'held' });
-    await order.setHoldsKey(failed, 'initial', false);
+    await order.setHoldsKey({ id: failed, eventId: eventOf.get(failed) ?? '' }, 'initial', false);
     expect(await order.releaseAll(100)).toBe(1);
     expect(await row(next)).toMatchObject({ status: 'pending' });
   });

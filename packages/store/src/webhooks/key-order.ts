@@ -13,7 +13,7 @@ const holding = (a: string) =>
 function releaseSql(keys: string): string {
   return `WITH ${keys},
      head AS (
-       SELECT DISTINCT ON (d.endpoint_id, d.ordering_key) d.id, d.status
+       SELECT DISTINCT ON (d.endpoint_id, d.ordering_key) d.id, d.event_id, d.status
          FROM webhook_deliveries d JOIN k ON d.endpoint_id = k.endpoint_id
                                          AND d.ordering_key = k.ordering_key
         WHERE ${holding('d')}
@@ -22,12 +22,16 @@ function releaseSql(keys: string): string {
        UPDATE webhook_deliveries w
           SET status = 'pending', token = gen_random_uuid()::text,
               dispatch_requested_at = now(), next_attempt_at = now()
-         FROM head WHERE w.id = head.id AND head.status = 'held' AND w.status = 'held'
+         FROM head WHERE w.id = head.id AND w.event_id = head.event_id
+                     AND head.status = 'held' AND w.status = 'held'
        RETURNING w.id)
    SELECT count(*)::int AS n,
           CASE WHEN count(*) > 0 THEN pg_notify($1, '') END AS notified
      FROM released`;
 }
+
+// Every statement names a delivery's event_id next to its id: the table is partitioned by
+// event_id, and ids are unique only per partition.
 
 /**
  * Per-key order of webhook deliveries (`webhook_deliveries.ordering_key`). A delivery whose key
@@ -54,18 +58,19 @@ export class DeliveryKeyOrder {
    * then runs `release` for it), undefined when the delivery may be attempted.
    */
   async holdUnlessHead(
-    items: { deliveryId: string; token: string | null }[],
+    items: { deliveryId: string; eventId: string; token: string | null }[],
   ): Promise<({ endpointId: string; orderingKey: string } | undefined)[]> {
     const res = await this.pool.query<{ id: string; endpoint_id: string; ordering_key: string }>(
       `UPDATE webhook_deliveries d SET status = 'held', token = NULL, next_attempt_at = NULL
-         FROM unnest($1::text[], $2::text[]) AS i(id, token)
-        WHERE d.id = i.id AND d.token IS NOT DISTINCT FROM i.token AND d.ordering_key IS NOT NULL
+         FROM unnest($1::text[], $2::text[], $3::text[]) AS i(id, token, event_id)
+        WHERE d.id = i.id AND d.event_id = i.event_id AND d.token IS NOT DISTINCT FROM i.token
+          AND d.ordering_key IS NOT NULL
           AND EXISTS (SELECT 1 FROM webhook_deliveries p
                        WHERE p.endpoint_id = d.endpoint_id AND p.ordering_key = d.ordering_key
                          AND p.event_seq < d.event_seq
                          AND ${holding('p')})
         RETURNING d.id, d.endpoint_id, d.ordering_key`,
-      [items.map((i) => i.deliveryId), items.map((i) => i.token)],
+      [items.map((i) => i.deliveryId), items.map((i) => i.token), items.map((i) => i.eventId)],
     );
     const held = new Map(
       res.rows.map((r) => [r.id, { endpointId: r.endpoint_id, orderingKey: r.ordering_key }]),
@@ -79,14 +84,14 @@ export class DeliveryKeyOrder {
    * moment exists where it is failed and its key looks free.
    */
   async setHoldsKey(
-    deliveryId: string,
+    delivery: { id: string; eventId: string },
     expectedToken: string | null,
     holdsKey: boolean,
   ): Promise<void> {
     await this.pool.query(
       `UPDATE webhook_deliveries SET holds_key = $3
-        WHERE id = $1 AND token IS NOT DISTINCT FROM $2 AND holds_key <> $3`,
-      [deliveryId, expectedToken, holdsKey],
+        WHERE id = $1 AND event_id = $4 AND token IS NOT DISTINCT FROM $2 AND holds_key <> $3`,
+      [delivery.id, expectedToken, holdsKey, delivery.eventId],
     );
   }
 
