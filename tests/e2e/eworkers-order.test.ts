@@ -1,15 +1,10 @@
 import path from 'node:path';
-import {
-  ServiceProcess,
-  createTestSchema,
-  createTestVhost,
-  eventually,
-  freePort,
-} from '@reten/testing';
-import type { TestSchema, TestVhost } from '@reten/testing';
+import { createTestSchema, createTestVhost, eventually } from '@reten/testing';
+import type { ServiceProcess, TestSchema, TestVhost } from '@reten/testing';
 import { api } from '../../services/gateway/src/test-api';
 import { createApiKey, startGatewayProcess } from './gateway-process';
 import type { GatewayProcess } from './gateway-process';
+import { startEworkerProcess } from './eworker-process';
 
 jest.setTimeout(180_000);
 
@@ -24,24 +19,11 @@ let gw: { url: string; apiKey: string };
 const replicas: ServiceProcess[] = [];
 
 async function startReplica(): Promise<ServiceProcess> {
-  const port = await freePort();
-  const replica = await ServiceProcess.start({
-    script: SCRIPT,
-    env: {
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATABASE_URL: schema.databaseUrl,
-      DATABASE_SCHEMA: schema.schema,
-      DATABASE_POOL_SIZE: '3',
-      RABBITMQ_URL: vhost.url,
-      MIGRATE_ON_START: 'false',
-      LOG_LEVEL: 'warn',
-      EWORKER_PREFETCH: '100',
-      EWORKER_MAX_BATCH: '50',
-      TEST_EWORKER_TYPE: TYPE,
-    },
-    readyUrl: `http://127.0.0.1:${port}/readyz`,
-  });
+  const replica = await startEworkerProcess(
+    SCRIPT,
+    { schema, vhost },
+    { EWORKER_PREFETCH: '100', EWORKER_MAX_BATCH: '50', TEST_EWORKER_TYPE: TYPE },
+  );
   replicas.push(replica);
   return replica;
 }

@@ -1,18 +1,18 @@
 import path from 'node:path';
-import {
+import { createTestSchema, createTestVhost, eventually, webhookReceiver } from '@reten/testing';
+import type {
+  ReceivedRequest,
   ServiceProcess,
-  createTestSchema,
-  createTestVhost,
-  eventually,
-  freePort,
-  webhookReceiver,
+  TestSchema,
+  TestVhost,
+  WebhookReceiver,
 } from '@reten/testing';
-import type { ReceivedRequest, TestSchema, TestVhost, WebhookReceiver } from '@reten/testing';
 import { api, eventIdOf } from '../../services/gateway/src/test-api';
 import { createApiKey, startGatewayProcess } from './gateway-process';
 import type { GatewayProcess } from './gateway-process';
 import { deliveryRedisPrefix, startDeliveryProcess } from './delivery-process';
 import type { DeliveryProcess } from './delivery-process';
+import { startEworkerProcess } from './eworker-process';
 
 jest.setTimeout(120_000);
 
@@ -59,22 +59,7 @@ async function startStack(title: string, env: Record<string, string>): Promise<S
   });
   const gw = { url: gateway.url, apiKey: await createApiKey(schema) };
   const delivery = await startDeliveryProcess(schema, vhost, deliveryRedisPrefix(title), env);
-  const port = await freePort();
-  const eworker = await ServiceProcess.start({
-    script: EWORKER_SCRIPT,
-    env: {
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATABASE_URL: schema.databaseUrl,
-      DATABASE_SCHEMA: schema.schema,
-      DATABASE_POOL_SIZE: '3',
-      RABBITMQ_URL: vhost.url,
-      MIGRATE_ON_START: 'false',
-      LOG_LEVEL: 'warn',
-      ...env,
-    },
-    readyUrl: `http://127.0.0.1:${port}/readyz`,
-  });
+  const eworker = await startEworkerProcess(EWORKER_SCRIPT, { schema, vhost }, env);
   const receiver = await webhookReceiver();
   return { schema, vhost, gateway, delivery, eworker, receiver, gw };
 }
