@@ -3,6 +3,7 @@ import type { ClientConfig, Pool } from 'pg';
 import type { Logger, Registry } from '@reten/observability';
 import { DEFAULT_PARTITION_SECONDS, Partitions } from './partitions';
 import type { DroppedPartition, RetentionTable } from './partitions';
+import { pruneAttemptCounts } from '../webhooks/attempt-timeline';
 import { createRetentionMetrics } from './retention-metrics';
 import type { RetentionMetrics } from './retention-metrics';
 import { purgeIdempotencyKeys, purgeTenantEvents } from './row-purge';
@@ -217,6 +218,13 @@ export class RetentionRunner {
     if (report.idempotencyKeysDeleted > 0) {
       this.metrics.rowsRemoved.inc({ table: 'idempotency_keys' }, report.idempotencyKeysDeleted);
     }
+    // the per-minute attempt counts go with the attempts they counted (the totals stay)
+    const counts = await pruneAttemptCounts(
+      this.pool,
+      new Date(nowMs - this.options.periods.attemptsSeconds * 1000),
+      batches,
+    );
+    if (counts > 0) this.metrics.rowsRemoved.inc({ table: 'webhook_attempt_counts' }, counts);
   }
 
   /**

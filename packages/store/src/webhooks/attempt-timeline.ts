@@ -49,3 +49,27 @@ export class AttemptTimelineRepo {
     }));
   }
 }
+
+/**
+ * Deletes the per-minute attempt counts older than `cutoff` (retention: the timeline of a time
+ * whose attempts are gone keeps no counts either), `batchRows` at a time, at most `maxBatches`
+ * statements; returns how many rows went. The totals of the stats are kept.
+ */
+export async function pruneAttemptCounts(
+  pool: Pool,
+  cutoff: Date,
+  limits: { batchRows: number; maxBatches: number },
+): Promise<number> {
+  let total = 0;
+  for (let i = 0; i < limits.maxBatches; i++) {
+    const res = await pool.query(
+      `DELETE FROM webhook_attempt_counts WHERE ctid = ANY (ARRAY(
+         SELECT ctid FROM webhook_attempt_counts WHERE minute < $1 LIMIT $2))`,
+      [cutoff.toISOString(), limits.batchRows],
+    );
+    const n = res.rowCount ?? 0;
+    total += n;
+    if (n < limits.batchRows) break;
+  }
+  return total;
+}
