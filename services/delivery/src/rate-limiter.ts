@@ -3,21 +3,35 @@ import type { OutageLog } from './outage-log';
 
 // GCRA (a token bucket with a burst of one): each caller reserves the next slot of the
 // endpoint's schedule, shared by every replica through Redis, and learns how long to wait.
-// A wait longer than ARGV[2] reserves nothing (the caller defers the delivery instead).
+// One call serves a batch: per key (ARGV: interval µs, callers n, longest wait µs) it reserves
+// the next k ≤ n consecutive slots whose wait stays within the longest wait, exactly what k
+// calls of one slot each would have reserved, and returns k and the wait of the first slot.
+// Callers past k reserve nothing (they defer the delivery instead).
 const SCRIPT = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
-if tat < now then tat = now end
-local wait = tat - now
-if wait > tonumber(ARGV[2]) then return {0, wait} end
-local nextTat = tat + tonumber(ARGV[1])
-redis.call('SET', KEYS[1], string.format('%.0f', nextTat), 'PX', math.floor((nextTat - now) / 1000) + 1000)
-return {1, wait}
+local out = {}
+for i, key in ipairs(KEYS) do
+  local interval = tonumber(ARGV[3 * i - 2])
+  local n = tonumber(ARGV[3 * i - 1])
+  local maxWait = tonumber(ARGV[3 * i])
+  local tat = tonumber(redis.call('GET', key) or '0')
+  if tat < now then tat = now end
+  local wait = tat - now
+  local k = 0
+  if wait <= maxWait then k = math.min(n, math.floor((maxWait - wait) / interval) + 1) end
+  if k > 0 then
+    local nextTat = tat + k * interval
+    redis.call('SET', key, string.format('%.0f', nextTat), 'PX', math.floor((nextTat - now) / 1000) + 1000)
+  end
+  out[2 * i - 1] = k
+  out[2 * i] = wait
+end
+return out
 `;
 
 interface GcraRedis {
-  retenGcraReserve(key: string, intervalUs: number, maxWaitUs: number): Promise<[number, number]>;
+  retenGcraReserveMany(numKeys: number, ...keysThenArgs: (string | number)[]): Promise<number[]>;
 }
 
 /** Outcome of asking for a slot: wait `waitMs` then send, or defer (nothing reserved). */
@@ -26,19 +40,40 @@ export interface Slot {
   waitMs: number;
 }
 
+interface Caller {
+  resolve: (slot: Slot) => void;
+}
+
+/** The callers of one endpoint at one rate in a batch, in the order they asked. */
+interface Group {
+  key: string;
+  intervalUs: number;
+  callers: Caller[];
+}
+
 /** While Redis is failing, one call this long after the last failure tries it again. */
 const PROBE_INTERVAL_MS = 1_000;
+/** Most callers one Redis call serves (bounds the script's run time). */
+const BATCH_MAX = 500;
 
 /**
  * Per-endpoint rate limit in Redis, shared by all delivery replicas. Fails open: while Redis
  * fails (or stalls until the command timeout), attempts go without a limit, and only one probe
  * a second waits for Redis, so an outage costs no attempt a timeout. `state` logs the outage
  * once, and its end, and counts every call that went without a limit.
+ *
+ * One round trip serves many callers: the calls made while the previous one is in flight (or
+ * in the same turn of the event loop) go to Redis together, one script reserving consecutive
+ * slots per endpoint in the order the callers asked. Each caller gets the slot it would have
+ * got alone, so the limit seen by a receiver is the same, across every replica.
  */
 export class EndpointRateLimiter {
   /** When the last call to Redis failed (one to a stalled Redis lasts the command timeout). */
   private lastFailureAt = 0;
-  private probing = false;
+  private pending = new Map<string, Group>();
+  private pendingCount = 0;
+  private scheduled = false;
+  private inFlight = false;
 
   constructor(
     private readonly redis: Redis,
@@ -47,35 +82,96 @@ export class EndpointRateLimiter {
     private readonly state: OutageLog,
   ) {
     // EVALSHA after the first call instead of sending the script every time
-    redis.defineCommand('retenGcraReserve', { numberOfKeys: 1, lua: SCRIPT });
+    redis.defineCommand('retenGcraReserveMany', { lua: SCRIPT });
   }
 
   /** Reserves the endpoint's next slot at `perSecond`; fails open (no wait) when Redis fails. */
-  async reserve(endpointId: string, perSecond: number): Promise<Slot> {
-    const probe = this.state.isDown;
-    if (probe) {
-      const now = Date.now();
-      if (this.probing || now - this.lastFailureAt < PROBE_INTERVAL_MS) {
-        this.state.failed(undefined);
-        return { granted: true, waitMs: 0 };
-      }
-      this.probing = true;
+  reserve(endpointId: string, perSecond: number): Promise<Slot> {
+    // while Redis is out, only the probe (one call a second) waits for it; the others go at once
+    if (
+      this.state.isDown &&
+      (this.inFlight || Date.now() - this.lastFailureAt < PROBE_INTERVAL_MS)
+    ) {
+      this.state.failed(undefined);
+      return Promise.resolve({ granted: true, waitMs: 0 });
     }
     const intervalUs = Math.max(1, Math.round(1_000_000 / perSecond));
+    const key = `${this.keyPrefix}delivery:rate:${endpointId}`;
+    const id = `${key} ${intervalUs}`;
+    return new Promise<Slot>((resolve) => {
+      let group = this.pending.get(id);
+      if (!group) this.pending.set(id, (group = { key, intervalUs, callers: [] }));
+      group.callers.push({ resolve });
+      this.pendingCount += 1;
+      this.schedule();
+    });
+  }
+
+  /** Sends the waiting callers once nothing is in flight (in the next turn, to gather more). */
+  private schedule(): void {
+    if (this.inFlight || this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    if (this.inFlight || this.pendingCount === 0) return;
+    const groups: Group[] = [];
+    let taken = 0;
+    for (const [id, group] of this.pending) {
+      if (taken > 0 && taken + group.callers.length > BATCH_MAX) break;
+      groups.push(group);
+      taken += group.callers.length;
+      this.pending.delete(id);
+    }
+    this.pendingCount -= taken;
+    this.inFlight = true;
     try {
-      const [granted, waitUs] = await (this.redis as unknown as GcraRedis).retenGcraReserve(
-        `${this.keyPrefix}delivery:rate:${endpointId}`,
-        intervalUs,
-        this.maxWaitMs * 1000,
+      await this.reserveGroups(groups);
+    } finally {
+      this.inFlight = false;
+      if (this.pendingCount > 0) this.schedule();
+    }
+  }
+
+  private async reserveGroups(groups: Group[]): Promise<void> {
+    const grantAll = (err: unknown) => {
+      for (const g of groups) {
+        for (const c of g.callers) {
+          this.state.failed(err);
+          c.resolve({ granted: true, waitMs: 0 });
+        }
+      }
+    };
+    // still down and not yet time to probe (the outage began while these waited): no wait
+    if (this.state.isDown && Date.now() - this.lastFailureAt < PROBE_INTERVAL_MS) {
+      grantAll(undefined);
+      return;
+    }
+    const maxWaitUs = this.maxWaitMs * 1000;
+    const args: (string | number)[] = groups.map((g) => g.key);
+    for (const g of groups) args.push(g.intervalUs, g.callers.length, maxWaitUs);
+    let reply: number[];
+    try {
+      reply = await (this.redis as unknown as GcraRedis).retenGcraReserveMany(
+        groups.length,
+        ...args,
       );
-      this.state.succeeded();
-      return { granted: granted === 1, waitMs: waitUs / 1000 };
     } catch (err) {
       this.lastFailureAt = Date.now();
-      this.state.failed(err);
-      return { granted: true, waitMs: 0 };
-    } finally {
-      if (probe) this.probing = false;
+      grantAll(err);
+      return;
     }
+    this.state.succeeded();
+    groups.forEach((g, i) => {
+      const granted = Number(reply[2 * i]);
+      const firstWaitUs = Number(reply[2 * i + 1]);
+      g.callers.forEach((c, n) =>
+        c.resolve({ granted: n < granted, waitMs: (firstWaitUs + n * g.intervalUs) / 1000 }),
+      );
+    });
   }
 }

@@ -1,0 +1,129 @@
+import { Redis } from 'ioredis';
+import { TcpProxy, silentLogger, testServers, uniqueName } from '@reten/testing';
+import { OutageLog } from './outage-log';
+import { EndpointRateLimiter } from './rate-limiter';
+
+function outageLog() {
+  let failures = 0;
+  const log = new OutageLog({
+    log: silentLogger(),
+    downMessage: 'down',
+    upMessage: 'up',
+    onFailure: () => (failures += 1),
+  });
+  return { log, failures: () => failures };
+}
+
+function client(url: string): Redis {
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    commandTimeout: 1000,
+  });
+  redis.on('error', () => undefined); // a cut connection, on purpose
+  return redis;
+}
+
+describe('EndpointRateLimiter (batched reservations in Redis)', () => {
+  const clients: Redis[] = [];
+  let url: string;
+
+  beforeAll(async () => {
+    url = (await testServers()).redisUrl;
+  });
+
+  afterAll(() => {
+    for (const c of clients) c.disconnect();
+  });
+
+  async function connected(redisUrl = url): Promise<Redis> {
+    const c = client(redisUrl);
+    clients.push(c);
+    await c.connect();
+    return c;
+  }
+
+  it('gives concurrent callers consecutive slots, in the order they asked, in one round trip', async () => {
+    const redis = await connected();
+    const calls: string[] = [];
+    const prefix = `${uniqueName('rl')}:`;
+    const limiter = new EndpointRateLimiter(redis, prefix, 2_000, outageLog().log);
+    const sendCommand = redis.sendCommand.bind(redis);
+    redis.sendCommand = (cmd: { name: string }) => {
+      calls.push(cmd.name);
+      return sendCommand(cmd as never);
+    };
+    // 100/s: one slot every 10 ms
+    const slots = await Promise.all(Array.from({ length: 20 }, () => limiter.reserve('wh_a', 100)));
+    expect(slots.every((s) => s.granted)).toBe(true);
+    const waits = slots.map((s) => s.waitMs);
+    expect(waits[0]).toBeLessThan(5);
+    for (let i = 1; i < waits.length; i++) {
+      expect(waits[i]! - waits[i - 1]!).toBeCloseTo(10, 5);
+    }
+    // EVALSHA (and an EVAL the first time the script is not cached): not one call per caller
+    expect(calls.length).toBeLessThanOrEqual(2);
+  });
+
+  it('grants only the slots within the longest wait; the rest reserve nothing', async () => {
+    const redis = await connected();
+    const prefix = `${uniqueName('rl')}:`;
+    // 10/s with a longest wait of 250 ms: slots at 0, 100, 200 ms fit, the others do not
+    const limiter = new EndpointRateLimiter(redis, prefix, 250, outageLog().log);
+    const slots = await Promise.all(Array.from({ length: 6 }, () => limiter.reserve('wh_b', 10)));
+    expect(slots.map((s) => s.granted)).toEqual([true, true, true, false, false, false]);
+    expect(slots[3]!.waitMs).toBeGreaterThan(250);
+    // the refused ones reserved nothing: the next caller gets the fourth slot (≈ 300 ms away)
+    const next = await limiter.reserve('wh_b', 10);
+    expect(next.granted).toBe(false);
+    expect(next.waitMs).toBeGreaterThan(250);
+    expect(next.waitMs).toBeLessThanOrEqual(300);
+  });
+
+  it('shares the schedule between replicas: no slot is given twice', async () => {
+    const prefix = `${uniqueName('rl')}:`;
+    const a = new EndpointRateLimiter(await connected(), prefix, 10_000, outageLog().log);
+    const b = new EndpointRateLimiter(await connected(), prefix, 10_000, outageLog().log);
+    const t0 = Date.now();
+    const slots = (
+      await Promise.all([
+        Promise.all(Array.from({ length: 30 }, () => a.reserve('wh_c', 100))),
+        Promise.all(Array.from({ length: 30 }, () => b.reserve('wh_c', 100))),
+      ])
+    ).flat();
+    expect(slots.every((s) => s.granted)).toBe(true);
+    // 60 slots at 100/s were taken: the next one is ≈ 600 ms after the first
+    const next = await b.reserve('wh_c', 100);
+    const nextAt = Date.now() - t0 + next.waitMs;
+    expect(nextAt).toBeGreaterThanOrEqual(595);
+    expect(nextAt).toBeLessThan(700);
+    // different endpoints do not share a schedule
+    expect((await a.reserve('wh_d', 100)).waitMs).toBeLessThan(5);
+  });
+
+  it('fails open per caller while Redis is cut, counting each; between probes nothing waits for Redis', async () => {
+    const target = new URL(url);
+    const proxy = await TcpProxy.start(target.hostname, Number(target.port || 6379));
+    try {
+      const redis = await connected(proxy.proxiedUrl(url));
+      const state = outageLog();
+      const limiter = new EndpointRateLimiter(redis, `${uniqueName('rl')}:`, 2_000, state.log);
+      expect((await limiter.reserve('wh_e', 1)).granted).toBe(true);
+      proxy.cut();
+      const slots = await Promise.all(Array.from({ length: 10 }, () => limiter.reserve('wh_e', 1)));
+      // a working limit of 1/s would make them wait up to 10 s
+      expect(slots.every((s) => s.granted && s.waitMs === 0)).toBe(true);
+      expect(state.failures()).toBe(10);
+      expect(state.log.isDown).toBe(true);
+      // within the probe interval nothing waits for Redis
+      const t0 = Date.now();
+      await limiter.reserve('wh_e', 1);
+      expect(Date.now() - t0).toBeLessThan(50);
+      expect(state.failures()).toBe(11);
+    } finally {
+      clients.pop()?.disconnect();
+      await proxy.close();
+    }
+  });
+});
