@@ -15,6 +15,7 @@ import {
   webhookEndpointsChannel,
 } from '@reten/store';
 import type { Pool } from '@reten/store';
+import { AckBatcher } from './ack-batcher';
 import { AttemptRunner } from './attempt-runner';
 import { CircuitBreaker } from './circuit-breaker';
 import type { DeliveryConfig } from './config';
@@ -69,6 +70,8 @@ export class DeliveryService {
   private readonly queue: QueueConsumer;
   /** `reten.delivery.events`: events, one active replica at a time (first attempts in order). */
   private readonly events: QueueConsumer;
+  /** Acks finished messages in as few frames as it can (multiple acks). */
+  private readonly acks = new AckBatcher();
   private server: RunningServer | undefined;
   private draining = false;
 
@@ -237,13 +240,15 @@ export class DeliveryService {
     channel: Channel,
     msg: ConsumeMessage,
   ): Promise<void> {
+    // first, so that no multiple ack ever covers a message left unacked below
+    this.acks.received(channel, msg);
     // stopping: what arrives now stays unacked and goes back, in order, when the channel closes
     if (this.draining) return;
     for (let attempt = 0; ; attempt++) {
       try {
         await this.handler.handle(msg);
         this.handling.succeeded();
-        channel.ack(msg);
+        this.acks.ack(channel, msg);
         return;
       } catch (err) {
         if (err instanceof PoisonMessageError) {
@@ -252,6 +257,7 @@ export class DeliveryService {
             { err: err.message, messageId: msg.properties.messageId },
             'message parked',
           );
+          this.acks.forget(channel, msg);
           channel.nack(msg, false, false);
           return;
         }
@@ -312,6 +318,7 @@ export class DeliveryService {
       this.events.drain(this.config.SHUTDOWN_DRAIN_TIMEOUT_MS),
       this.queue.drain(this.config.SHUTDOWN_DRAIN_TIMEOUT_MS),
     ]);
+    this.acks.flush();
     await this.events.close(CLOSE_TIMEOUT_MS);
     // past the deadline, outcomes still not stored are logged (their messages come back)
     this.runner.stop();
