@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Pool } from 'pg';
 import {
   DeliveryAttemptRepo,
@@ -13,6 +14,45 @@ import { MicroBatch } from './micro-batch';
 export type { AttemptOutcome, DispatchItem };
 
 const BATCH_MAX = 200;
+/**
+ * Statements of one kind (ensure, record) running at once: calls made meanwhile wait and go in
+ * the next, larger batch, so a busy service makes fewer statements and commits per event.
+ */
+const BATCH_IN_FLIGHT = 2;
+/** Distinct statement texts prepared by name; texts past it are sent unnamed. */
+const PREPARED_MAX = 64;
+
+/**
+ * The pool as the attempt repository sees it: each of its statements is prepared once per
+ * connection (a named statement) instead of being parsed and planned on every call; the
+ * hot-path statements are long, and the delivery service runs them for every batch.
+ */
+export function preparingPool(pool: Pool): Pool {
+  const names = new Map<string, string>();
+  const nameOf = (text: string): string | undefined => {
+    let name = names.get(text);
+    if (name === undefined && names.size < PREPARED_MAX) {
+      name = `reten_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
+      names.set(text, name);
+    }
+    return name;
+  };
+  const query = (text: unknown, values?: unknown) => {
+    const name = typeof text === 'string' ? nameOf(text) : undefined;
+    return name === undefined
+      ? pool.query(text as never, values as never)
+      : pool.query({ name, text: text as string, values: values as unknown[] });
+  };
+  return new Proxy(pool, {
+    get(target, prop) {
+      if (prop === 'query') return query;
+      const value: unknown = Reflect.get(target, prop);
+      return typeof value === 'function'
+        ? (value as (...a: unknown[]) => unknown).bind(target)
+        : value;
+    },
+  });
+}
 
 /**
  * The delivery service's reads and writes, over the repositories of `@reten/store` that own
@@ -26,15 +66,16 @@ export class DeliveryStore {
   private readonly ensureBatch = new MicroBatch<EnsureItem, DeliveryRow[]>(
     (items) => this.attempts.ensureMany(items),
     BATCH_MAX,
+    BATCH_IN_FLIGHT,
   );
   private readonly recordBatch = new MicroBatch<
     RecordItem,
     { failingSince: Date | null } | undefined
-  >((items) => this.attempts.recordMany(items), BATCH_MAX);
+  >((items) => this.attempts.recordMany(items), BATCH_MAX, BATCH_IN_FLIGHT);
 
   constructor(pool: Pool, schema: string) {
     this.endpoints = new WebhookEndpointRepo(pool);
-    this.attempts = new DeliveryAttemptRepo(pool);
+    this.attempts = new DeliveryAttemptRepo(preparingPool(pool));
     this.queue = new DeliveryDispatchQueue(pool);
     this.systemEvents = new SystemEventStore(pool, schema);
   }

@@ -27,4 +27,72 @@ describe('MicroBatch', () => {
     const results = await Promise.allSettled([batch.call(1), batch.call(2)]);
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
   });
+
+  it('with maxInFlight, gathers the calls made while batches run into the next one', async () => {
+    const batches: number[][] = [];
+    const ends: Array<() => void> = [];
+    const batch = new MicroBatch<number, number>(
+      (items) => {
+        batches.push(items);
+        return new Promise((resolve) => ends.push(() => resolve(items)));
+      },
+      100,
+      1,
+    );
+    const first = batch.call(1);
+    await new Promise((r) => setImmediate(r));
+    expect(batches).toEqual([[1]]);
+    // the first batch is still running: these wait, across turns, and go together
+    const rest = [batch.call(2), batch.call(3)];
+    await new Promise((r) => setImmediate(r));
+    rest.push(batch.call(4));
+    await new Promise((r) => setImmediate(r));
+    expect(batches).toEqual([[1]]);
+    expect(batch.inFlight).toBe(1);
+    ends.shift()!();
+    expect(await first).toBe(1);
+    await new Promise((r) => setImmediate(r));
+    expect(batches).toEqual([[1], [2, 3, 4]]);
+    ends.shift()!();
+    expect(await Promise.all(rest)).toEqual([2, 3, 4]);
+    expect(batch.inFlight).toBe(0);
+  });
+
+  it('with maxInFlight, a failed batch frees its slot for the next one', async () => {
+    let n = 0;
+    const batch = new MicroBatch<number, number>(
+      (items) => (n++ === 0 ? Promise.reject(new Error('db down')) : Promise.resolve(items)),
+      100,
+      1,
+    );
+    const failed = batch.call(1);
+    await new Promise((r) => setImmediate(r));
+    const next = batch.call(2);
+    await expect(failed).rejects.toThrow('db down');
+    expect(await next).toBe(2);
+  });
+
+  it('with maxInFlight, splits a backlog larger than maxSize into full batches', async () => {
+    const batches: number[][] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const batch = new MicroBatch<number, number>(
+      async (items) => {
+        batches.push(items);
+        await gate;
+        return items;
+      },
+      2,
+      2,
+    );
+    const all = [1, 2, 3, 4, 5, 6, 7].map((i) => batch.call(i));
+    await new Promise((r) => setImmediate(r));
+    expect(batches).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
+    release();
+    expect(await Promise.all(all)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(batches.slice(2)).toEqual([[5, 6], [7]]);
+  });
 });
