@@ -1,6 +1,6 @@
 import { createHmac, createPrivateKey, sign as edSign } from 'node:crypto';
-import { Webhook } from 'standardwebhooks';
-import { PRIVATE_KEY_PREFIX } from './secret';
+import type { KeyObject } from 'node:crypto';
+import { PRIVATE_KEY_PREFIX, SECRET_PREFIX } from './secret';
 
 /** Header names of a Reten webhook request. */
 export const WEBHOOK_HEADERS = {
@@ -28,6 +28,45 @@ export interface SignInput {
   ed25519PrivateKey?: string | undefined;
 }
 
+/**
+ * Keys decoded once per secret: every attempt signs, and decoding a key (base64, or parsing a
+ * DER private key) costs more than the HMAC of a small body. Bounded: emptied when it is full.
+ */
+const KEY_CACHE_MAX = 10_000;
+const hmacKeys = new Map<string, Buffer>();
+const privateKeys = new Map<string, KeyObject>();
+
+function cached<K>(cache: Map<string, K>, secret: string, make: () => K): K {
+  let key = cache.get(secret);
+  if (key === undefined) {
+    if (cache.size >= KEY_CACHE_MAX) cache.clear();
+    key = make();
+    cache.set(secret, key);
+  }
+  return key;
+}
+
+/**
+ * `v1,<base64>`: the Standard Webhooks signature, HMAC-SHA256 over `<msgId>.<timestamp>.<body>`
+ * keyed with the base64-decoded secret (`whsec_` prefix removed), as the `standardwebhooks`
+ * package computes it, with node:crypto instead of its JavaScript SHA-256.
+ */
+export function standardSignature(
+  msgId: string,
+  timestamp: Date,
+  body: string,
+  secret: string,
+): string {
+  const key = cached(hmacKeys, secret, () => {
+    const encoded = secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret;
+    const decoded = Buffer.from(encoded, 'base64');
+    if (decoded.length === 0) throw new Error("Secret can't be empty.");
+    return decoded;
+  });
+  const seconds = Math.floor(timestamp.getTime() / 1000);
+  return `v1,${createHmac('sha256', key).update(`${msgId}.${seconds}.${body}`).digest('base64')}`;
+}
+
 /** `sha256=<hex>` of the raw body, keyed with the secret string exactly as shown (`whsec_…` included). */
 export function retenSignature(body: string, secret: string): string {
   return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
@@ -40,8 +79,13 @@ export function ed25519Signature(
   body: string,
   privateKey: string,
 ): string {
-  const der = Buffer.from(privateKey.slice(PRIVATE_KEY_PREFIX.length), 'base64');
-  const key = createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+  const key = cached(privateKeys, privateKey, () =>
+    createPrivateKey({
+      key: Buffer.from(privateKey.slice(PRIVATE_KEY_PREFIX.length), 'base64'),
+      format: 'der',
+      type: 'pkcs8',
+    }),
+  );
   const seconds = Math.floor(timestamp.getTime() / 1000);
   const signature = edSign(null, Buffer.from(`${msgId}.${seconds}.${body}`), key);
   return `v1a,${signature.toString('base64')}`;
@@ -54,7 +98,7 @@ export function ed25519Signature(
  */
 export function signWebhook(input: SignInput): Record<string, string> {
   const signatures: string[] = input.secrets.map((s) =>
-    new Webhook(s).sign(input.msgId, input.timestamp, input.body),
+    standardSignature(input.msgId, input.timestamp, input.body, s),
   );
   if (input.ed25519PrivateKey) {
     signatures.push(

@@ -37,6 +37,22 @@ describe('signWebhook and verifyWebhook', () => {
     expect(headers['webhook-signature']).toBe(new Webhook(secret).sign('dlv_1', at, body));
   });
 
+  it('signs like the standardwebhooks library for any secret and body, each key decoded once', () => {
+    const unicode = '{"data":{"name":"Zoë — 東京 🚀","n":"\\u0000"}}';
+    const secrets = [generateSecret(), generateSecret(), generateSecret()];
+    for (let i = 0; i < 3; i++) {
+      for (const s of secrets) {
+        const t = new Date(at.getTime() + i * 1500);
+        const h = signWebhook({ msgId: `dlv_${i}`, timestamp: t, body: unicode, secrets: [s] });
+        expect(h['webhook-signature']).toBe(new Webhook(s).sign(`dlv_${i}`, t, unicode));
+      }
+    }
+    const both = signWebhook({ msgId: 'dlv_9', timestamp: at, body, secrets });
+    expect(both['webhook-signature']).toBe(
+      secrets.map((s) => new Webhook(s).sign('dlv_9', at, body)).join(' '),
+    );
+  });
+
   it('returns the parsed body for a valid request', () => {
     expect(verifyWebhook(body, headers, secret, { now })).toEqual(JSON.parse(body));
     expect(verifyWebhook(Buffer.from(body), new Headers(headers), secret, { now })).toEqual(
