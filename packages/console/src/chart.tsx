@@ -73,7 +73,7 @@ export function StatsFacts({ stats }: { stats: Schemas['WebhookStats'] }) {
       <dd>
         {pct} ({stats.succeeded} of {stats.attempts} attempts)
       </dd>
-      <dt>latency p50 / p99</dt>
+      <dt>latency p50 / p99 (latest 1,000 attempts)</dt>
       <dd>
         {ms(stats.latency_p50_ms)} / {ms(stats.latency_p99_ms)}
       </dd>
