@@ -15,7 +15,7 @@ function printSamples(samples, line, { header, seconds, markdown = false }) {
   const cols = [
     'min',
     ...names.map((p) => `${p} RSS/heap MB, fds/sockets, handles`),
-    'DB MB',
+    'DB MB (partitions)',
     ...tables.map((t) => `${t} MB`),
     'queued',
     'accepted/s (p99 ms)',
@@ -39,7 +39,7 @@ function printSamples(samples, line, { header, seconds, markdown = false }) {
           const v = s.processes[p];
           return `${n(v.rssMB)}/${n(v.heapMB)}, ${n(v.fds)}/${n(v.sockets)}, ${n(v.handles)}`;
         }),
-        n(s.dbMB, 1),
+        `${n(s.dbMB, 1)} (${n(s.partitions)})`,
         ...tables.map((t) => n(s.tables[t], 1)),
         n(s.queued),
         `${n(s.produced.accepted / seconds)} (${n(s.produced.p99Ms)})${notAccepted ? ` ${notAccepted} not accepted ${JSON.stringify(s.produced.statuses)}` : ''}`,

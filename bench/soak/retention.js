@@ -2,7 +2,8 @@
  * The retention settings of the soak: every RETENTION_* key that a built service's config shape
  * reads (so a build without retention runs without it, and says so), set to minutes:
  * periods to `seconds` (webhook deliveries and attempts to at least 5 minutes, past the 2-minute
- * retry tier), the partition width to 60 s and the sweep interval to 30 s, so that
+ * retry tier), the partition width to SOAK_PARTITION_SECONDS (120 s) and the sweep interval to
+ * 30 s, so that
  * whole partitions expire several times within a 20-minute run. Bounds (`…_MIN_…`, `…_MAX_…`)
  * keep their defaults unless a period would fall outside them (then the bound is moved).
  */
@@ -11,7 +12,7 @@ const path = require('node:path');
 const h = require('../lib/harness');
 const { STACK_SERVICES } = require('../../scripts/stack-services');
 
-const PARTITION_SECONDS = 60;
+const PARTITION_SECONDS = Number(process.env.SOAK_PARTITION_SECONDS ?? 120);
 const INTERVAL_SECONDS = 30;
 const ATTEMPTS_MIN_SECONDS = 300;
 

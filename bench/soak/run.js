@@ -22,7 +22,9 @@
  *
  * Env (or flags `--minutes=`, `--rate=`, `--clients=`, `--warmup=`): SOAK_MINUTES (20),
  * SOAK_RATE (200), SOAK_CLIENTS (100), SOAK_WARMUP_MINUTES (8), SOAK_SAMPLE_SECONDS (60),
- * SOAK_WEBHOOK_FAIL_RATIO (0.05), SOAK_RETENTION_SECONDS (180), SOAK_LIMITS (JSON),
+ * SOAK_WEBHOOK_FAIL_RATIO (0.05), SOAK_RETENTION_SECONDS (240), SOAK_PARTITION_SECONDS (120),
+ * SOAK_MAX_PARTITIONS (400: the run stops past it, to spare the server's shared lock table),
+ * SOAK_LIMITS (JSON),
  * SOAK_DATABASE_URL (postgres://root@127.0.0.1:5432/reten_soak), BENCH_REDIS_URL.
  */
 const fs = require('node:fs');
@@ -53,12 +55,13 @@ const CLIENTS = num('clients', 'SOAK_CLIENTS', 100);
 const WARMUP_MINUTES = num('warmup', 'SOAK_WARMUP_MINUTES', Math.min(8, MINUTES * 0.4));
 const SAMPLE_SECONDS = num('sample', 'SOAK_SAMPLE_SECONDS', 60);
 const FAIL_RATIO = Number(process.env.SOAK_WEBHOOK_FAIL_RATIO ?? 0.05);
-const RETENTION_SECONDS = Number(process.env.SOAK_RETENTION_SECONDS ?? 180);
+const RETENTION_SECONDS = Number(process.env.SOAK_RETENTION_SECONDS ?? 240);
 const LIMITS = limitsFrom(process.env.SOAK_LIMITS);
 const DATABASE_URL = process.env.SOAK_DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/reten_soak';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const TYPES = ['log:ClientLog', 'order.created', 'order.paid', 'user.signed_up'];
 const SUBSAMPLE_MS = 10_000;
+const MAX_PARTITIONS = Number(process.env.SOAK_MAX_PARTITIONS ?? 400);
 // the webhook path must keep up with the load for the queues to stay flat: one request at a
 // time per endpoint (the default) sustains ~50/s here (bench:system), far under SOAK_RATE
 const DELIVERY_IN_FLIGHT = process.env.DELIVERY_ENDPOINT_MAX_IN_FLIGHT ?? '64';
@@ -148,6 +151,7 @@ async function takeSample(ctx, minute) {
     at: new Date().toISOString(),
     processes,
     dbMB: dbs.dbBytes / MB,
+    partitions: dbs.partitions,
     tables,
     tableRows: Object.fromEntries(dbs.tables.slice(0, 8).map((t) => [t.name, t.rows])),
     queued: queues.total,
@@ -246,6 +250,12 @@ async function main(ctx) {
     }
     const sample = await takeSample(ctx, (Date.now() - start) / 60_000);
     ctx.samples.push(sample);
+    // every statement that cannot prune locks each partition and its indexes, from the lock
+    // table the whole server shares: thousands of partitions starve every other database
+    if (sample.partitions > MAX_PARTITIONS)
+      throw new Error(
+        `${sample.partitions} partitions in ${ctx.schema} (> ${MAX_PARTITIONS}): stopping`,
+      );
     printSamples([sample], line, { header: i === 1, seconds: SAMPLE_SECONDS });
   }
   stopSubsampling();

@@ -66,8 +66,8 @@ async function processSample(service) {
 }
 
 /**
- * Database size and tables of `schema` (bytes, partitions summed into their root), biggest
- * first: { dbBytes, tables: [{ name, bytes, rows }] }.
+ * Database size, number of partitions and tables of `schema` (bytes, partitions summed into
+ * their root), biggest first: { dbBytes, partitions, tables: [{ name, bytes, rows }] }.
  */
 async function databaseSample(db, database, schema) {
   const size = await db.query('SELECT pg_database_size($1)::bigint AS bytes', [database]);
@@ -80,8 +80,14 @@ async function databaseSample(db, database, schema) {
       GROUP BY 1 ORDER BY 2 DESC`,
     [schema],
   );
+  const parts = await db.query(
+    `SELECT count(*)::int AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 AND c.relispartition AND c.relkind = 'r'`,
+    [schema],
+  );
   return {
     dbBytes: Number(size.rows[0].bytes),
+    partitions: parts.rows[0].n,
     tables: tables.rows.map((r) => ({
       name: r.name.replace(/^"?[^".]+"?\./, ''),
       bytes: Number(r.bytes),

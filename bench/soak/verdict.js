@@ -20,6 +20,9 @@
  *   so a bounded database is an order of magnitude under the limit.
  * - messages in the vhost's queues: 3,600 per hour (one a second). A backlog that grows means
  *   the stack does not keep up with the load, which a soak must not hide.
+ * - partitions of the soak's schema: 60 per hour. Retention creates one partition per table
+ *   ahead and drops one behind each partition width, so the count only wobbles by the number of
+ *   partitioned tables; partitions that are created but never dropped grow it steadily.
  *
  * Limits can be changed with SOAK_LIMITS (JSON, e.g. {"dbMBPerHour":128}).
  */
@@ -30,6 +33,7 @@ const DEFAULT_LIMITS = {
   socketsPerHour: 30,
   dbMBPerHour: 64,
   queuedPerHour: 3_600,
+  partitionsPerHour: 60,
 };
 
 /** Least-squares slope of points [x, y] (y per unit of x); null with fewer than 3 points. */
@@ -81,6 +85,7 @@ function judge(samples, warmupMinutes, limits) {
   }
   add('database size', 'MB', (s) => s.dbMB, limits.dbMBPerHour);
   add('messages queued (vhost)', '', (s) => s.queued, limits.queuedPerHour);
+  add('partitions', '', (s) => s.partitions, limits.partitionsPerHour);
   for (const table of Object.keys(samples[samples.length - 1]?.tables ?? {})) {
     add(`table ${table}`, 'MB', (s) => s.tables[table], null);
   }

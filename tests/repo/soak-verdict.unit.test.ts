@@ -25,6 +25,7 @@ function samples(minutes: number, heapAt: (minute: number) => number, dbAt = () 
         gateway: { heapMB: heapAt(minute), rssMB: 150, fds: 100, sockets: 80, handles: 90 },
       },
       dbMB: dbAt(),
+      partitions: 30,
       queued: 10,
       tables: { events: 20 },
     };
