@@ -127,6 +127,12 @@ export const gatewayConfigShape = {
     'How long the relay waits for publisher confirms',
   ),
   RELAY_RETRY_DELAY_MS: intVar(500, 10, 60_000, 'Pause before the relay retries a failed publish'),
+  RELAY_LINGER_MS: intVar(
+    5,
+    0,
+    1000,
+    'After a round that did not fill a batch, the relay waits this long before the next: under load a round carries more events for the same queries and confirm (adds at most this to the publish lag)',
+  ),
   RELAY_PROGRESS_TIMEOUT_SECONDS: intVar(
     60,
     1,

@@ -139,6 +139,7 @@ export class Gateway {
         confirmTimeoutMs: config.RELAY_CONFIRM_TIMEOUT_MS,
         retryDelayMs: config.RELAY_RETRY_DELAY_MS,
         stallAfterMs: config.RELAY_PROGRESS_TIMEOUT_SECONDS * 1000,
+        lingerMs: config.RELAY_LINGER_MS,
       },
       metrics,
       log,
