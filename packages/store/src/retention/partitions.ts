@@ -115,16 +115,16 @@ export class Partitions {
 
   /**
    * Creates partitions of `partitionMs` each (aligned on multiples of it since the epoch) until
-   * `nowMs + aheadMs` is covered, starting where the newest time partition ends; a gap left while
-   * nothing ran is closed with one partition up to the current one. `partitionMs` undefined:
-   * the size of the newest partition (a process that does not know the setting keeps it), or
-   * DEFAULT_PARTITION_SECONDS. Returns the names created.
+   * `aheadMs(partitionMs)` past `nowMs` is covered, starting where the newest time partition
+   * ends; a gap left while nothing ran is closed with one partition up to the current one.
+   * `partitionMs` undefined: the size of the newest partition (a process that does not know the
+   * setting keeps it), or DEFAULT_PARTITION_SECONDS. Returns the names created.
    */
   async ensureAhead(
     table: RetentionTable,
     nowMs: number,
     requestedPartitionMs: number | undefined,
-    aheadMs: number,
+    aheadMs: (partitionMs: number) => number,
     lockTimeoutMs: number,
   ): Promise<string[]> {
     return this.inTransaction(lockTimeoutMs, async (client) => {
@@ -149,7 +149,8 @@ export class Partitions {
       let lowerLiteral = top.upperLiteral;
       let lowerMs = top.upperMs;
       const current = Math.floor(nowMs / partitionMs) * partitionMs;
-      while (lowerMs < nowMs + aheadMs && created.length < MAX_CREATE_PER_PASS) {
+      const horizon = nowMs + aheadMs(partitionMs);
+      while (lowerMs < horizon && created.length < MAX_CREATE_PER_PASS) {
         const upperMs =
           lowerMs < current ? current : (Math.floor(lowerMs / partitionMs) + 1) * partitionMs;
         const name = partitionName(table.parent, lowerMs);

@@ -90,6 +90,22 @@ describe('RetentionRunner', () => {
     }
   });
 
+  it('a process that does not know the partition size keeps it, and makes two partitions ahead, not more', async () => {
+    // as an eworker or the stream runs the migrations at start, without the retention settings
+    await runMigrations({
+      databaseUrl: schema.databaseUrl,
+      schema: schema.schema,
+      log: silentLogger(),
+    });
+    const partitions = new Partitions(schema.pool, schema.schema);
+    for (const table of await partitions.tables()) {
+      const timed = (await partitions.list(table)).filter((p) => p.upperMs !== undefined);
+      const newest = Math.max(...timed.map((p) => p.upperMs ?? 0));
+      expect(newest).toBeLessThanOrEqual(Date.now() + 3 * 2000);
+      expect(timed.length).toBeLessThan(8);
+    }
+  });
+
   it('drops expired partitions of every table and keeps fresh data', async () => {
     const old = await insertEvent('a', t0);
     await q(

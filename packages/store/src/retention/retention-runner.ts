@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import type { ClientConfig, Pool } from 'pg';
 import type { Logger, Registry } from '@reten/observability';
-import { DEFAULT_PARTITION_SECONDS, Partitions } from './partitions';
+import { Partitions } from './partitions';
 import type { DroppedPartition, RetentionTable } from './partitions';
 import { pruneAttemptCounts } from '../webhooks/attempt-timeline';
 import { createRetentionMetrics } from './retention-metrics';
@@ -48,10 +48,12 @@ export interface RetentionReport {
   idempotencyKeysDeleted: number;
 }
 
-/** How far ahead of now partitions must reach. */
-export function partitionsAheadMs(settings: PartitionSettings): number {
-  const partitionSeconds = settings.partitionSeconds ?? DEFAULT_PARTITION_SECONDS;
-  return Math.max(2 * partitionSeconds, 3 * settings.intervalSeconds) * 1000;
+/**
+ * How far ahead of now partitions of `partitionMs` must reach: two of them, and three runs (the
+ * size the partitions have, which a process that does not set it learns from the newest one).
+ */
+export function partitionsAheadMs(partitionMs: number, intervalSeconds: number): number {
+  return Math.max(2 * partitionMs, 3 * intervalSeconds * 1000);
 }
 
 /** Creates the partitions every retention table needs from now to the horizon ahead. */
@@ -69,7 +71,7 @@ export async function ensurePartitionsAhead(
         table,
         nowMs,
         settings.partitionSeconds === undefined ? undefined : settings.partitionSeconds * 1000,
-        partitionsAheadMs(settings),
+        (partitionMs) => partitionsAheadMs(partitionMs, settings.intervalSeconds),
         settings.lockTimeoutMs,
       )),
     );
@@ -183,7 +185,7 @@ export class RetentionRunner {
         table,
         nowMs,
         this.options.partitionSeconds * 1000,
-        partitionsAheadMs(this.options),
+        (partitionMs) => partitionsAheadMs(partitionMs, this.options.intervalSeconds),
         this.options.lockTimeoutMs,
       );
       if (created.length > 0) this.metrics.created.inc({ table: table.parent }, created.length);
