@@ -351,7 +351,7 @@ watchdog.unref();
 
 main(ctx)
   .then(async (ok) => {
-    await Promise.race([cleanup(ctx), sleep(60_000)]);
+    await Promise.race([cleanup(ctx), sleep(180_000)]);
     process.exit(ok ? 0 : 1);
   })
   .catch(async (err) => {
@@ -361,6 +361,6 @@ main(ctx)
       if (tail) process.stderr.write(`--- ${s.name} (last lines)\n${tail}\n`);
     }
     line(`SOAK ${JSON.stringify({ ok: false, error: String(err.message ?? err) })}`);
-    await Promise.race([cleanup(ctx), sleep(30_000)]);
+    await Promise.race([cleanup(ctx), sleep(180_000)]);
     process.exit(1);
   });
