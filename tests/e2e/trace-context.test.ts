@@ -126,7 +126,7 @@ describe('W3C trace context end to end, no span exporter', () => {
     await stopStack(stack);
   });
 
-  it('follows the producer trace id to every webhook attempt (first, retry, manual retry) and to the eworker handler', async () => {
+  it('follows the producer trace id to every webhook attempt (first, retry, manual retry, replay) and to the eworker handler', async () => {
     const s = stack!;
     const producer = producerTrace();
     // the first attempt fails: the automatic retry must carry the trace too
@@ -183,6 +183,22 @@ describe('W3C trace context end to end, no span exporter', () => {
     const manualAttempt = parseTraceparent(third.headers.traceparent);
     expect(manualAttempt.traceId).toBe(producer.traceId);
     expect([first.spanId, retry.spanId]).not.toContain(manualAttempt.spanId);
+
+    // so does a replay of the endpoint, once the manual retry has ended
+    await eventually(async () => {
+      const d = await api(s.gw, 'GET', `/api/v1/webhooks/${webhookId}/deliveries`);
+      expect((d.body as { data: { attempts: number }[] }).data[0]?.attempts).toBe(3);
+    });
+    const replay = await api(s.gw, 'POST', `/api/v1/webhooks/${webhookId}/replay`, {
+      since: new Date(Date.now() - 3_600_000).toISOString(),
+    });
+    expect(replay.status).toBeLessThan(300);
+    const fourth = await eventually(() => {
+      const r = s.receiver.requestsTo('/traced')[3];
+      if (!r) throw new Error('replay not received yet');
+      return r;
+    });
+    expect(parseTraceparent(fourth.headers.traceparent).traceId).toBe(producer.traceId);
   });
 
   it('starts a new trace for an event sent without traceparent and carries it everywhere', async () => {
