@@ -31,7 +31,7 @@ export interface DroppedPartition {
 
 const BOUND = /^FOR VALUES FROM \((.+)\) TO \((.+)\)$/s;
 /** At most this many partitions are created in one pass (a tiny size cannot run away). */
-const MAX_CREATE_PER_PASS = 500;
+const MAX_CREATE_PER_PASS = 200;
 /** RETENTION_PARTITION_SECONDS' default, for a process that does not know the setting. */
 export const DEFAULT_PARTITION_SECONDS = 7 * 86_400;
 
@@ -127,45 +127,56 @@ export class Partitions {
     aheadMs: (partitionMs: number) => number,
     lockTimeoutMs: number,
   ): Promise<string[]> {
-    return this.inTransaction(lockTimeoutMs, async (client) => {
-      // one creator per schema at a time: migrations and runners may overlap
-      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
-        `reten.partitions.${this.schema}`,
-      ]);
-      const timed = (await this.list(table, client)).filter(
-        (p) => p.upperLiteral !== undefined && p.upperMs !== undefined,
+    const created: string[] = [];
+    // one partition per transaction: a transaction holds the locks of what it created until it
+    // ends, and hundreds at once would fill the server's shared lock table
+    while (created.length < MAX_CREATE_PER_PASS) {
+      const name = await this.inTransaction(lockTimeoutMs, (client) =>
+        this.createNext(client, table, nowMs, requestedPartitionMs, aheadMs),
       );
-      const top = timed.reduce<PartitionInfo | undefined>(
-        (best, p) => (best && (best.upperMs ?? 0) >= (p.upperMs ?? 0) ? best : p),
-        undefined,
-      );
-      if (!top?.upperLiteral || top.upperMs === undefined) {
-        throw new Error(`${table.parent} has no time partition to continue from`);
-      }
-      const partitionMs = requestedPartitionMs ?? sizeOfNewest(timed);
-      const literal = (ms: number) =>
-        quote(table.keyKind === 'time' ? new Date(ms).toISOString() : eventKeyAt(ms));
-      const created: string[] = [];
-      let lowerLiteral = top.upperLiteral;
-      let lowerMs = top.upperMs;
-      const current = Math.floor(nowMs / partitionMs) * partitionMs;
-      const horizon = nowMs + aheadMs(partitionMs);
-      while (lowerMs < horizon && created.length < MAX_CREATE_PER_PASS) {
-        const upperMs =
-          lowerMs < current ? current : (Math.floor(lowerMs / partitionMs) + 1) * partitionMs;
-        const name = partitionName(table.parent, lowerMs);
-        await client.query('SELECT reten_create_partition($1, $2, $3, $4)', [
-          table.parent,
-          name,
-          lowerLiteral,
-          literal(upperMs),
-        ]);
-        created.push(name);
-        lowerLiteral = literal(upperMs);
-        lowerMs = upperMs;
-      }
-      return created;
-    });
+      if (name === undefined) break;
+      created.push(name);
+    }
+    return created;
+  }
+
+  /** Creates the partition after the newest one if it is needed; its name, or undefined. */
+  private async createNext(
+    client: PoolClient,
+    table: RetentionTable,
+    nowMs: number,
+    requestedPartitionMs: number | undefined,
+    aheadMs: (partitionMs: number) => number,
+  ): Promise<string | undefined> {
+    // one creator per schema at a time: migrations and runners may overlap
+    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
+      `reten.partitions.${this.schema}`,
+    ]);
+    const timed = (await this.list(table, client)).filter(
+      (p) => p.upperLiteral !== undefined && p.upperMs !== undefined,
+    );
+    const top = timed.reduce<PartitionInfo | undefined>(
+      (best, p) => (best && (best.upperMs ?? 0) >= (p.upperMs ?? 0) ? best : p),
+      undefined,
+    );
+    if (!top?.upperLiteral || top.upperMs === undefined) {
+      throw new Error(`${table.parent} has no time partition to continue from`);
+    }
+    const partitionMs = requestedPartitionMs ?? sizeOfNewest(timed);
+    const lowerMs = top.upperMs;
+    if (lowerMs >= nowMs + aheadMs(partitionMs)) return undefined;
+    const current = Math.floor(nowMs / partitionMs) * partitionMs;
+    const upperMs =
+      lowerMs < current ? current : (Math.floor(lowerMs / partitionMs) + 1) * partitionMs;
+    const upper = table.keyKind === 'time' ? new Date(upperMs).toISOString() : eventKeyAt(upperMs);
+    const name = partitionName(table.parent, lowerMs);
+    await client.query('SELECT reten_create_partition($1, $2, $3, $4)', [
+      table.parent,
+      name,
+      top.upperLiteral,
+      quote(upper),
+    ]);
+    return name;
   }
 
   /**
