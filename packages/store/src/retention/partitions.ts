@@ -24,7 +24,7 @@ export interface PartitionInfo {
 export interface DroppedPartition {
   table: string;
   partition: string;
-  /** The planner's estimate (pg_class.reltuples): counting would read the partition. */
+  /** The statistics' live rows (n_live_tup, else reltuples): counting would read the partition. */
   rows: number;
   bytes: number;
 }
@@ -199,8 +199,10 @@ export class Partitions {
         if ((kept.rowCount ?? 0) > 0) return undefined;
       }
       const size = await client.query<{ bytes: string; rows: number }>(
-        `SELECT pg_total_relation_size(c.oid)::text AS bytes, greatest(c.reltuples, 0)::float8 AS rows
-           FROM pg_class c WHERE c.oid = to_regclass($1)`,
+        `SELECT pg_total_relation_size(c.oid)::text AS bytes,
+                coalesce(s.n_live_tup, greatest(c.reltuples, 0))::float8 AS rows
+           FROM pg_class c LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
+          WHERE c.oid = to_regclass($1)`,
         [partition],
       );
       await client.query(`DROP TABLE ${part}`);

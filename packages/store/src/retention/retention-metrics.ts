@@ -41,7 +41,7 @@ export function createRetentionMetrics(registry: Registry) {
     }),
     rowsRemoved: new Counter({
       name: 'reten_retention_rows_removed_total',
-      help: 'Rows removed, by table (dropped partitions count by the planner estimate)',
+      help: 'Rows removed, by table (a dropped partition counts by the statistics: n_live_tup)',
       labelNames: ['table'] as const,
       registers: [registry],
     }),
