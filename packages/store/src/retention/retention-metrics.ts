@@ -39,6 +39,12 @@ export function createRetentionMetrics(registry: Registry) {
       labelNames: ['table'] as const,
       registers: [registry],
     }),
+    busy: new Counter({
+      name: 'reten_retention_lock_timeouts_total',
+      help: 'Partition creates or drops left for the next run: their lock was not free within RETENTION_LOCK_TIMEOUT_MS',
+      labelNames: ['table', 'step'] as const,
+      registers: [registry],
+    }),
     rowsRemoved: new Counter({
       name: 'reten_retention_rows_removed_total',
       help: 'Rows removed, by table (a dropped partition counts by the statistics: n_live_tup)',

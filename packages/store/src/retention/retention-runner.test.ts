@@ -146,6 +146,31 @@ describe('RetentionRunner', () => {
     expect(report.dropped.some((d) => d.partition === 'events_legacy')).toBe(true);
   });
 
+  it('leaves a drop whose lock is busy past lock_timeout for the next run, and goes on with the other tables', async () => {
+    const old = await insertEvent('a', t0);
+    await q(
+      `INSERT INTO eworker_marks (eworker, event_id, revision, tenant_id, event_type, status)
+       VALUES ('logs', $1, 1, 'a', 't', 'processed')`,
+      [old],
+    );
+    const reader = await schema.pool.connect();
+    try {
+      // a long query on events holds a lock that a DROP must wait for
+      await reader.query('BEGIN');
+      await reader.query('LOCK TABLE events IN ACCESS SHARE MODE');
+      const busy = await newRunner({ ...OPTIONS, lockTimeoutMs: 200 }).runOnce(t0 + 10_000);
+      expect(busy.ran).toBe(true);
+      expect(busy.dropped.filter((d) => d.table === 'events')).toEqual([]);
+      expect(busy.dropped.some((d) => d.table === 'eworker_marks')).toBe(true);
+      expect(await eventIds('a')).toEqual([old]);
+    } finally {
+      await reader.query('ROLLBACK');
+      reader.release();
+    }
+    await runner.runOnce(t0 + 10_000);
+    expect(await eventIds('a')).toEqual([]);
+  });
+
   it('keeps a partition that holds an event not yet published, and drops it once it is', async () => {
     const unpublished = await insertEvent('a', t0, false);
 

@@ -8,6 +8,10 @@ import { createRetentionMetrics } from './retention-metrics';
 import type { RetentionMetrics } from './retention-metrics';
 import { purgeIdempotencyKeys, purgeTenantEvents } from './row-purge';
 
+/** lock_timeout expired. */
+const LOCK_NOT_AVAILABLE = '55P03';
+const DEADLOCK_DETECTED = '40P01';
+
 /** How long each kind of data is kept, in seconds. */
 export interface RetentionPeriods {
   /** Events of a tenant without a period of its own (tenants.events_retention_seconds). */
@@ -181,13 +185,16 @@ export class RetentionRunner {
   private async work(nowMs: number, report: RetentionReport): Promise<void> {
     const horizon = await this.eventsHorizonSeconds();
     for (const table of await this.partitions.tables()) {
-      const created = await this.partitions.ensureAhead(
-        table,
-        nowMs,
-        this.options.partitionSeconds * 1000,
-        (partitionMs) => partitionsAheadMs(partitionMs, this.options.intervalSeconds),
-        this.options.lockTimeoutMs,
-      );
+      const created =
+        (await this.busyMeansLater(table, 'create', () =>
+          this.partitions.ensureAhead(
+            table,
+            nowMs,
+            this.options.partitionSeconds * 1000,
+            (partitionMs) => partitionsAheadMs(partitionMs, this.options.intervalSeconds),
+            this.options.lockTimeoutMs,
+          ),
+        )) ?? [];
       if (created.length > 0) this.metrics.created.inc({ table: table.parent }, created.length);
       report.created.push(...created);
       const seconds = this.periodOf(table, horizon);
@@ -252,6 +259,27 @@ export class RetentionRunner {
     return periods[table.parent];
   }
 
+  /**
+   * Runs one DDL step; a lock it could not get within lock_timeout (or a deadlock) is left for
+   * the next run, with a log line and a metric, and the run goes on with the other tables.
+   * Null when it was left.
+   */
+  private async busyMeansLater<T>(
+    table: RetentionTable,
+    step: 'create' | 'drop',
+    work: () => Promise<T>,
+  ): Promise<T | null> {
+    try {
+      return await work();
+    } catch (err) {
+      const code = typeof err === 'object' && err !== null && 'code' in err ? err.code : undefined;
+      if (code !== LOCK_NOT_AVAILABLE && code !== DEADLOCK_DETECTED) throw err;
+      this.metrics.busy.inc({ table: table.parent, step });
+      this.log.warn({ table: table.parent, step, code }, 'retention step left for the next run');
+      return null;
+    }
+  }
+
   private async dropExpired(
     table: RetentionTable,
     cutoffMs: number,
@@ -262,12 +290,10 @@ export class RetentionRunner {
     for (const part of await this.partitions.list(table)) {
       if (part.upperLiteral === undefined || part.upperMs === undefined) continue;
       if (part.upperMs > cutoffMs) continue;
-      const dropped = await this.partitions.drop(
-        table,
-        part.name,
-        keep,
-        this.options.lockTimeoutMs,
+      const dropped = await this.busyMeansLater(table, 'drop', () =>
+        this.partitions.drop(table, part.name, keep, this.options.lockTimeoutMs),
       );
+      if (dropped === null) continue;
       if (!dropped) {
         report.kept.push(part.name);
         this.metrics.kept.inc({ table: table.parent });
