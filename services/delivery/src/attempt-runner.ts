@@ -121,11 +121,12 @@ export class AttemptRunner {
     readAt: number,
     orderingKey: string | null = null,
     trace: EventTrace = {},
+    requestEnded: () => void = () => undefined,
   ): Promise<void> {
     await this.recent.settled(row.id);
     // synchronous from here until start(): no other attempt of this delivery can slip in
     const stale = this.recent.mayBeStale(row.id, readAt);
-    const done = this.attempt(row, token, endpoint, body, stale, orderingKey, trace);
+    const done = this.attempt(row, token, endpoint, body, stale, orderingKey, trace, requestEnded);
     this.recent.start(row.id, done);
     await done;
   }
@@ -138,6 +139,7 @@ export class AttemptRunner {
     stale: boolean,
     orderingKey: string | null,
     trace: EventTrace,
+    requestEnded: () => void,
   ): Promise<void> {
     const { store, limiter, sender, metrics, keyOrder } = this.deps;
     let row = snapshot;
@@ -182,6 +184,8 @@ export class AttemptRunner {
     const headers = requestHeaders(endpoint, row, body, this.options.userAgent, now);
     Object.assign(headers, traceHeadersOf(span));
     const result = await sender.send(endpoint.id, endpoint.url, headers, body);
+    // the endpoint's lane may start its next request while this outcome is stored
+    requestEnded();
     if (result.statusCode !== null)
       span.setAttribute('http.response.status_code', result.statusCode);
     endSpan(span, result.succeeded ? undefined : new Error(result.phase ?? 'status'));

@@ -1,4 +1,8 @@
-type Job = () => Promise<void>;
+/**
+ * A job of a lane. It may call `release` once its HTTP request is over (before storing the
+ * outcome): its slot is free from then on. Its end releases the slot too.
+ */
+type Job = (release: () => void) => Promise<void>;
 
 interface Lane {
   queue: Job[];
@@ -9,7 +13,8 @@ interface Lane {
 
 /**
  * Per-endpoint FIFO lanes under a global bound: at most `perEndpoint` jobs of one endpoint
- * and `total` jobs overall run at once, and each lane holds at most `backlogMax` waiting
+ * and `total` jobs overall run at once (a job that releases its slot when its request is over
+ * stores its outcome outside the bound), and each lane holds at most `backlogMax` waiting
  * jobs. A lane starts its jobs in submission order, so with `perEndpoint = 1` an endpoint
  * receives first attempts in the order the messages were consumed. A slow or dead
  * endpoint fills only its own lane: `submit` refuses past the backlog (the caller waits for
@@ -37,7 +42,7 @@ export class EndpointLanes {
     }
     if (lane.queue.length >= this.backlogMax) return false;
     const done = new Promise<boolean>((resolve, reject) => {
-      lane.queue.push(() => job().then(() => resolve(true), reject));
+      lane.queue.push((release) => job(release).then(() => resolve(true), reject));
     });
     this.pump(endpointId);
     return done;
@@ -86,16 +91,22 @@ export class EndpointLanes {
       const job = lane.queue.shift() as Job;
       lane.running++;
       this.runningTotal++;
-      void job().finally(() => {
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
         lane.running--;
         this.runningTotal--;
         lane.progressAt = Date.now();
         this.pump(endpointId);
         const next = this.waitingForSlot.shift();
         if (next !== undefined) this.pump(next);
-        if (lane.running === 0 && lane.queue.length === 0) this.lanes.delete(endpointId);
+        if (lane.running === 0 && lane.queue.length === 0 && this.lanes.get(endpointId) === lane) {
+          this.lanes.delete(endpointId);
+        }
         for (const notify of this.onChange.splice(0)) notify();
-      });
+      };
+      void job(release).finally(release);
     }
   }
 }

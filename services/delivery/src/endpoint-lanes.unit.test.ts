@@ -64,4 +64,36 @@ describe('EndpointLanes', () => {
     expect(otherRan).toBe(true);
     expect(lanes.size).toBe(0);
   });
+
+  it('frees a slot when its job releases it, before the job ends', async () => {
+    const lanes = new EndpointLanes(1, 1, 100);
+    const order: string[] = [];
+    const recorded = deferred();
+    let release!: () => void;
+    const first = lanes.submit('a', async (r) => {
+      order.push('a1 request');
+      release = r;
+      await recorded.promise;
+      order.push('a1 stored');
+    });
+    const second = run(lanes, 'a', () => {
+      order.push('a2 request');
+      return Promise.resolve();
+    });
+    await Promise.resolve();
+    expect(order).toEqual(['a1 request']);
+    release(); // the request is over; its outcome is still being stored
+    release(); // twice is once
+    await second;
+    expect(order).toEqual(['a1 request', 'a2 request']);
+    // the global bound (1) was freed too, and the first job's end frees nothing more
+    await run(lanes, 'b', () => {
+      order.push('b1 request');
+      return Promise.resolve();
+    });
+    recorded.resolve();
+    expect(await first).toBe(true);
+    expect(order).toEqual(['a1 request', 'a2 request', 'b1 request', 'a1 stored']);
+    expect(lanes.size).toBe(0);
+  });
 });

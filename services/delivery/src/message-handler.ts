@@ -151,7 +151,7 @@ export class MessageHandler {
   }
 
   private submit(job: Job, body: string): Promise<void> | false {
-    const ran = this.lanes.submit(job.endpoint.id, () =>
+    const ran = this.lanes.submit(job.endpoint.id, (release) =>
       this.runner.run(
         job.row,
         job.token,
@@ -160,6 +160,7 @@ export class MessageHandler {
         job.readAt,
         job.orderingKey,
         job.trace,
+        release,
       ),
     );
     return ran && ran.then(() => undefined);
