@@ -73,7 +73,7 @@ function settings() {
     env.DELIVERY_PREFETCH = String(prefetch);
     why.DELIVERY_PREFETCH = 'BENCH_PREFETCH';
   }
-  if (process.env.BENCH_ENDPOINT_IN_FLIGHT !== undefined) {
+  if (process.env.BENCH_ENDPOINT_IN_FLIGHT) {
     env.DELIVERY_ENDPOINT_MAX_IN_FLIGHT = process.env.BENCH_ENDPOINT_IN_FLIGHT;
     why.DELIVERY_ENDPOINT_MAX_IN_FLIGHT = 'BENCH_ENDPOINT_IN_FLIGHT';
   }
