@@ -37,7 +37,8 @@ function printSamples(samples, line, { header, seconds, markdown = false }) {
         n(s.minute, 1),
         ...names.map((p) => {
           const v = s.processes[p];
-          return `${n(v.rssMB)}/${n(v.heapMB)}, ${n(v.fds)}/${n(v.sockets)}, ${n(v.handles)}`;
+          const peer = v.peerSockets === undefined ? '' : ` (clients' ${n(v.peerSockets)})`;
+          return `${n(v.rssMB)}/${n(v.heapMB)}, ${n(v.fds)}/${n(v.sockets)}${peer}, ${n(v.handles)}`;
         }),
         `${n(s.dbMB, 1)} (${n(s.partitions)})`,
         ...tables.map((t) => n(s.tables[t], 1)),

@@ -36,7 +36,7 @@ const h = require('../lib/harness');
 const { prepareSchema } = require('../lib/stack');
 const { checkBuilt, startStack } = require('../system/stack');
 const { forkHelper } = require('../system/helper-process');
-const { MB, processSample, databaseSample, queueSample } = require('./sample');
+const { MB, processSample, databaseSample, queueSample, descriptors } = require('./sample');
 const { judge, limitsFrom } = require('./verdict');
 const { retentionSettings } = require('./retention');
 const { printSamples, printVerdicts } = require('./report');
@@ -136,6 +136,10 @@ async function takeSample(ctx, minute) {
       fds: r.fds,
       sockets: r.sockets,
     };
+    // the connections a load generator opens to this service are the generator's choice
+    // (undici opens and idles keep-alive connections with the load): count them apart
+    const peer = ctx.peers[s.name];
+    if (peer) processes[s.name].peerSockets = descriptors(peer.child.pid).sockets;
   }
   ctx.floor.clear();
   const [dbs, queues, produced, received, streamed] = await Promise.all([
@@ -236,6 +240,7 @@ async function main(ctx) {
     }),
   ]);
   await ctx.producer.ready;
+  ctx.peers = { gateway: ctx.producer, stream: ctx.clients };
   await ctx.producer.ask({ cmd: 'start' }, 'started');
   const start = Date.now();
   const stopSubsampling = startSubsampling(ctx);

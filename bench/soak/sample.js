@@ -117,4 +117,4 @@ function queueSample(vhost) {
   });
 }
 
-module.exports = { MB, processSample, databaseSample, queueSample, rssBytes };
+module.exports = { MB, processSample, databaseSample, queueSample, rssBytes, descriptors };

@@ -14,7 +14,10 @@
  *   and the socket buffers' slack, which settles more slowly than the heap.
  * - open file descriptors and sockets (per process): 30 per hour, i.e. one leaked connection
  *   every two minutes fails; pools that open and close idle connections move the count by a
- *   few, not steadily.
+ *   few, not steadily. For the gateway and the stream, the sockets of the load generator that
+ *   connects to them (the producer's keep-alive pool, the WebSocket clients) are subtracted:
+ *   those connections come and go with the generator's pool, and a server that kept
+ *   connections its clients had closed would still show as growth.
  * - database size: 64 MB/h, when retention is on. Without retention the same load writes
  *   hundreds of MB to GB per hour (every event row, its outbox, marks, attempts and log lines),
  *   so a bounded database is an order of magnitude under the limit.
@@ -79,8 +82,13 @@ function judge(samples, warmupMinutes, limits) {
     const p = (s) => s.processes[name] ?? {};
     add(`${name} heap used`, 'MB', (s) => p(s).heapMB, limits.heapMBPerHour);
     add(`${name} RSS`, 'MB', (s) => p(s).rssMB, limits.rssMBPerHour);
-    add(`${name} open fds`, '', (s) => p(s).fds, limits.fdsPerHour);
-    add(`${name} sockets`, '', (s) => p(s).sockets, limits.socketsPerHour);
+    // less the sockets of the load generator that connects to it (its keep-alive pool, its
+    // WebSocket clients): a server that kept connections its clients closed still shows
+    const peer = samples[0]?.processes[name]?.peerSockets !== undefined;
+    const own = (s, v) => v - (p(s).peerSockets ?? 0);
+    const suffix = peer ? ' (less its clients’ sockets)' : '';
+    add(`${name} open fds${suffix}`, '', (s) => own(s, p(s).fds), limits.fdsPerHour);
+    add(`${name} sockets${suffix}`, '', (s) => own(s, p(s).sockets), limits.socketsPerHour);
     add(`${name} active handles`, '', (s) => p(s).handles, null);
   }
   add('database size', 'MB', (s) => s.dbMB, limits.dbMBPerHour);
