@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import {
   SPAN_NAMES,
@@ -22,6 +21,7 @@ import { requestHeaders } from './request-headers';
 import { decide } from './retry-policy';
 import type { AttemptResult } from './retry-policy';
 import type { RetryScheduler } from './retry-scheduler';
+import { successorToken } from './tokens';
 import type { WebhookSender } from './sender';
 
 /**
@@ -207,7 +207,7 @@ export class AttemptRunner {
     reason: 'rate_limit' | 'backlog' | 'circuit_open',
     trace: EventTrace = {},
   ): Promise<void> {
-    const next = randomUUID();
+    const next = successorToken(token);
     const dueAt = Date.now() + delayMs;
     await this.deps.scheduler.schedule([
       {
@@ -247,7 +247,7 @@ export class AttemptRunner {
       // a publish whose confirm was lost may still have reached the broker: each try has its
       // own token, and only the one the row ends up holding can act
       const next = await this.persist(result, row, async () => {
-        const candidate = randomUUID();
+        const candidate = successorToken(token);
         await scheduler.schedule([
           {
             deliveryId: row.id,

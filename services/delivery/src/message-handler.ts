@@ -12,6 +12,7 @@ import type { EndpointCache } from './endpoint-cache';
 import type { EndpointLanes } from './endpoint-lanes';
 import { KeyChains } from './key-chains';
 import type { RetryScheduler } from './retry-scheduler';
+import { isSuccessorOf } from './tokens';
 
 /** A message that can never be handled (bad envelope, missing headers): parked, not retried. */
 export class PoisonMessageError extends Error {
@@ -40,6 +41,9 @@ export function orderingKeyOfBody(body: string): string | null {
   const parsed = JSON.parse(body) as { ordering_key?: unknown };
   return typeof parsed.ordering_key === 'string' ? parsed.ordering_key : null;
 }
+
+/** How soon a message that arrived before its row was updated to its token comes back. */
+const EARLY_RETRY_MS = 100;
 
 /** Deliveries of one key waiting in process behind its running attempt (see KeyChains). */
 const CHAIN_MAX_WAITING = 8;
@@ -220,6 +224,12 @@ export class MessageHandler {
     await this.runner.settled(deliveryId);
     const readAt = Date.now();
     const row = await this.store.delivery(deliveryId);
+    if (row && row.token !== token && isSuccessorOf(token, row.token)) {
+      // published (by another replica, maybe) just before the row was updated to it: the
+      // update is on its way, so come back shortly instead of dropping the only message
+      await this.scheduler.schedule([{ ...targeted, token, dueAt: Date.now() + EARLY_RETRY_MS }]);
+      return [];
+    }
     if (!row || row.token !== token) return []; // superseded (or deleted): nothing to do
     const endpoint = await this.cache.get(row.tenantId, row.endpointId);
     if (!endpoint) return [];

@@ -1,0 +1,66 @@
+import amqplib from 'amqplib';
+import { encodeTargetedMessage } from '@reten/broker';
+import { DELIVERY_QUEUE } from '@reten/contracts';
+import { eventually, webhookReceiver } from '@reten/testing';
+import type { WebhookReceiver } from '@reten/testing';
+import { startTestDelivery } from './test-fixture';
+import type { TestDelivery } from './test-fixture';
+import { successorToken } from './tokens';
+
+describe('delivery service: a retry message that arrives before its row says so', () => {
+  let d: TestDelivery;
+  let receiver: WebhookReceiver;
+
+  beforeAll(async () => {
+    d = await startTestDelivery('delivery early message');
+    receiver = await webhookReceiver();
+    receiver.respond({ status: 204 });
+  });
+
+  afterAll(async () => {
+    await d?.close();
+    await receiver?.close();
+  });
+
+  it('comes back until the row holds its token (another replica still storing the outcome), then is attempted once', async () => {
+    const ep = await d.createEndpoint({ url: receiver.url('/early'), tenantId: 'early' });
+    // an event delivered once, as if its attempt had just failed on another replica that
+    // published the retry and has not stored the outcome yet
+    await d.stopService();
+    const event = await d.publish('early.x', { i: 0 }, 'early');
+    await d.restartService();
+    await eventually(() => expect(receiver.requestsTo('/early')).toHaveLength(1));
+    const res = await d.schema.pool.query<{ id: string; token: string | null }>(
+      `UPDATE webhook_deliveries SET status = 'retrying', token = 'before-the-attempt'
+        WHERE endpoint_id = $1 RETURNING id`,
+      [ep.id],
+    );
+    const deliveryId = res.rows[0]?.id ?? '';
+    const next = successorToken('before-the-attempt');
+    const conn = await amqplib.connect(d.vhost.url);
+    const ch = await conn.createConfirmChannel();
+    const m = encodeTargetedMessage(
+      { deliveryId, tenantId: 'early', token: next, dueAt: 0, body: Buffer.from(event.json) },
+      DELIVERY_QUEUE,
+    );
+    ch.publish(m.exchange, m.routingKey, m.content, m.options);
+    await ch.waitForConfirms();
+    await conn.close();
+    // the other replica stores the outcome (and the new token) half a second later
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await d.schema.pool.query('UPDATE webhook_deliveries SET token = $2 WHERE id = $1', [
+      deliveryId,
+      next,
+    ]);
+    await eventually(() => expect(receiver.requestsTo('/early')).toHaveLength(2), {
+      timeoutMs: 10_000,
+    });
+    await eventually(async () => {
+      const row = await d.schema.pool.query<{ status: string }>(
+        'SELECT status FROM webhook_deliveries WHERE id = $1',
+        [deliveryId],
+      );
+      expect(row.rows[0]?.status).toBe('succeeded');
+    });
+  });
+});
