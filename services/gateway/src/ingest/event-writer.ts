@@ -50,6 +50,8 @@ export class EventWriter {
   private queue: Pending[] = [];
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
+  private waking = false;
+  private wakeAgain = false;
 
   constructor(
     private readonly store: EventStore,
@@ -89,6 +91,7 @@ export class EventWriter {
   private async flush(batch: Pending[]): Promise<void> {
     try {
       await this.insert(batch);
+      this.wakeRelay();
       this.metrics.ingestBatchSize.observe(batch.length);
       for (const p of batch) p.resolve();
     } catch (err) {
@@ -108,6 +111,7 @@ export class EventWriter {
       const outcome = surelyNotCommitted(err) ? 'absent' : await this.lookUp(batch);
       if (outcome === 'stored') {
         this.log.warn({ events: batch.length }, 'event batch found committed after its error');
+        this.wakeRelay();
         this.metrics.ingestBatchSize.observe(batch.length);
         for (const p of batch) p.resolve();
         return;
@@ -124,6 +128,30 @@ export class EventWriter {
             );
       for (const p of batch) p.reject(failure);
     }
+  }
+
+  /**
+   * Tells the relay (any process) that events were committed: a NOTIFY after the commit, not in
+   * its transaction (PostgreSQL serialises notifying commits cluster-wide). One at a time: the
+   * commits made while one is on its way get one more after it, so every commit is followed
+   * by a NOTIFY sent after it. A lost one costs latency only: the relay polls.
+   */
+  private wakeRelay(): void {
+    if (this.waking) {
+      this.wakeAgain = true;
+      return;
+    }
+    this.waking = true;
+    this.store
+      .wakeRelay()
+      .catch((err: unknown) => this.log.debug({ err }, 'relay wake failed: the relay polls'))
+      .finally(() => {
+        this.waking = false;
+        if (this.wakeAgain) {
+          this.wakeAgain = false;
+          this.wakeRelay();
+        }
+      });
   }
 
   /**
