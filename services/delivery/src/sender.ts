@@ -7,6 +7,11 @@ import type { AttemptResult } from './retry-policy';
 
 const EXCERPT_BYTES = 1024;
 const POOL_IDLE_MS = 5 * 60_000;
+/** Parsed endpoint URLs kept (a URL is parsed and checked once, not at every attempt). */
+const TARGETS_MAX = 10_000;
+
+/** Where an endpoint URL sends to, or why it cannot be sent to. */
+type Target = { origin: string; path: string } | { refused: string };
 
 export interface SenderOptions {
   allowPrivate: boolean;
@@ -56,6 +61,7 @@ async function readExcerpt(body: Dispatcher.ResponseData['body']): Promise<strin
  */
 export class WebhookSender {
   private readonly pools = new Map<string, { pool: Pool; usedAt: number }>();
+  private readonly targets = new Map<string, Target>();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(private readonly options: SenderOptions) {
@@ -89,8 +95,9 @@ export class WebhookSender {
       connections: this.options.connectionsPerOrigin,
       pipelining: 1,
       keepAliveTimeout: 4_000,
-      headersTimeout: this.options.timeoutMs,
-      bodyTimeout: this.options.timeoutMs,
+      // backstops only: the attempt's own timer is exact, undici's coarse timers may fire early
+      headersTimeout: this.options.timeoutMs + 1_000,
+      bodyTimeout: this.options.timeoutMs + 1_000,
       connect: {
         timeout: this.options.connectTimeoutMs,
         lookup: guardedLookup(this.options.allowPrivate),
@@ -98,6 +105,29 @@ export class WebhookSender {
     });
     this.pools.set(key, { pool, usedAt: Date.now() });
     return pool;
+  }
+
+  /**
+   * The origin and path of an endpoint URL, or why it is refused: an invalid URL, or an IP
+   * literal that is not public (undici calls no lookup for those, so the guard is here). The
+   * answer depends on the URL string only, so it is kept.
+   */
+  private target(url: string): Target {
+    let target = this.targets.get(url);
+    if (target !== undefined) return target;
+    try {
+      const parsed = new URL(url);
+      const host = parsed.hostname.replace(/^\[|\]$/g, '');
+      target =
+        !this.options.allowPrivate && ipaddr.isValid(host) && !isPublicAddress(host)
+          ? { refused: `target refused: ${host} is not a public address` }
+          : { origin: parsed.origin, path: `${parsed.pathname}${parsed.search}` };
+    } catch {
+      target = { refused: 'invalid URL' };
+    }
+    if (this.targets.size >= TARGETS_MAX) this.targets.clear();
+    this.targets.set(url, target);
+    return target;
   }
 
   /** One attempt; never throws: every failure is described in the result. */
@@ -120,28 +150,29 @@ export class WebhookSender {
       retryAfterMs: null,
       ...partial,
     });
-    let target: URL;
-    try {
-      target = new URL(url);
-    } catch {
-      return result({ phase: 'connect', error: 'invalid URL' });
-    }
-    // undici calls no lookup for IP literals: check them here, at every attempt
-    const host = target.hostname.replace(/^\[|\]$/g, '');
-    if (!this.options.allowPrivate && ipaddr.isValid(host) && !isPublicAddress(host)) {
-      return result({ phase: 'connect', error: `target refused: ${host} is not a public address` });
-    }
+    const target = this.target(url);
+    if ('refused' in target) return result({ phase: 'connect', error: target.refused });
     let statusCode: number | null = null;
+    // one timeout for the whole attempt, cleared when it ends (a lingering timer and signal per
+    // request would pile up for the whole timeout at a high rate)
+    const abort = new AbortController();
+    const timer = setTimeout(
+      () =>
+        abort.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')),
+      this.options.timeoutMs,
+    );
     try {
       const res = await this.pool(endpointId, target.origin).request({
-        path: `${target.pathname}${target.search}`,
+        path: target.path,
         method: 'POST',
         headers,
         body,
-        signal: AbortSignal.timeout(this.options.timeoutMs),
+        signal: abort.signal,
       });
       statusCode = res.statusCode;
-      const excerpt = await readExcerpt(res.body);
+      // nothing to read (204, or an announced empty body): no stream iteration
+      const empty = statusCode === 204 || res.headers['content-length'] === '0';
+      const excerpt = empty ? (await res.body.dump(), '') : await readExcerpt(res.body);
       const ok = statusCode >= 200 && statusCode < 300;
       const retryAfter = res.headers['retry-after'];
       return result({
@@ -166,6 +197,8 @@ export class WebhookSender {
             ? 'connect'
             : 'headers';
       return result({ statusCode, phase, error: describe(err) });
+    } finally {
+      clearTimeout(timer);
     }
   }
 
