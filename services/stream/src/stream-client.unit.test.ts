@@ -25,6 +25,7 @@ function live(position: number, type = 'order.created'): LiveEvent {
   return {
     position,
     publishedAtMs: Date.now(),
+    receivedAtMs: undefined,
     eventType: type,
     json: Buffer.from(`{"p":${position}}`),
   };
