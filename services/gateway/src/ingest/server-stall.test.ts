@@ -55,6 +55,12 @@ describe('gateway with a stalled server (fault test)', () => {
     });
     try {
       expect((await api(gw, 'POST', '/v1.0/event/redis.stall', { n: 0 })).status).toBe(202);
+      // the broker connects in the background: readiness must be whole before Redis stalls
+      await eventually(
+        async () =>
+          expect((await api(gw, 'GET', '/readyz', undefined, { auth: null })).status).toBe(200),
+        { timeoutMs: 10_000 },
+      );
       proxy.stall();
       for (let n = 1; n <= 3; n += 1) {
         expect((await api(gw, 'POST', '/v1.0/event/redis.stall', { n })).status).toBe(202);
