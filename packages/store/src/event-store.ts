@@ -48,6 +48,10 @@ function toStored(r: EventRecord): StoredEvent {
 
 async function inTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  // a connection that ends between two statements of the transaction must not be an unhandled
+  // 'error' event (the pool listens only to idle clients): the next statement fails instead
+  const ignore = () => undefined;
+  client.on('error', ignore);
   try {
     await client.query('BEGIN');
     const result = await fn(client);
@@ -57,6 +61,7 @@ async function inTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;
   } finally {
+    client.off('error', ignore);
     client.release();
   }
 }

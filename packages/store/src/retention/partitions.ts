@@ -220,6 +220,10 @@ export class Partitions {
     work: (client: PoolClient) => Promise<T>,
   ): Promise<T> {
     const client = await this.pool.connect();
+    // a connection that ends between two statements must not be an unhandled 'error' event
+    // (the pool listens only to idle clients): the next statement fails instead
+    const ignore = () => undefined;
+    client.on('error', ignore);
     try {
       await client.query('BEGIN');
       await client.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.floor(lockTimeoutMs))}`);
@@ -230,6 +234,7 @@ export class Partitions {
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;
     } finally {
+      client.off('error', ignore);
       client.release();
     }
   }
