@@ -64,7 +64,7 @@ export class EndpointLanes {
     return (
       lane !== undefined &&
       lane.queue.length >= this.backlogMax &&
-      Date.now() - lane.progressAt > ms
+      Date.now() - lane.progressAt >= ms
     );
   }
 
