@@ -14,7 +14,6 @@ import {
   eworkerRegistryChannel,
   IdempotencyStore,
   newPrefixedId,
-  outboxChannel,
   postgresCheck,
   RetentionRunner,
   retentionOptionsOf,
@@ -33,8 +32,8 @@ import { Ingestor } from './ingest/ingestor';
 import { createGatewayMetrics, registerOutboxGauges } from './metrics';
 import type { GatewayMetrics } from './metrics';
 import { buildOpenApiDocument } from './openapi';
-import { LeaderLock } from './relay/leader-lock';
-import { OutboxRelay } from './relay/outbox-relay';
+import { buildOutboxRelay } from './relay/build-relay';
+import type { OutboxRelay } from './relay/outbox-relay';
 import { version } from './version';
 import { EworkerQueries } from './eworkers-api/eworker-queries';
 import { QueueInspector } from './eworkers-api/queue-inspector';
@@ -121,29 +120,14 @@ export class Gateway {
         await declareTopology(channel, CORE_TOPOLOGY);
       },
     });
-    const lock = new LeaderLock(
-      { ...clientConfig({ ...poolOptions, applicationName: 'reten-relay' }) },
-      `reten.relay.${config.DATABASE_SCHEMA}`,
-      outboxChannel(config.DATABASE_SCHEMA),
-      log,
-    );
-    this.relay = new OutboxRelay(
-      this.store,
+    this.relay = buildOutboxRelay({
+      config,
+      lockClientConfig: clientConfig({ ...poolOptions, applicationName: 'reten-relay' }),
+      store: this.store,
       publisher,
-      lock,
-      {
-        batchSize: config.RELAY_BATCH_SIZE,
-        batchMaxBytes: config.RELAY_BATCH_MAX_BYTES,
-        pollIntervalMs: config.RELAY_POLL_INTERVAL_MS,
-        lockRetryMs: config.RELAY_LOCK_RETRY_MS,
-        confirmTimeoutMs: config.RELAY_CONFIRM_TIMEOUT_MS,
-        retryDelayMs: config.RELAY_RETRY_DELAY_MS,
-        stallAfterMs: config.RELAY_PROGRESS_TIMEOUT_SECONDS * 1000,
-        lingerMs: config.RELAY_LINGER_MS,
-      },
       metrics,
       log,
-    );
+    });
     this.broker.on('connect', () => this.relay.wake());
     this.writer = new EventWriter(
       this.store,

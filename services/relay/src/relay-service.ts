@@ -4,11 +4,11 @@ import { listen, opsApp } from '@reten/http';
 import type { RunningServer } from '@reten/http';
 import { Lifecycle, createMetricsRegistry, stateCheck } from '@reten/observability';
 import type { Logger, Registry } from '@reten/observability';
-import { clientConfig, createPool, EventStore, outboxChannel, postgresCheck } from '@reten/store';
+import { clientConfig, createPool, EventStore, postgresCheck } from '@reten/store';
 import type { Pool } from '@reten/store';
 import { createGatewayMetrics, registerOutboxGauges } from '@reten/gateway/dist/metrics';
-import { LeaderLock } from '@reten/gateway/dist/relay/leader-lock';
-import { OutboxRelay } from '@reten/gateway/dist/relay/outbox-relay';
+import { buildOutboxRelay } from '@reten/gateway/dist/relay/build-relay';
+import type { OutboxRelay } from '@reten/gateway/dist/relay/outbox-relay';
 import type { RelayConfig } from './config';
 
 /**
@@ -53,29 +53,14 @@ export class RelayService {
         await declareTopology(channel, CORE_TOPOLOGY);
       },
     });
-    const lock = new LeaderLock(
-      clientConfig({ ...poolOptions, applicationName: 'reten-relay-lock' }),
-      `reten.relay.${config.DATABASE_SCHEMA}`,
-      outboxChannel(config.DATABASE_SCHEMA),
-      log,
-    );
-    this.relay = new OutboxRelay(
+    this.relay = buildOutboxRelay({
+      config,
+      lockClientConfig: clientConfig({ ...poolOptions, applicationName: 'reten-relay-lock' }),
       store,
       publisher,
-      lock,
-      {
-        batchSize: config.RELAY_BATCH_SIZE,
-        batchMaxBytes: config.RELAY_BATCH_MAX_BYTES,
-        pollIntervalMs: config.RELAY_POLL_INTERVAL_MS,
-        lockRetryMs: config.RELAY_LOCK_RETRY_MS,
-        confirmTimeoutMs: config.RELAY_CONFIRM_TIMEOUT_MS,
-        retryDelayMs: config.RELAY_RETRY_DELAY_MS,
-        stallAfterMs: config.RELAY_PROGRESS_TIMEOUT_SECONDS * 1000,
-        lingerMs: config.RELAY_LINGER_MS,
-      },
       metrics,
       log,
-    );
+    });
     this.broker.on('connect', () => this.relay.wake());
   }
 
