@@ -1,6 +1,7 @@
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
 import { toOutboxRow } from './event-rows';
 import { outboxChannel } from './notify-channels';
+import { inTransaction } from './transaction';
 import type {
   EventListFilter,
   IdempotencyCompletion,
@@ -44,26 +45,6 @@ function toStored(r: EventRecord): StoredEvent {
     traceparent: r.traceparent,
     tracestate: r.tracestate,
   };
-}
-
-async function inTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  // a connection that ends between two statements of the transaction must not be an unhandled
-  // 'error' event (the pool listens only to idle clients): the next statement fails instead
-  const ignore = () => undefined;
-  client.on('error', ignore);
-  try {
-    await client.query('BEGIN');
-    const result = await fn(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.off('error', ignore);
-    client.release();
-  }
 }
 
 /** No database connection could be had: the statement was never sent, so it surely did not run. */

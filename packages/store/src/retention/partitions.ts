@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
+import { inTransaction } from '../transaction';
 import { eventKeyAt, timeOfEventKey } from './event-key';
 
 /** How a table is partitioned: by `evt_` + ULID id ranges, or by a timestamptz column. */
@@ -131,7 +132,7 @@ export class Partitions {
     // one partition per transaction: a transaction holds the locks of what it created until it
     // ends, and hundreds at once would fill the server's shared lock table
     while (created.length < MAX_CREATE_PER_PASS) {
-      const name = await this.inTransaction(lockTimeoutMs, (client) =>
+      const name = await this.withLockTimeout(lockTimeoutMs, (client) =>
         this.createNext(client, table, nowMs, requestedPartitionMs, aheadMs),
       );
       if (name === undefined) break;
@@ -190,7 +191,7 @@ export class Partitions {
     keep: string | undefined,
     lockTimeoutMs: number,
   ): Promise<DroppedPartition | undefined> {
-    return this.inTransaction(lockTimeoutMs, async (client) => {
+    return this.withLockTimeout(lockTimeoutMs, async (client) => {
       const parent = ident(table.parent);
       const part = ident(partition);
       await client.query(`LOCK TABLE ONLY ${parent}, ${part} IN ACCESS EXCLUSIVE MODE`);
@@ -215,28 +216,15 @@ export class Partitions {
     });
   }
 
-  private async inTransaction<T>(
+  /** A short transaction whose statements wait at most `lockTimeoutMs` for a lock. */
+  private withLockTimeout<T>(
     lockTimeoutMs: number,
     work: (client: PoolClient) => Promise<T>,
   ): Promise<T> {
-    const client = await this.pool.connect();
-    // a connection that ends between two statements must not be an unhandled 'error' event
-    // (the pool listens only to idle clients): the next statement fails instead
-    const ignore = () => undefined;
-    client.on('error', ignore);
-    try {
-      await client.query('BEGIN');
+    return inTransaction(this.pool, async (client) => {
       await client.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.floor(lockTimeoutMs))}`);
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.off('error', ignore);
-      client.release();
-    }
+      return work(client);
+    });
   }
 }
 
