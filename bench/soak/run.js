@@ -33,8 +33,7 @@ const path = require('node:path');
 const { randomBytes } = require('node:crypto');
 const { Client } = require('pg');
 const h = require('../lib/harness');
-const { prepareSchema } = require('../lib/stack');
-const { checkBuilt, startStack } = require('../system/stack');
+const { api, checkBuilt, openStack } = require('../system/stack');
 const { forkHelper } = require('../system/helper-process');
 const { MB, processSample, databaseSample, queueSample, descriptors } = require('./sample');
 const { judge, limitsFrom } = require('./verdict');
@@ -84,18 +83,6 @@ async function ensureDatabase(url) {
     await c.end();
   }
   return name;
-}
-
-async function api(port, apiKey, method, pathName, body) {
-  const res = await fetch(`http://127.0.0.1:${port}${pathName}`, {
-    method,
-    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(10_000),
-  });
-  const text = await res.text();
-  if (res.status >= 300) throw new Error(`${method} ${pathName} answered ${res.status}: ${text}`);
-  return JSON.parse(text);
 }
 
 /** Readings every 10 s, kept until the minute's sample takes their floor. */
@@ -196,16 +183,8 @@ async function main(ctx) {
     // its own horizon
     MIGRATE_ON_START: 'false',
   });
-  ctx.db = new Client({
-    connectionString: DATABASE_URL,
-    connectionTimeoutMillis: 10_000,
-    query_timeout: 60_000,
-  });
-  await ctx.db.connect();
-  ctx.apiKey = await prepareSchema({ databaseUrl: DATABASE_URL, schema: ctx.schema, jwtSecret });
-  ctx.stack = await startStack({
+  await openStack(ctx, {
     databaseUrl: DATABASE_URL,
-    schema: ctx.schema,
     rabbitUrl: ctx.vhost.url,
     redisUrl: REDIS_URL,
     jwtSecret,

@@ -22,10 +22,9 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { randomBytes } = require('node:crypto');
-const { Client } = require('pg');
 const h = require('../lib/harness');
-const { prepareSchema, cpuMicros } = require('../lib/stack');
-const { checkBuilt, startStack } = require('./stack');
+const { cpuMicros } = require('../lib/stack');
+const { api, checkBuilt, openStack } = require('./stack');
 const { forkHelper, startSink } = require('./helper-process');
 const { eworkerMarks, drain, settle } = require('./sinks');
 const { stepFigures, printStep, printTable, P99_BUDGET_MS } = require('./report');
@@ -44,18 +43,6 @@ const WARMUP = { rate: 100, seconds: 3 };
 
 const line = (s) => process.stdout.write(`${s}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function api(port, apiKey, method, pathName, body) {
-  const res = await fetch(`http://127.0.0.1:${port}${pathName}`, {
-    method,
-    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(10_000),
-  });
-  const text = await res.text();
-  if (res.status >= 300) throw new Error(`${method} ${pathName} answered ${res.status}: ${text}`);
-  return JSON.parse(text);
-}
 
 /** Runs one step of the producer process; returns its records and summary. */
 async function produce(ctx, rate, seconds) {
@@ -128,16 +115,8 @@ async function main(ctx) {
         .map((l) => l.toFixed(2))
         .join(' ')}`,
   );
-  ctx.db = new Client({
-    connectionString: DATABASE_URL,
-    connectionTimeoutMillis: 10_000,
-    query_timeout: 60_000,
-  });
-  await ctx.db.connect();
-  ctx.apiKey = await prepareSchema({ databaseUrl: DATABASE_URL, schema: ctx.schema, jwtSecret });
-  ctx.stack = await startStack({
+  await openStack(ctx, {
     databaseUrl: DATABASE_URL,
-    schema: ctx.schema,
     rabbitUrl: ctx.vhost.url,
     redisUrl: REDIS_URL,
     jwtSecret,

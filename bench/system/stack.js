@@ -8,7 +8,9 @@
  */
 const fs = require('node:fs');
 const path = require('node:path');
+const { Client } = require('pg');
 const h = require('../lib/harness');
+const { prepareSchema } = require('../lib/stack');
 const { STACK_SERVICES } = require('../../scripts/stack-services');
 
 function mainOf(service) {
@@ -101,4 +103,33 @@ async function startStack({ databaseUrl, schema, rabbitUrl, redisUrl, jwtSecret 
   };
 }
 
-module.exports = { checkBuilt, startStack };
+/**
+ * Opens the bench's database client, migrates its schema with an API key, and starts the stack
+ * on it; each is set on `ctx` (db, apiKey, stack) as soon as it exists, so the caller's cleanup
+ * closes whatever was opened before a failure.
+ */
+async function openStack(ctx, { databaseUrl, rabbitUrl, redisUrl, jwtSecret }) {
+  ctx.db = new Client({
+    connectionString: databaseUrl,
+    connectionTimeoutMillis: 10_000,
+    query_timeout: 60_000,
+  });
+  await ctx.db.connect();
+  ctx.apiKey = await prepareSchema({ databaseUrl, schema: ctx.schema, jwtSecret });
+  ctx.stack = await startStack({ databaseUrl, schema: ctx.schema, rabbitUrl, redisUrl, jwtSecret });
+}
+
+/** One call of the stack's REST API as the bench's key; throws on any answer but 2xx. */
+async function api(port, apiKey, method, pathName, body) {
+  const res = await fetch(`http://127.0.0.1:${port}${pathName}`, {
+    method,
+    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const text = await res.text();
+  if (res.status >= 300) throw new Error(`${method} ${pathName} answered ${res.status}: ${text}`);
+  return JSON.parse(text);
+}
+
+module.exports = { api, checkBuilt, openStack, startStack };
