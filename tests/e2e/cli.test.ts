@@ -11,6 +11,7 @@ import {
   webhookReceiver,
 } from '@reten/testing';
 import type { TestSchema, TestVhost, WebhookReceiver } from '@reten/testing';
+import { api, eventIdOf } from '../../services/gateway/src/test-api';
 import { createApiKey, startGatewayProcess } from './gateway-process';
 import type { GatewayProcess } from './gateway-process';
 import { deliveryRedisPrefix, startDeliveryProcess } from './delivery-process';
@@ -108,6 +109,47 @@ it('send reads --data-file (stdin with -), sends the ordering key header, and ho
   expect(refused.stderr).toContain('headers.reten-ordering-key');
 });
 
+it('events get shows the ordering key and the trace context the event was accepted under; events list shows the key', async () => {
+  const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+  const producer = `00-${traceId}-00f067aa0ba902b7-01`;
+  const id = eventIdOf(
+    await api(
+      { url: gateway.url, apiKey: env.RETEN_API_KEY },
+      'POST',
+      '/api/v1/events',
+      { event_type: 'cli.traced', data: { n: 1 }, ordering_key: 'cust_9' },
+      { headers: { traceparent: producer, tracestate: 'producer=1' } },
+    ),
+  );
+
+  const event = json<{ ordering_key: string; traceparent: string; tracestate: string }>(
+    await reten(['events', 'get', id, '--json']),
+  );
+  // stored under the gateway's ingest span: the producer's trace, another span
+  expect(event.traceparent).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
+  expect(event.traceparent).not.toBe(producer);
+  expect(event).toMatchObject({ ordering_key: 'cust_9', tracestate: 'producer=1' });
+
+  const human = ok(await reten(['events', 'get', id]));
+  expect(human).toMatch(/^ordering key\s+cust_9$/m);
+  expect(human).toMatch(new RegExp(`^trace id\\s+${traceId}$`, 'm'));
+  expect(human).toMatch(new RegExp(`^traceparent\\s+${event.traceparent}$`, 'm'));
+  expect(human).toMatch(/^tracestate\s+producer=1$/m);
+
+  // a keyless event shows none
+  const keyless = ok(await reten(['send', 'cli.traced', '-d', '{"n":2}'])).trim();
+  expect(ok(await reten(['events', 'get', keyless]))).toMatch(/^ordering key\s+-$/m);
+
+  const rows = ok(await reten(['events', 'list', '--type', 'cli.traced']))
+    .trim()
+    .split('\n');
+  expect(rows[0]).toMatch(/^EVENT ID\s+TYPE\s+REV\s+KEY\s+TIMESTAMP\s+DATA$/);
+  expect(rows.slice(1).map((r) => r.split(/\s+/).slice(0, 4))).toEqual([
+    [keyless, 'cli.traced', '1', '-'],
+    [id, 'cli.traced', '1', 'cust_9'],
+  ]);
+});
+
 it('events list filters by type wildcard, time and limit, prints a table, and pages with --cursor', async () => {
   const ids: string[] = [];
   for (let i = 0; i < 3; i += 1) {
@@ -115,7 +157,7 @@ it('events list filters by type wildcard, time and limit, prints a table, and pa
   }
   const table = ok(await reten(['events', 'list', '--type', 'page.*', '--since', '10m']));
   const rows = table.trim().split('\n');
-  expect(rows[0]).toMatch(/^EVENT ID\s+TYPE\s+REV\s+TIMESTAMP\s+DATA$/);
+  expect(rows[0]).toMatch(/^EVENT ID\s+TYPE\s+REV\s+KEY\s+TIMESTAMP\s+DATA$/);
   expect(rows.slice(1).map((r) => r.split(/\s+/)[0])).toEqual([...ids].reverse());
 
   const page1 = await reten(['events', 'list', '-t', 'page.*', '-n', '2', '--json']);

@@ -45,6 +45,7 @@ export function registerEvents(program: Command): void {
         { header: 'event id', cell: (e) => e.event_id },
         { header: 'type', cell: (e) => e.event_type },
         { header: 'rev', cell: (e) => e.revision },
+        { header: 'key', cell: (e) => e.ordering_key },
         { header: 'timestamp', cell: (e) => e.timestamp },
         { header: 'data', cell: (e) => truncate(JSON.stringify(e.data), 60) },
       ]);
@@ -72,9 +73,14 @@ function printEvent(out: Output, event: EventDetail): void {
     ['event id', event.event_id],
     ['type', event.event_type],
     ['revision', event.revision],
+    ['ordering key', event.ordering_key],
     ['timestamp', event.timestamp],
     ['received', event.received_at],
     ['published', event.published_at ?? 'not yet'],
+    // the trace context the revision was accepted under: look the trace id up in a tracing backend
+    ['trace id', event.trace_id],
+    ['traceparent', event.traceparent],
+    ['tracestate', event.tracestate],
   ]);
   out.line('');
   out.line('data');
