@@ -247,6 +247,41 @@ describe('the operator console in a real browser, against the stack as processes
     await shot('event');
   });
 
+  it('shows the ordering key and the trace context the event was accepted under', async () => {
+    const gw = { url: stack.gatewayUrl, apiKey: stack.apiKey };
+    const traceId = '0af7651916cd43dd8448eb211c80319c';
+    const producer = `00-${traceId}-b7ad6b7169203331-01`;
+    const res = await api(
+      gw,
+      'POST',
+      '/api/v1/events',
+      { event_type: 'order.keyed', data: { n: 1 }, ordering_key: 'cust_7' },
+      { headers: { traceparent: producer, tracestate: 'producer=1' } },
+    );
+    const id = eventIdOf(res);
+    const stored = (await api(gw, 'GET', `/api/v1/events/${id}`)).body as { traceparent: string };
+    // the gateway's ingest span: the producer's trace, a span of its own
+    expect(stored.traceparent).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
+    expect(stored.traceparent).not.toBe(producer);
+
+    // the page before showed another event: wait for this one's envelope
+    await page.goto(`${stack.gatewayUrl}/console/#/events/${id}`);
+    await page.locator(`pre.json:has-text("${id}")`).waitFor({ timeout: 10_000 });
+    expect(await page.locator('dd[data-fact="ordering-key"]').innerText()).toBe('cust_7');
+    expect(await page.locator('dd[data-fact="traceparent"]').innerText()).toBe(stored.traceparent);
+    expect(await page.locator('dd[data-fact="trace-id"]').innerText()).toBe(traceId);
+    expect(await page.locator('dd[data-fact="tracestate"]').innerText()).toBe('producer=1');
+    expect(await page.locator('pre.json').innerText()).toContain('"ordering_key": "cust_7"');
+    await shot('event-trace');
+
+    // an event without a key shows none, and its envelope has no ordering_key
+    const keyless = eventIdOf(await api(gw, 'POST', '/v1.0/event/order.keyed', { n: 2 }));
+    await page.goto(`${stack.gatewayUrl}/console/#/events/${keyless}`);
+    await page.locator(`pre.json:has-text("${keyless}")`).waitFor({ timeout: 10_000 });
+    expect(await page.locator('dd[data-fact="ordering-key"]').innerText()).toBe('—');
+    expect(await page.locator('pre.json').innerText()).not.toContain('ordering_key');
+  });
+
   it('filters events by a type wildcard and pages through them with the cursor', async () => {
     const gw = { url: stack.gatewayUrl, apiKey: stack.apiKey };
     const ids: string[] = [];

@@ -4,6 +4,11 @@ import { link } from '../routes';
 import { allows } from '../session';
 import { ErrorBox, Json, Section, Status, Time, useLoad } from '../ui';
 
+/** A value in monospace, or a muted dash when there is none. */
+function Code({ text }: { text: string | null }) {
+  return text === null ? <span class="muted">—</span> : <code>{text}</code>;
+}
+
 /** One event: its envelope, its revisions, and what each eworker and endpoint did with it. */
 export function EventPage({ api, session, id }: PageProps & { id: string }) {
   const event = useLoad(
@@ -32,6 +37,10 @@ export function EventPage({ api, session, id }: PageProps & { id: string }) {
               </dd>
               <dt>type</dt>
               <dd>{e.event_type}</dd>
+              <dt>ordering key</dt>
+              <dd data-fact="ordering-key">
+                <Code text={e.ordering_key} />
+              </dd>
               <dt>timestamp</dt>
               <dd>
                 <Time at={e.timestamp} />
@@ -44,6 +53,24 @@ export function EventPage({ api, session, id }: PageProps & { id: string }) {
               <dd>
                 <Time at={e.published_at} />
               </dd>
+              {/* the trace context the revision was accepted under: the trace id is what to
+                  look the event up by in a tracing backend */}
+              <dt>trace id</dt>
+              <dd data-fact="trace-id">
+                <Code text={e.trace_id} />
+              </dd>
+              <dt>traceparent</dt>
+              <dd data-fact="traceparent">
+                <Code text={e.traceparent} />
+              </dd>
+              {e.tracestate !== null && (
+                <>
+                  <dt>tracestate</dt>
+                  <dd data-fact="tracestate">
+                    <code>{e.tracestate}</code>
+                  </dd>
+                </>
+              )}
             </dl>
             <Json
               value={{
@@ -51,6 +78,8 @@ export function EventPage({ api, session, id }: PageProps & { id: string }) {
                 event_type: e.event_type,
                 timestamp: e.timestamp,
                 revision: e.revision,
+                // as webhooks and streams receive it: the key only when the event has one
+                ...(e.ordering_key === null ? {} : { ordering_key: e.ordering_key }),
                 data: e.data,
               }}
             />
