@@ -3,24 +3,10 @@ import type { Logger } from '@reten/observability';
 import { outboxChannel } from '@reten/store';
 import type { EventStore } from '@reten/store';
 import type { ClientConfig } from 'pg';
-import type { GatewayConfig } from '../config';
-import type { GatewayMetrics } from '../metrics';
+import type { RelaySettings } from './config';
+import type { RelayMetrics } from './metrics';
 import { LeaderLock } from './leader-lock';
 import { OutboxRelay } from './outbox-relay';
-
-/** The settings a relay reads: the same in the gateway and in the relay process. */
-export type RelaySettings = Pick<
-  GatewayConfig,
-  | 'DATABASE_SCHEMA'
-  | 'RELAY_BATCH_SIZE'
-  | 'RELAY_BATCH_MAX_BYTES'
-  | 'RELAY_POLL_INTERVAL_MS'
-  | 'RELAY_LOCK_RETRY_MS'
-  | 'RELAY_CONFIRM_TIMEOUT_MS'
-  | 'RELAY_RETRY_DELAY_MS'
-  | 'RELAY_PROGRESS_TIMEOUT_SECONDS'
-  | 'RELAY_LINGER_MS'
->;
 
 /**
  * The outbox relay of a schema, with its leader lock on a connection of its own: one builder
@@ -32,7 +18,7 @@ export function buildOutboxRelay(deps: {
   lockClientConfig: ClientConfig;
   store: EventStore;
   publisher: ConfirmPublisher;
-  metrics: GatewayMetrics;
+  metrics: RelayMetrics;
   log: Logger;
 }): OutboxRelay {
   const { config, log } = deps;

@@ -10,7 +10,7 @@ import {
   tracingExports,
 } from '@reten/observability';
 import type { Logger } from '@reten/observability';
-import type { GatewayMetrics } from '../metrics';
+import type { RelayMetrics } from './metrics';
 import type { LeaderLock } from './leader-lock';
 import { WakeSignal } from './wake-signal';
 
@@ -50,7 +50,7 @@ export class OutboxRelay {
     private readonly publisher: ConfirmPublisher,
     private readonly lock: LeaderLock,
     private readonly options: RelayOptions,
-    private readonly metrics: GatewayMetrics,
+    private readonly metrics: RelayMetrics,
     private readonly log: Logger,
   ) {
     lock.on('notify', () => this.wakeSignal.wake());

@@ -11,6 +11,7 @@ import {
   tracingConfig,
 } from '@reten/config';
 import { authConfig, checkAuthConfig } from '@reten/auth';
+import { brokerReadinessConfig, relayConfig } from '@reten/relay';
 import { retentionConfig } from '@reten/store';
 
 /** Every variable the gateway reads, with its default and meaning. */
@@ -101,44 +102,7 @@ export const gatewayConfigShape = {
     true,
     "Run the outbox relay in this process too; the stack runs it as its own process (services/relay) and sets false here, which keeps publishing off the API's event loop",
   ),
-  RELAY_BATCH_SIZE: intVar(
-    500,
-    1,
-    10_000,
-    'Most events the outbox relay publishes per confirm round',
-  ),
-  RELAY_BATCH_MAX_BYTES: intVar(
-    4 * 1_048_576,
-    1024,
-    1024 * 1_048_576,
-    'Most event data (as stored) the relay loads per confirm round; a larger single event goes alone',
-  ),
-  RELAY_POLL_INTERVAL_MS: intVar(1000, 10, 60_000, 'Relay polling fallback when no NOTIFY arrives'),
-  RELAY_LOCK_RETRY_MS: intVar(
-    1000,
-    50,
-    60_000,
-    'How often a standby relay tries to become the active one',
-  ),
-  RELAY_CONFIRM_TIMEOUT_MS: intVar(
-    10_000,
-    100,
-    600_000,
-    'How long the relay waits for publisher confirms',
-  ),
-  RELAY_RETRY_DELAY_MS: intVar(500, 10, 60_000, 'Pause before the relay retries a failed publish'),
-  RELAY_LINGER_MS: intVar(
-    5,
-    0,
-    1000,
-    'After a round that did not fill a batch, the relay waits this long before the next: under load a round carries more events for the same queries and confirm (adds at most this to the publish lag)',
-  ),
-  RELAY_PROGRESS_TIMEOUT_SECONDS: intVar(
-    60,
-    1,
-    86_400,
-    '`/readyz` fails when the active relay, connected to RabbitMQ, has published nothing and not found the outbox empty for this long',
-  ),
+  ...relayConfig,
   IDEMPOTENCY_KEY_TTL_SECONDS: intVar(
     86_400,
     60,
@@ -151,10 +115,7 @@ export const gatewayConfigShape = {
     3600,
     'After this, an unfinished Idempotency-Key request counts as dead',
   ),
-  READY_REQUIRES_BROKER: boolVar(
-    true,
-    '`/readyz` fails while RabbitMQ is unreachable (ingest itself keeps answering 202 either way)',
-  ),
+  ...brokerReadinessConfig,
   WEBHOOK_ALLOW_PRIVATE: boolVar(
     false,
     'Accept webhook URLs on loopback/private/link-local addresses, and http (local stack and tests only)',

@@ -23,17 +23,17 @@ import {
   WebhookEndpointRepo,
 } from '@reten/store';
 import type { Pool } from '@reten/store';
+import { buildOutboxRelay, registerOutboxGauges } from '@reten/relay';
+import type { OutboxRelay } from '@reten/relay';
 import { createApp } from './app';
 import { rateLimitRedis, redisReady } from './access/rate-limit-redis';
 import { TenantLimitsCache } from './access/tenant-limits-cache';
 import type { GatewayConfig } from './config';
 import { EventWriter } from './ingest/event-writer';
 import { Ingestor } from './ingest/ingestor';
-import { createGatewayMetrics, registerOutboxGauges } from './metrics';
+import { createGatewayMetrics } from './metrics';
 import type { GatewayMetrics } from './metrics';
 import { buildOpenApiDocument } from './openapi';
-import { buildOutboxRelay } from './relay/build-relay';
-import type { OutboxRelay } from './relay/outbox-relay';
 import { version } from './version';
 import { EworkerQueries } from './eworkers-api/eworker-queries';
 import { QueueInspector } from './eworkers-api/queue-inspector';

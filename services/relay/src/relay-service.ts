@@ -6,9 +6,8 @@ import { Lifecycle, createMetricsRegistry, stateCheck } from '@reten/observabili
 import type { Logger, Registry } from '@reten/observability';
 import { clientConfig, createPool, EventStore, postgresCheck } from '@reten/store';
 import type { Pool } from '@reten/store';
-import { createGatewayMetrics, registerOutboxGauges } from '@reten/gateway/dist/metrics';
-import { buildOutboxRelay } from '@reten/gateway/dist/relay/build-relay';
-import type { OutboxRelay } from '@reten/gateway/dist/relay/outbox-relay';
+import { buildOutboxRelay, createRelayMetrics, registerOutboxGauges } from '@reten/relay';
+import type { OutboxRelay } from '@reten/relay';
 import type { RelayConfig } from './config';
 
 /**
@@ -30,7 +29,7 @@ export class RelayService {
     private readonly log: Logger,
   ) {
     this.registry = createMetricsRegistry('relay');
-    const metrics = createGatewayMetrics(this.registry);
+    const metrics = createRelayMetrics(this.registry);
     const poolOptions = {
       databaseUrl: config.DATABASE_URL,
       schema: config.DATABASE_SCHEMA,
