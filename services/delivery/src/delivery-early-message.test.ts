@@ -7,6 +7,12 @@ import { startTestDelivery } from './test-fixture';
 import type { TestDelivery } from './test-fixture';
 import { successorToken } from './tokens';
 
+/** How often this process sent a retry message back because its row did not hold its token yet. */
+async function earlyDeferrals(d: TestDelivery): Promise<number> {
+  const metric = await d.service.registry.getSingleMetric('reten_webhook_deferred_total')?.get();
+  return metric?.values.find((v) => v.labels.reason === 'early')?.value ?? 0;
+}
+
 describe('delivery service: a retry message that arrives before its row says so', () => {
   let d: TestDelivery;
   let receiver: WebhookReceiver;
@@ -46,8 +52,13 @@ describe('delivery service: a retry message that arrives before its row says so'
     ch.publish(m.exchange, m.routingKey, m.content, m.options);
     await ch.waitForConfirms();
     await conn.close();
-    // the other replica stores the outcome (and the new token) half a second later
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // the message is read, sent back without an attempt, read again and sent back again:
+    // it keeps coming back while the row still holds the predecessor
+    await eventually(async () => expect(await earlyDeferrals(d)).toBeGreaterThanOrEqual(2), {
+      timeoutMs: 10_000,
+    });
+    expect(receiver.requestsTo('/early')).toHaveLength(1);
+    // the other replica stores the outcome (and the new token) only now
     await d.schema.pool.query('UPDATE webhook_deliveries SET token = $2 WHERE id = $1', [
       deliveryId,
       next,
@@ -62,5 +73,7 @@ describe('delivery service: a retry message that arrives before its row says so'
       );
       expect(row.rows[0]?.status).toBe('succeeded');
     });
+    // and attempted once
+    expect(receiver.requestsTo('/early')).toHaveLength(2);
   });
 });

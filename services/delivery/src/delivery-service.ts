@@ -171,6 +171,7 @@ export class DeliveryService {
       scheduler,
       new BacklogGate(lanes, config.DELIVERY_BACKLOG_WAIT_MS),
       config.DELIVERY_BACKLOG_DEFER_MS,
+      this.metrics,
     );
     this.dispatcher = new Dispatcher(
       store,

@@ -11,6 +11,7 @@ import { INITIAL_TOKEN } from './endpoint';
 import type { EndpointCache } from './endpoint-cache';
 import type { EndpointLanes } from './endpoint-lanes';
 import { KeyChains } from './key-chains';
+import type { DeliveryMetrics } from './metrics';
 import type { RetryScheduler } from './retry-scheduler';
 import { isSuccessorOf } from './tokens';
 
@@ -87,6 +88,7 @@ export class MessageHandler {
     private readonly scheduler: RetryScheduler,
     private readonly gate: BacklogGate,
     private readonly backlogDeferMs: number,
+    private readonly metrics: DeliveryMetrics,
   ) {}
 
   async handle(msg: ConsumeMessage): Promise<void> {
@@ -228,6 +230,7 @@ export class MessageHandler {
       // published (by another replica, maybe) just before the row was updated to it: the
       // update is on its way, so come back shortly instead of dropping the only message
       await this.scheduler.schedule([{ ...targeted, token, dueAt: Date.now() + EARLY_RETRY_MS }]);
+      this.metrics.deferred.inc({ reason: 'early' });
       return [];
     }
     if (!row || row.token !== token) return []; // superseded (or deleted): nothing to do

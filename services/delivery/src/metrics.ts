@@ -34,7 +34,7 @@ export function createDeliveryMetrics(registry: Registry, queued: () => number =
     }),
     deferred: new Counter({
       name: 'reten_webhook_deferred_total',
-      help: 'Deliveries moved to a retry tier without an attempt, by reason (rate_limit, backlog, circuit_open), or held in PostgreSQL behind an earlier delivery of their ordering key (key_held)',
+      help: 'Deliveries moved to a retry tier without an attempt, by reason (rate_limit, backlog, circuit_open; early: a retry message that arrived before its row held its token, back 100 ms later), or held in PostgreSQL behind an earlier delivery of their ordering key (key_held)',
       labelNames: ['reason'] as const,
       registers: [registry],
     }),
