@@ -35,8 +35,10 @@ export function LivePage({ session }: PageProps) {
       const url = new URL(session.streamUrl);
       url.searchParams.set('token', session.credential);
       url.searchParams.set('types', applied || '*');
-      if (last.current) url.searchParams.set('last_event_id', last.current);
-      setState(last.current ? 'resuming' : 'connecting');
+      const resumeFrom = last.current;
+      const resuming = resumeFrom !== undefined;
+      if (resumeFrom !== undefined) url.searchParams.set('last_event_id', resumeFrom);
+      setState(resuming ? 'resuming' : 'connecting');
       socket = new WebSocket(url);
       socket.onmessage = (m: MessageEvent<string>) => {
         const frame = JSON.parse(m.data) as Envelope & {
@@ -47,8 +49,11 @@ export function LivePage({ session }: PageProps) {
         if (frame.event_id) {
           last.current = `${frame.event_id}:${frame.revision}`;
           setEvents((list) => [frame, ...list].slice(0, KEEP));
-        } else if (frame.type === 'welcome' || frame.type === 'subscribed') {
-          setState('live');
+        } else if (frame.type === 'subscribed') {
+          // live once the server has joined the channel: `welcome` comes before that, and an
+          // event published in between would not be shown (a resume stays `resuming` until
+          // its backfill is done, below)
+          if (!resuming) setState('live');
         } else if (frame.type === 'resumed') {
           setState(`live (resumed, ${frame.backfilled ?? 0} caught up)`);
         } else if (frame.type === 'error' && frame.error) {
