@@ -1,10 +1,20 @@
 import { isUtf8 } from 'node:buffer';
 import express from 'express';
 import type { Request, RequestHandler } from 'express';
+import typeis from 'type-is';
 import { RetenError } from '@reten/contracts';
 import { MAX_JSON_DEPTH, inspectJson } from './json-inspect';
 
 const JSON_TYPES = ['application/json', 'application/*+json'];
+
+/**
+ * Whether the request declares a JSON body: express's `req.is`, without express's request
+ * object, so the gateway's EVCI path can run this on a plain node:http request.
+ */
+function declaresJson(req: Request): boolean {
+  // the matched type; false when it is not JSON, null when the request has no body
+  return Boolean(typeis(req, JSON_TYPES));
+}
 
 interface BodyReadError {
   type?: string;
@@ -78,7 +88,7 @@ function parse(bytes: Buffer, maxDepth: number): unknown {
 export function jsonBody(limitBytes: number, maxDepth = MAX_JSON_DEPTH): RequestHandler {
   const read = express.raw({ limit: limitBytes, type: JSON_TYPES, inflate: true });
   return (req, res, next) => {
-    if (!req.is(JSON_TYPES)) {
+    if (!declaresJson(req)) {
       next();
       return;
     }
@@ -123,7 +133,7 @@ function carriesBody(req: Request): boolean {
 
 /** 415 unless the request declares a JSON body; 400 when the body is empty. */
 export const requireJsonBody: RequestHandler = (req, _res, next) => {
-  if (!req.is(JSON_TYPES)) {
+  if (!declaresJson(req)) {
     next(unsupported(req));
     return;
   }

@@ -8,3 +8,5 @@ export { opsApp } from './ops-app';
 export type { OpsOptions } from './ops-routes';
 export { DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS, listen } from './server';
 export type { ListenOptions, RunningServer } from './server';
+export { requestPathOf, withPlainRoutes } from './plain-routes';
+export type { PlainRoute } from './plain-routes';

@@ -1,6 +1,14 @@
 import express from 'express';
 import type { Express } from 'express';
-import { errorHandler, jsonBody, notFoundHandler, opsRouter, requestMetrics } from '@reten/http';
+import type { RequestListener } from 'node:http';
+import {
+  errorHandler,
+  jsonBody,
+  notFoundHandler,
+  opsRouter,
+  requestMetrics,
+  withPlainRoutes,
+} from '@reten/http';
 import { authenticate, requireScope, scopePolicy } from './access/authenticate';
 import { rateLimiter } from './access/rate-limit';
 import type { Authenticator, TenantStore } from '@reten/auth';
@@ -63,13 +71,32 @@ export interface AppDeps {
   eventRevisions: EventRevisionsRepo;
 }
 
-/** The gateway's express app: ops routes, EVCI, REST events, the error envelope everywhere. */
-export function createApp(deps: AppDeps): Express {
+/**
+ * EVCI's path as a plain route matches it: `/v1.0/event/{type}` spelt exactly so, the type with
+ * nothing to decode (no `%`), any query. Other spellings express still routes (another case, a
+ * trailing slash, an encoded type) reach the same chain through the app.
+ */
+const EVCI_TARGET = /^\/v1\.0\/event\/(?<type>[^/?#%]+)(?:\?|$)/;
+
+/** The gateway's HTTP surface: the express app, and the listener the server runs. */
+export interface GatewayHttp {
+  /** Ops routes, EVCI, REST events, the error envelope everywhere. */
+  app: Express;
+  /**
+   * Answers `POST /v1.0/event/{type}` on node:http's request and response with the EVCI
+   * route's own chain (see `withPlainRoutes`), everything else through `app`.
+   */
+  listener: RequestListener;
+}
+
+/** The gateway's express app and its listener (the hot path ahead of express). */
+export function createApp(deps: AppDeps): GatewayHttp {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
-  app.use(requestMetrics(deps.registry));
+  const metrics = requestMetrics(deps.registry);
+  app.use(metrics);
   const limiter =
     deps.rateLimits &&
     rateLimiter({
@@ -85,8 +112,8 @@ export function createApp(deps: AppDeps): Express {
   // (credentials, rate limit, scope, body): a request no longer walks every router before it
   const ingestRoute = API_ROUTES.find((r) => r.operationId === 'ingestEvent');
   if (!ingestRoute?.scope || !evci.ingestEvent) throw new Error('ingestEvent is not served');
-  app.post(
-    expressPath(ingestRoute.path),
+  const ingestPath = expressPath(ingestRoute.path);
+  const ingestChain = [
     authenticated,
     ...(limiter && deps.rateLimits
       ? [limiter(ingestChargeOf(deps.rateLimits.settings, deps.tenantLimits))]
@@ -94,7 +121,8 @@ export function createApp(deps: AppDeps): Express {
     requireScope(ingestRoute.scope),
     jsonBody(deps.bodyLimitBytes),
     ...evci.ingestEvent,
-  );
+  ];
+  app.post(ingestPath, ...ingestChain);
   app.use(
     opsRouter({ registry: deps.registry, lifecycle: deps.lifecycle, checks: deps.readiness }),
   );
@@ -132,6 +160,19 @@ export function createApp(deps: AppDeps): Express {
   );
   app.use(methodNotAllowed(deps.openApiDocument));
   app.use(notFoundHandler);
-  app.use(errorHandler(deps.log));
-  return app;
+  const onError = errorHandler(deps.log);
+  app.use(onError);
+  const listener = withPlainRoutes(
+    app,
+    [
+      {
+        method: 'POST',
+        pattern: EVCI_TARGET,
+        routePath: ingestPath,
+        chain: [metrics, ...ingestChain],
+      },
+    ],
+    onError,
+  );
+  return { app, listener };
 }

@@ -190,7 +190,7 @@ export class Gateway {
     const deliveries = new WebhookDeliveryRepo(this.pool, config.DATABASE_SCHEMA, () =>
       newPrefixedId('dlv'),
     );
-    const app = createApp({
+    const { app, listener } = createApp({
       ingestor: new Ingestor(this.writer, this.idempotency, this.metrics, this.schemas),
       store: this.store,
       // an event's status per eworker comes from its marks, per webhook from its delivery attempts
@@ -253,7 +253,7 @@ export class Gateway {
       },
     });
     this.app = app;
-    this.server = await listen(app, config.PORT, config.HOST, {
+    this.server = await listen(listener, config.PORT, config.HOST, {
       headersTimeoutMs: config.HTTP_HEADERS_TIMEOUT_MS,
       requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS,
     });

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Request } from 'express';
 import { RetenError } from '@reten/contracts';
+import { requestPathOf } from '@reten/http';
 import type { IdempotencyStore } from '@reten/store';
 
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
@@ -10,8 +11,10 @@ const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
  * field string (`"abc"`); a bare token is accepted too.
  */
 export function idempotencyKeyOf(req: Request): string | undefined {
-  const raw = req.get('idempotency-key');
-  if (raw === undefined) return undefined;
+  // node joins a repeated header with ", " (an invalid key then)
+  const header = req.headers['idempotency-key'];
+  if (header === undefined) return undefined;
+  const raw = Array.isArray(header) ? header.join(', ') : header;
   const trimmed = raw.trim();
   const key =
     trimmed.length >= 2 && trimmed.startsWith('"') && trimmed.endsWith('"')
@@ -31,7 +34,7 @@ export function idempotencyKeyOf(req: Request): string | undefined {
  */
 export function requestFingerprint(req: Request, headerOrderingKey?: string): string {
   const hash = createHash('sha256')
-    .update(`${req.method} ${req.baseUrl}${req.path}\n`)
+    .update(`${req.method} ${requestPathOf(req)}\n`)
     .update(JSON.stringify(req.body ?? null));
   // appended only when present: fingerprints of requests without one stay what they were
   if (headerOrderingKey !== undefined) hash.update(`\nordering-key ${headerOrderingKey}`);

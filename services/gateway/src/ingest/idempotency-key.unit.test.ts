@@ -2,7 +2,7 @@ import type { Request } from 'express';
 import { isRetenError } from '@reten/contracts';
 import { idempotencyKeyOf, requestFingerprint } from './idempotency-key';
 
-/** The few fields of an express request these functions read. */
+/** The few fields of a request these functions read (node's own: they serve plain requests too). */
 function request(fields: {
   key?: string;
   method?: string;
@@ -10,10 +10,9 @@ function request(fields: {
   body?: unknown;
 }): Request {
   return {
-    get: (name: string) => (name.toLowerCase() === 'idempotency-key' ? fields.key : undefined),
+    headers: fields.key === undefined ? {} : { 'idempotency-key': fields.key },
     method: fields.method ?? 'POST',
-    baseUrl: '',
-    path: fields.path ?? '/v1.0/event/a',
+    url: `${fields.path ?? '/v1.0/event/a'}?ignored=1`,
     body: fields.body,
   } as unknown as Request;
 }

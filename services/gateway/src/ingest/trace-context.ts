@@ -8,6 +8,7 @@ import {
   tracingExports,
 } from '@reten/observability';
 import type { Span } from '@reten/observability';
+import { requestPathOf } from '@reten/http';
 
 /** The W3C Trace Context an event is stored and published with: its `ingest` span's. */
 export interface IngestTrace {
@@ -70,7 +71,7 @@ export function ingestTraceOf(req: Request): IngestTrace {
     tracingExports()
       ? {
           kind: SpanKind.SERVER,
-          attributes: { 'http.request.method': req.method, 'url.path': req.path },
+          attributes: { 'http.request.method': req.method, 'url.path': requestPathOf(req) },
         }
       : undefined,
   );
