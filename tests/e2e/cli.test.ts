@@ -114,7 +114,7 @@ it('events get shows the ordering key and the trace context the event was accept
   const producer = `00-${traceId}-00f067aa0ba902b7-01`;
   const id = eventIdOf(
     await api(
-      { url: gateway.url, apiKey: env.RETEN_API_KEY },
+      { url: gateway.url, apiKey: env.RETEN_API_KEY ?? '' },
       'POST',
       '/api/v1/events',
       { event_type: 'cli.traced', data: { n: 1 }, ordering_key: 'cust_9' },
