@@ -118,6 +118,17 @@ async function scenario(receiver, keyed) {
   let conn;
   try {
     const endpoint = async (run) => {
+      // the previous run's last outcomes may still be being recorded after their receipt: the
+      // delete cascades to those rows, so wait for them (or the two deadlock)
+      const settled = Date.now() + 60_000;
+      for (;;) {
+        const { rows } = await pool.query(
+          `SELECT count(*)::int AS n FROM webhook_deliveries WHERE status NOT IN ('succeeded', 'failed')`,
+        );
+        if (rows[0].n === 0) break;
+        if (Date.now() > settled) throw new Error(`${rows[0].n} deliveries never settled`);
+        await sleep(20);
+      }
       await pool.query('DELETE FROM webhook_endpoints');
       await pool.query(
         `INSERT INTO webhook_endpoints (id, tenant_id, url, rate_limit_per_second, secret)

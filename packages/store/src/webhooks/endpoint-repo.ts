@@ -3,6 +3,10 @@ import { DeliveryKeyOrder } from './key-order';
 import type { WebhookEndpoint } from '@reten/contracts';
 import type { EndpointForDelivery, WebhookEndpointRecord } from './webhook-rows';
 
+const DEADLOCK_DETECTED = '40P01';
+/** A deadlock with the delivery service's writes is retried this many times in all. */
+const DELETE_ATTEMPTS = 5;
+
 /** The columns the API reads (never the secrets). */
 type EndpointRecord = Pick<
   WebhookEndpointRecord,
@@ -235,12 +239,26 @@ export class WebhookEndpointRepo {
     }
   }
 
+  /**
+   * Deletes the endpoint and (cascade) its deliveries. The delivery service may be recording
+   * outcomes of those deliveries meanwhile, locking the same rows in another order: PostgreSQL
+   * then aborts one of the two with a deadlock, and when it is this statement it runs again
+   * (the delivery service retries its own writes too).
+   */
   async delete(tenantId: string, id: string): Promise<boolean> {
-    const res = await this.pool.query(
-      'DELETE FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2',
-      [tenantId, id],
-    );
-    return (res.rowCount ?? 0) > 0;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const res = await this.pool.query(
+          'DELETE FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2',
+          [tenantId, id],
+        );
+        return (res.rowCount ?? 0) > 0;
+      } catch (err) {
+        if ((err as { code?: unknown }).code !== DEADLOCK_DETECTED || attempt >= DELETE_ATTEMPTS) {
+          throw err;
+        }
+      }
+    }
   }
 
   /**

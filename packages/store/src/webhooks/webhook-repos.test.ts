@@ -1,4 +1,4 @@
-import { createTestSchema } from '@reten/testing';
+import { createTestSchema, eventually } from '@reten/testing';
 import type { TestSchema } from '@reten/testing';
 import { ENDPOINT_DISABLED_EVENT_TYPE } from '@reten/contracts';
 import { SystemEventStore } from '../system-events';
@@ -6,6 +6,7 @@ import { DeliveryAttemptRepo } from './delivery-attempts';
 import { WebhookDeliveryRepo } from './delivery-repo';
 import { WebhookEndpointRepo } from './endpoint-repo';
 import type { NewEndpoint } from './endpoint-repo';
+import { newEventId } from '../ids';
 
 let schema: TestSchema;
 let endpoints: WebhookEndpointRepo;
@@ -122,5 +123,50 @@ describe('the webhook repositories', () => {
         },
       },
     ]);
+  });
+
+  it('deletes an endpoint whose deliveries another transaction is updating in another order (a deadlock is retried)', async () => {
+    await endpoints.create(newEndpoint('we_deadlock', 'acme'));
+    for (const id of ['dlv_dl_first', 'dlv_dl_last']) {
+      await schema.pool.query(
+        `INSERT INTO webhook_deliveries (id, tenant_id, endpoint_id, event_id, revision, event_type, event_seq)
+         VALUES ($1, 'acme', 'we_deadlock', $2, 1, 't', 1)`,
+        [id, newEventId()],
+      );
+    }
+    // as the delivery service recording two outcomes: the last row first, then the first
+    const writer = await schema.pool.connect();
+    try {
+      const { rows } = await writer.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      const writerPid = rows[0]!.pid;
+      await writer.query('BEGIN');
+      await writer.query(`UPDATE webhook_deliveries SET attempts = 1 WHERE id = 'dlv_dl_last'`);
+      // the cascade deletes the first row, then waits for the last one
+      const deleted = endpoints.delete('acme', 'we_deadlock');
+      await eventually(async () => {
+        const blocked = await schema.pool.query<{ n: number }>(
+          'SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))',
+          [writerPid],
+        );
+        expect(blocked.rows[0]!.n).toBeGreaterThan(0);
+      });
+      // now the writer waits for the first row: one of the two is aborted as a deadlock
+      const second = writer
+        .query(`UPDATE webhook_deliveries SET attempts = 1 WHERE id = 'dlv_dl_first'`)
+        .then(
+          () => 'updated',
+          (err: { code?: string }) => err.code,
+        );
+      const outcome = await second;
+      await writer.query(outcome === 'updated' ? 'COMMIT' : 'ROLLBACK');
+      expect(await deleted).toBe(true);
+    } finally {
+      writer.release();
+    }
+    const left = await schema.pool.query(
+      `SELECT count(*)::int AS n FROM webhook_deliveries WHERE endpoint_id = 'we_deadlock'`,
+    );
+    expect(left.rows[0]).toEqual({ n: 0 });
+    expect(await endpoints.get('acme', 'we_deadlock')).toBeUndefined();
   });
 });
