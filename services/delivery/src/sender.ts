@@ -1,11 +1,11 @@
 import { Pool } from 'undici';
-import type { Dispatcher } from 'undici';
 import ipaddr from 'ipaddr.js';
 import { guardedLookup, isPublicAddress } from '@reten/webhooks';
+import { ExchangeHandler } from './exchange-handler';
+import type { Exchange } from './exchange-handler';
 import { CONNECT_ERROR_CODES, parseRetryAfter } from './retry-policy';
 import type { AttemptResult } from './retry-policy';
 
-const EXCERPT_BYTES = 1024;
 const POOL_IDLE_MS = 5 * 60_000;
 /** Parsed endpoint URLs kept (a URL is parsed and checked once, not at every attempt). */
 const TARGETS_MAX = 10_000;
@@ -34,24 +34,6 @@ function describe(err: unknown): string {
   const code = errorCode(err);
   const message = err instanceof Error ? err.message : String(err);
   return code ? `${code}: ${message}` : message;
-}
-
-async function readExcerpt(body: Dispatcher.ResponseData['body']): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    const buf = chunk as Buffer;
-    chunks.push(buf);
-    size += buf.length;
-    if (size >= EXCERPT_BYTES) break; // leaving the loop destroys the rest of the body
-  }
-  return (
-    Buffer.concat(chunks)
-      .subarray(0, EXCERPT_BYTES)
-      .toString('utf8')
-      // PostgreSQL text cannot hold U+0000; a cut multi-byte character becomes U+FFFD
-      .replaceAll('\u0000', '')
-  );
 }
 
 /**
@@ -152,54 +134,51 @@ export class WebhookSender {
     });
     const target = this.target(url);
     if ('refused' in target) return result({ phase: 'connect', error: target.refused });
-    let statusCode: number | null = null;
-    // one timeout for the whole attempt, cleared when it ends (a lingering timer and signal per
-    // request would pile up for the whole timeout at a high rate)
-    const abort = new AbortController();
-    const timer = setTimeout(
-      () =>
-        abort.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')),
-      this.options.timeoutMs,
-    );
-    try {
-      const res = await this.pool(endpointId, target.origin).request({
-        path: target.path,
-        method: 'POST',
-        headers,
-        body,
-        signal: abort.signal,
+    // one timeout for the whole attempt, cleared when it ends (a lingering timer per request
+    // would pile up for the whole timeout at a high rate)
+    const exchange = await new Promise<Exchange>((resolve) => {
+      // settles from dispatch() at the earliest, after the timer below is set
+      const handler = new ExchangeHandler((e) => {
+        clearTimeout(timer);
+        resolve(e);
       });
-      statusCode = res.statusCode;
-      // nothing to read (204, or an announced empty body): no stream iteration
-      const empty = statusCode === 204 || res.headers['content-length'] === '0';
-      const excerpt = empty ? (await res.body.dump(), '') : await readExcerpt(res.body);
-      const ok = statusCode >= 200 && statusCode < 300;
-      const retryAfter = res.headers['retry-after'];
-      return result({
-        succeeded: ok,
-        statusCode,
-        phase: ok ? null : 'status',
-        error: ok
-          ? null
-          : statusCode >= 300 && statusCode < 400
-            ? `HTTP ${statusCode} redirect (not followed)`
-            : `HTTP ${statusCode}`,
-        responseExcerpt: excerpt,
-        retryAfterMs: parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter),
-      });
-    } catch (err) {
-      const code = errorCode(err);
+      const timer = setTimeout(
+        () =>
+          handler.abort(
+            new DOMException('The operation was aborted due to timeout', 'TimeoutError'),
+          ),
+        this.options.timeoutMs,
+      );
+      this.pool(endpointId, target.origin).dispatch(
+        { origin: target.origin, path: target.path, method: 'POST', headers, body },
+        handler,
+      );
+    });
+    if (!exchange.ok) {
+      const code = errorCode(exchange.err);
       const phase =
-        statusCode !== null
+        exchange.statusCode !== null
           ? 'body'
           : code !== undefined &&
               (CONNECT_ERROR_CODES.includes(code) || /^ERR_(TLS|SSL)_/.test(code))
             ? 'connect'
             : 'headers';
-      return result({ statusCode, phase, error: describe(err) });
-    } finally {
-      clearTimeout(timer);
+      return result({ statusCode: exchange.statusCode, phase, error: describe(exchange.err) });
     }
+    const { statusCode } = exchange;
+    const ok = statusCode >= 200 && statusCode < 300;
+    return result({
+      succeeded: ok,
+      statusCode,
+      phase: ok ? null : 'status',
+      error: ok
+        ? null
+        : statusCode >= 300 && statusCode < 400
+          ? `HTTP ${statusCode} redirect (not followed)`
+          : `HTTP ${statusCode}`,
+      responseExcerpt: exchange.excerpt,
+      retryAfterMs: parseRetryAfter(exchange.retryAfter),
+    });
   }
 
   async close(): Promise<void> {
