@@ -1,4 +1,4 @@
-import { createHmac, createPrivateKey, sign as edSign } from 'node:crypto';
+import { createHmac, createPrivateKey, createSecretKey, sign as edSign } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { PRIVATE_KEY_PREFIX, SECRET_PREFIX } from './secret';
 
@@ -35,6 +35,7 @@ export interface SignInput {
 const KEY_CACHE_MAX = 10_000;
 const hmacKeys = new Map<string, Buffer>();
 const privateKeys = new Map<string, KeyObject>();
+const retenKeys = new Map<string, KeyObject>();
 
 function cached<K>(cache: Map<string, K>, secret: string, make: () => K): K {
   let key = cache.get(secret);
@@ -64,12 +65,15 @@ export function standardSignature(
     return decoded;
   });
   const seconds = Math.floor(timestamp.getTime() / 1000);
-  return `v1,${createHmac('sha256', key).update(`${msgId}.${seconds}.${body}`).digest('base64')}`;
+  // the signed content in two updates: the body (the large part) is not copied into a new string
+  const hmac = createHmac('sha256', key).update(`${msgId}.${seconds}.`).update(body);
+  return `v1,${hmac.digest('base64')}`;
 }
 
 /** `sha256=<hex>` of the raw body, keyed with the secret string exactly as shown (`whsec_…` included). */
 export function retenSignature(body: string, secret: string): string {
-  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+  const key = cached(retenKeys, secret, () => createSecretKey(Buffer.from(secret, 'utf8')));
+  return `sha256=${createHmac('sha256', key).update(body).digest('hex')}`;
 }
 
 /** `v1a,<base64>`: ed25519 over `<msgId>.<timestamp>.<body>` (Standard Webhooks asymmetric). */
