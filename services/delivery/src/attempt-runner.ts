@@ -123,7 +123,8 @@ export class AttemptRunner {
     trace: EventTrace = {},
     requestEnded: () => void = () => undefined,
   ): Promise<void> {
-    await this.recent.settled(row.id);
+    // (most deliveries have no attempt running here: no await then)
+    if (this.recent.isRunning(row.id)) await this.recent.settled(row.id);
     // synchronous from here until start(): no other attempt of this delivery can slip in
     const stale = this.recent.mayBeStale(row.id, readAt);
     const done = this.attempt(row, token, endpoint, body, stale, orderingKey, trace, requestEnded);

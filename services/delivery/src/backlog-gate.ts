@@ -10,8 +10,8 @@ import type { EndpointLanes } from './endpoint-lanes';
  * no room came within `maxWaitMs`.
  */
 export class BacklogGate {
-  /** Endpoint ids of the prepared messages waiting for their turn. */
-  private readonly queued = new Set<string[]>();
+  /** Endpoints of the prepared messages waiting for their turn: how many jobs each has there. */
+  private readonly queued = new Map<string, number>();
   private readonly onQueued: Array<() => void> = [];
 
   constructor(
@@ -21,32 +21,50 @@ export class BacklogGate {
 
   /** A prepared message waits for its turn with jobs for these endpoints; call the result when it has it. */
   enqueue(endpointIds: string[]): () => void {
-    this.queued.add(endpointIds);
+    for (const id of endpointIds) this.queued.set(id, (this.queued.get(id) ?? 0) + 1);
     for (const notify of this.onQueued.splice(0)) notify();
-    return () => this.queued.delete(endpointIds);
+    let dequeued = false;
+    return () => {
+      if (dequeued) return;
+      dequeued = true;
+      for (const id of endpointIds) {
+        const n = (this.queued.get(id) ?? 1) - 1;
+        if (n > 0) this.queued.set(id, n);
+        else this.queued.delete(id);
+      }
+    };
   }
 
   /** Resolves true once the endpoint's lane has room, false when the job should be deferred. */
   async room(endpointId: string): Promise<boolean> {
-    const deadline = Date.now() + this.maxWaitMs;
-    for (;;) {
-      if (this.lanes.hasRoom(endpointId)) return true;
-      if (this.lanes.isStuck(endpointId, this.maxWaitMs) || this.blocksAnIdleLane()) return false;
-      const left = deadline - Date.now();
-      if (left <= 0) return false;
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        this.lanes.changed(),
-        new Promise<void>((resolve) => this.onQueued.push(resolve)),
-        new Promise<void>((resolve) => (timer = setTimeout(resolve, left))),
-      ]);
+    if (this.lanes.hasRoom(endpointId)) return true;
+    // one timer for the whole wait; each wake-up (a job ended, a message queued) checks again
+    let wake: (() => void) | undefined;
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      wake?.();
+    }, this.maxWaitMs);
+    try {
+      for (;;) {
+        if (this.lanes.hasRoom(endpointId)) return true;
+        if (timedOut || this.lanes.isStuck(endpointId, this.maxWaitMs) || this.blocksAnIdleLane()) {
+          return false;
+        }
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          this.lanes.onNextChange(resolve);
+          this.onQueued.push(resolve);
+        });
+      }
+    } finally {
       clearTimeout(timer);
     }
   }
 
   private blocksAnIdleLane(): boolean {
-    for (const ids of this.queued) {
-      if (ids.some((id) => this.lanes.isStarving(id))) return true;
+    for (const id of this.queued.keys()) {
+      if (this.lanes.isStarving(id)) return true;
     }
     return false;
   }

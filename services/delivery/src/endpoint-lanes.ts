@@ -68,9 +68,9 @@ export class EndpointLanes {
     );
   }
 
-  /** Resolves when a job ends, in any lane. */
-  changed(): Promise<void> {
-    return new Promise((resolve) => this.onChange.push(resolve));
+  /** Calls `notify` once, when the next job ends, in any lane. */
+  onNextChange(notify: () => void): void {
+    this.onChange.push(notify);
   }
 
   /** Jobs running or waiting, over all lanes. */

@@ -143,6 +143,7 @@ export class MessageHandler {
       if (ran) start(job, ran);
       else full.push(job);
     }
+    if (full.length === 0) return started;
     const rooms = await Promise.all(full.map((job) => this.gate.room(job.endpoint.id)));
     full.forEach((job, i) => {
       const ran = rooms[i] ? this.submit(job, body) : false;

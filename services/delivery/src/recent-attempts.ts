@@ -11,6 +11,11 @@ export class RecentAttempts {
   private readonly endedAt = new Map<string, number>();
   private readonly running = new Map<string, Promise<unknown>>();
 
+  /** Whether an attempt of this delivery runs in this process now. */
+  isRunning(deliveryId: string): boolean {
+    return this.running.has(deliveryId);
+  }
+
   /** Resolves once no attempt of this delivery runs in this process. */
   async settled(deliveryId: string): Promise<void> {
     for (let r = this.running.get(deliveryId); r; r = this.running.get(deliveryId)) {
