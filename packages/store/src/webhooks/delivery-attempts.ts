@@ -120,16 +120,21 @@ export class DeliveryAttemptRepo {
         flat.map((f) => f.orderingKey ?? null),
       ],
     );
-    const rows = res.rows.map(toDeliveryRow);
-    return items.map((it) =>
-      rows.filter(
-        (r) =>
-          r.tenantId === it.tenantId &&
-          r.eventId === it.event.eventId &&
-          r.revision === it.event.revision &&
-          it.endpointIds.includes(r.endpointId),
-      ),
-    );
+    // rows grouped by event revision once: a batch holds up to hundreds of items and rows
+    const byEvent = new Map<string, DeliveryRow[]>();
+    for (const record of res.rows) {
+      const r = toDeliveryRow(record);
+      const key = `${r.tenantId} ${r.eventId} ${r.revision}`;
+      const list = byEvent.get(key);
+      if (list) list.push(r);
+      else byEvent.set(key, [r]);
+    }
+    return items.map((it) => {
+      const rows = byEvent.get(`${it.tenantId} ${it.event.eventId} ${it.event.revision}`) ?? [];
+      return it.endpointIds.length === 1
+        ? rows.filter((r) => r.endpointId === it.endpointIds[0])
+        : rows.filter((r) => it.endpointIds.includes(r.endpointId));
+    });
   }
 
   /** One delivery row by id. */
