@@ -4,7 +4,14 @@ import type { Endpoint } from './endpoint';
 interface Entry {
   loadedAt: number;
   endpoints: Promise<Endpoint[]>;
+  /** The list once loaded. */
+  loaded?: Endpoint[];
+  /** Per event type, the endpoints that receive it (see `receivers`). */
+  byType: Map<string, Endpoint[]>;
 }
+
+/** Event types remembered per tenant entry (a tenant with more starts over). */
+const TYPES_MAX = 1_000;
 
 /**
  * Endpoints per tenant, cached for `ttlMs`; `invalidate(tenant)` (from the endpoints
@@ -23,13 +30,37 @@ export class EndpointCache {
     const entry = this.entries.get(tenantId);
     if (entry && now - entry.loadedAt < this.ttlMs) return entry.endpoints;
     const endpoints = this.store.endpointsOf(tenantId);
-    this.entries.set(tenantId, { loadedAt: now, endpoints });
+    const created: Entry = { loadedAt: now, endpoints, byType: new Map() };
+    this.entries.set(tenantId, created);
     try {
-      return await endpoints;
+      created.loaded = await endpoints;
+      return created.loaded;
     } catch (err) {
       if (this.entries.get(tenantId)?.endpoints === endpoints) this.entries.delete(tenantId);
       throw err;
     }
+  }
+
+  /**
+   * The endpoints of a tenant that receive events of `type`: `select` picks them from the list
+   * once per type and load (every message of a type asks the same). Synchronous when cached.
+   */
+  receivers(
+    tenantId: string,
+    type: string,
+    select: (endpoints: Endpoint[]) => Endpoint[],
+  ): Endpoint[] | Promise<Endpoint[]> {
+    const entry = this.entries.get(tenantId);
+    if (entry?.loaded === undefined || Date.now() - entry.loadedAt >= this.ttlMs) {
+      return this.forTenant(tenantId).then(select);
+    }
+    let picked = entry.byType.get(type);
+    if (picked === undefined) {
+      if (entry.byType.size >= TYPES_MAX) entry.byType.clear();
+      picked = select(entry.loaded);
+      entry.byType.set(type, picked);
+    }
+    return picked;
   }
 
   /** One endpoint; a miss reloads the tenant once (it may be newer than the cache). */

@@ -62,4 +62,24 @@ describe('EndpointCache', () => {
     await cache.forTenant('t');
     expect(state.loads).toBe(2);
   });
+
+  it('picks the receivers of an event type once per load, and again after an invalidation', async () => {
+    const { store, state } = fakeStore([endpoint('a'), endpoint('b')]);
+    const cache = new EndpointCache(store, 60_000);
+    let picks = 0;
+    const onlyA = (all: Endpoint[]) => {
+      picks += 1;
+      return all.filter((e) => e.id === 'a');
+    };
+    const ids = async (type: string) => (await cache.receivers('t', type, onlyA)).map((e) => e.id);
+    expect(await ids('order.created')).toEqual(['a']);
+    expect(await ids('order.created')).toEqual(['a']);
+    expect(await ids('order.paid')).toEqual(['a']);
+    expect(picks).toBe(3); // the first (not loaded yet), then once per type
+    state.endpoints = [endpoint('b')];
+    cache.invalidate('t');
+    expect(await ids('order.created')).toEqual([]);
+    expect(await ids('order.created')).toEqual([]);
+    expect(state.loads).toBe(2);
+  });
 });

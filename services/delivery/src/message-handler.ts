@@ -181,7 +181,13 @@ export class MessageHandler {
     if (!decoded.ok) throw new PoisonMessageError(decoded.error);
     const { envelope, headers } = decoded;
     const tenantId = headers.tenantId;
-    const endpoints = (await this.cache.forTenant(tenantId)).filter((e) => receives(e, envelope));
+    const select = (all: Endpoint[]) => all.filter((e) => receives(e, envelope));
+    // which endpoints receive a type depends on the type only, except for test events
+    const found =
+      envelope.event_type === WEBHOOK_TEST_EVENT_TYPE
+        ? this.cache.forTenant(tenantId).then(select)
+        : this.cache.receivers(tenantId, envelope.event_type, select);
+    const endpoints = Array.isArray(found) ? found : await found;
     if (endpoints.length === 0) return { jobs: [], body };
     const readAt = Date.now();
     const orderingKey = envelope.ordering_key ?? headers.orderingKey ?? null;
