@@ -21,7 +21,7 @@ const path = require('node:path');
 const { randomBytes } = require('node:crypto');
 const { Client } = require('pg');
 const h = require('../lib/harness');
-const { cpuMicros, prepareSchema } = require('../lib/stack');
+const { cpuMicros, cpuMicrosByName, prepareSchema } = require('../lib/stack');
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const DURATION = Number(process.env.BENCH_DURATION_SECONDS ?? 10);
@@ -59,6 +59,10 @@ const median = (xs) => {
 const spread = (xs, digits = 2) =>
   `${h.fmt(median(xs), digits)} (${h.fmt(Math.min(...xs), digits)}–${h.fmt(Math.max(...xs), digits)})`;
 
+/** The median of each key over a list of `{ key: number }`. */
+const medianByKey = (objs) =>
+  Object.fromEntries(Object.keys(objs[0]).map((k) => [k, median(objs.map((o) => o[k] ?? 0))]));
+
 async function withDb(fn) {
   const db = new Client({ connectionString: DATABASE_URL });
   await db.connect();
@@ -69,13 +73,38 @@ async function withDb(fn) {
   }
 }
 
-/** CPU µs used by each process while `fn` runs. */
+/** The machine's shared servers, by process name, whose CPU each run also counts. */
+const SERVERS = { postgres: 'postgres', rabbitmq: 'beam.smp', redis: 'redis-server' };
+
+/**
+ * CPU µs used by each process while `fn` runs, and by the shared servers (`servers`: PostgreSQL,
+ * RabbitMQ, Redis; whatever else runs on them counts too, so measure on a quiet machine).
+ */
 async function measuringCpu(children, fn) {
+  const names = Object.values(SERVERS);
+  const serversBefore = cpuMicrosByName(names);
   const before = children.map((c) => cpuMicros(c.pid));
   const result = await fn();
   const used = children.map((c, i) => cpuMicros(c.pid) - before[i]);
-  return { result, used };
+  const serversAfter = cpuMicrosByName(names);
+  const servers = Object.fromEntries(
+    Object.entries(SERVERS).map(([label, name]) => [
+      label,
+      Math.max(0, serversAfter[name] - serversBefore[name]),
+    ]),
+  );
+  return { result, used, servers };
 }
+
+/** µs per unit of every CPU figure of a run: `{ label: µs }` → `{ label: µs / n }`. */
+const perUnit = (cpu, n) =>
+  Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, v / Math.max(1, n)]));
+
+/** `gateway 255 + relay 98 + postgres 120 … = 600` */
+const machineLine = (cpu) =>
+  `${Object.entries(cpu)
+    .map(([k, v]) => `${k} ${h.fmt(v)}`)
+    .join(' + ')} = ${h.fmt(Object.values(cpu).reduce((a, b) => a + b, 0))}`;
 
 async function bareExpress() {
   const port = await h.freePort();
@@ -87,7 +116,7 @@ async function bareExpress() {
   );
   try {
     await h.waitReady(`http://127.0.0.1:${port}/readyz`, server);
-    const { result, used } = await measuringCpu([server], () =>
+    const { result, used, servers } = await measuringCpu([server], () =>
       h.runLoad({
         url: `http://127.0.0.1:${port}/v1.0/event/log:ClientLog`,
         headers: { 'content-type': 'application/json' },
@@ -96,7 +125,16 @@ async function bareExpress() {
         durationSeconds: DURATION,
       }),
     );
-    return { ...result, cpuUsPerRequest: used[0] / result.requests };
+    return {
+      ...result,
+      cpuUsPerRequest: used[0] / result.requests,
+      // the whole machine's CPU per request: the server, the load generator, and the shared
+      // servers (idle here: their background work is the floor every subject pays too)
+      machineCpuUs: perUnit(
+        { express: used[0], load: result.cpuUs ?? 0, ...servers },
+        result.requests,
+      ),
+    };
   } finally {
     await h.stop(server);
   }
@@ -160,7 +198,7 @@ async function gateway(dist, relayMain, schema, vhostName) {
     );
     children.unshift(server);
     await h.waitReady(`http://127.0.0.1:${port}/readyz`, server);
-    const { result, used } = await measuringCpu(children, async () => {
+    const { result, used, servers } = await measuringCpu(children, async () => {
       const load = await h.runLoad({
         url: `http://127.0.0.1:${port}/v1.0/event/log:ClientLog`,
         headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
@@ -195,6 +233,16 @@ async function gateway(dist, relayMain, schema, vhostName) {
       separateRelay,
       cpuUsPerEvent: used[0] / Math.max(1, accepted),
       relayCpuUsPerEvent: separateRelay ? used[1] / Math.max(1, accepted) : undefined,
+      // the whole machine's CPU per accepted event, by process: what the ratio is made of
+      machineCpuUs: perUnit(
+        {
+          gateway: used[0],
+          ...(separateRelay ? { relay: used[1] } : {}),
+          load: result.cpuUs ?? 0,
+          ...servers,
+        },
+        accepted,
+      ),
     };
   } finally {
     for (const child of children) await h.stop(child);
@@ -212,7 +260,8 @@ function describe(label, gw, express) {
   return (
     `  ${label.padEnd(8)} ${h.fmt(gw.acceptedPerSecond)} accepted/s, p50 ${gw.p50Ms} ms, p99 ${gw.p99Ms} ms, ` +
     `non-2xx ${gw.non2xx}, errors ${gw.errors}, drained in ${h.fmt(gw.drainMs)} ms, ` +
-    `ratio ${h.fmt(gw.acceptedPerSecond / express.rps, 2)}; CPU µs/event gateway ${h.fmt(gw.cpuUsPerEvent)}${relay}`
+    `ratio ${h.fmt(gw.acceptedPerSecond / express.rps, 2)}; CPU µs/event gateway ${h.fmt(gw.cpuUsPerEvent)}${relay}\n` +
+    `           machine CPU µs/event: ${machineLine(gw.machineCpuUs)}`
   );
 }
 
@@ -256,7 +305,8 @@ async function main() {
     line(`round ${i + 1} (load average ${load.toFixed(1)})`);
     const express = await bareExpress();
     line(
-      `  express  ${h.fmt(express.rps)} req/s, p50 ${express.p50Ms} ms, p99 ${express.p99Ms} ms; CPU µs/request ${h.fmt(express.cpuUsPerRequest)}`,
+      `  express  ${h.fmt(express.rps)} req/s, p50 ${express.p50Ms} ms, p99 ${express.p99Ms} ms; CPU µs/request ${h.fmt(express.cpuUsPerRequest)}\n` +
+        `           machine CPU µs/request: ${machineLine(express.machineCpuUs)}`,
     );
     const round = { load, express, subjects: {} };
     // alternate which subject follows express, so neither always runs right after it
@@ -296,6 +346,7 @@ async function main() {
       drainMs: median(rs.map((g) => g.drainMs)),
       cpuUsPerEvent: median(rs.map((g) => g.cpuUsPerEvent)),
       cpuUsPerEventWithRelay: median(total),
+      machineCpuUs: medianByKey(rs.map((g) => g.machineCpuUs)),
     };
     line(
       `  ${s.label.padEnd(8)} ratio ${spread(rs.map((g) => g.ratio))}, ${spread(
@@ -321,6 +372,13 @@ async function main() {
           : ' (relay in process)'),
     );
   }
+  line(
+    `  machine CPU µs per request/event, medians by process: express ${machineLine(
+      medianByKey(rounds.map((r) => r.express.machineCpuUs)),
+    )}`,
+  );
+  for (const s of subjects)
+    line(`    ${s.label.padEnd(8)} ${machineLine(summary[s.label].machineCpuUs)}`);
   const dir = path.join(h.ROOT, 'bench/results');
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(

@@ -25,6 +25,8 @@ async function main() {
     errors: result.errors,
     timeouts: result.timeouts,
     statusCodes: result.statusCodeStats,
+    // this process's own CPU (the load generator's share of the machine)
+    cpuUs: (({ user, system }) => user + system)(process.cpuUsage()),
   };
   process.stdout.write(`${JSON.stringify(out)}\n`);
 }

@@ -56,4 +56,27 @@ function cpuMicros(pid) {
   return ((utime + stime) * 1e6) / ticksPerSecond;
 }
 
-module.exports = { prepareSchema, cpuMicros };
+/**
+ * CPU µs used so far by every live process whose command name is one of `names` (e.g. the
+ * machine's PostgreSQL backends, `beam.smp`, `redis-server`), summed: sample it before and after a
+ * run for the shared servers' share of the work. A process that exits in between is not counted.
+ */
+function cpuMicrosByName(names) {
+  const byName = Object.fromEntries(names.map((n) => [n, 0]));
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat;
+    try {
+      stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // exited meanwhile
+    }
+    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const name = names.find((n) => comm === n || comm.startsWith(n));
+    if (name === undefined) continue;
+    byName[name] += cpuMicros(entry);
+  }
+  return byName;
+}
+
+module.exports = { prepareSchema, cpuMicros, cpuMicrosByName };

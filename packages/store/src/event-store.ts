@@ -79,7 +79,13 @@ export class EventStore {
   async insertBatch(rows: NewEventRow[], completions: IdempotencyCompletion[]): Promise<string[]> {
     // One statement is one transaction: a single round trip and a single commit for the whole
     // batch (the group commit's cost), prepared once per connection. Data-modifying CTEs always
-    // run. No NOTIFY in it: PostgreSQL serialises every committing transaction that notified,
+    // run. The batch takes its stream positions here, from the counter: the counter's row lock is
+    // held until the commit, so positions become visible in increasing order without gaps (the
+    // relay's invariant), and the relay publishes these rows without writing them a second time
+    // (an UPDATE of `events` rewrites the row and every index entry). The lock is held only by
+    // this one statement on the server, never across a client round trip. Revisions and system
+    // events (rare) are inserted without a position, and the relay gives them theirs.
+    // No NOTIFY in it: PostgreSQL serialises every committing transaction that notified,
     // cluster-wide, through its WAL flush, which halved commit throughput under load; the caller
     // wakes the relay after the commit (`wakeRelay`), and the relay polls as well.
     // connect apart from the statement: a failure to connect surely stored nothing, while a
@@ -94,11 +100,21 @@ export class EventStore {
     try {
       inserted = await client.query<{ seq: string }>({
         name: 'reten_events_insert_batch',
-        text: `WITH inserted AS (
+        text: `WITH counter AS (
+               UPDATE stream_position_counter
+                  SET last_position = last_position + cardinality($1::text[])
+               RETURNING last_position - cardinality($1::text[]) AS base
+             ), inserted AS (
                INSERT INTO events (tenant_id, event_id, revision, event_type, occurred_at, data,
-                                   ordering_key, traceparent, tracestate)
-               SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::timestamptz[], $6::jsonb[],
-                                    $11::text[], $12::text[], $13::text[])
+                                   ordering_key, traceparent, tracestate, stream_position)
+               SELECT r.tenant_id, r.event_id, r.revision, r.event_type, r.occurred_at, r.data,
+                      r.ordering_key, r.traceparent, r.tracestate, c.base + r.n
+                 FROM counter c,
+                      unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::timestamptz[], $6::jsonb[],
+                             $11::text[], $12::text[], $13::text[])
+                        WITH ORDINALITY AS r(tenant_id, event_id, revision, event_type, occurred_at, data,
+                                             ordering_key, traceparent, tracestate, n)
+                ORDER BY r.n
                RETURNING seq
              ), completed AS (
                UPDATE idempotency_keys k
@@ -252,10 +268,10 @@ export class EventStore {
 
   /**
    * The next unpublished revisions in publish order, each with its stream position: at most
-   * `limit` of them and, past the first, at most about `maxBytes` of data. Rows without a
-   * position get the next ones here, in seq order, before the relay publishes them; a row that
-   * already has one (its publish was not confirmed) keeps it and comes first, so a republished
-   * batch keeps its positions and its order.
+   * `limit` of them and, past the first, at most about `maxBytes` of data. New events come
+   * positioned by their group commit; rows without a position (revisions, system events) get the
+   * next ones here, in seq order, after every positioned row, before the relay publishes them. A
+   * row keeps its position, so a republished batch keeps its positions and its order.
    */
   async unpublished(limit: number, maxBytes = Number.MAX_SAFE_INTEGER): Promise<OutboxRow[]> {
     const res = await this.pool.query<OutboxRecord>(
@@ -276,9 +292,15 @@ export class EventStore {
        ), fresh AS (
          SELECT seq, row_number() OVER (ORDER BY n) AS k FROM batch WHERE stream_position IS NULL
        ), counter AS (
+         -- only while the counter is as this statement's snapshot saw it: a group commit that
+         -- took positions after the snapshot (or holds the counter now) has rows this statement
+         -- cannot see, and numbering past them would publish them after larger positions. The
+         -- recheck reads the row's newest version; the subquery keeps the snapshot's value.
+         -- The rows wait for the next round then.
          UPDATE stream_position_counter
             SET last_position = last_position + (SELECT count(*) FROM fresh)
           WHERE EXISTS (SELECT 1 FROM fresh)
+            AND last_position = (SELECT last_position FROM stream_position_counter)
          RETURNING last_position - (SELECT count(*) FROM fresh) AS base
        ), assigned AS (
          UPDATE events e SET stream_position = c.base + f.k

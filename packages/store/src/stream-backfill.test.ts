@@ -1,7 +1,7 @@
 import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createTestSchema, silentLogger } from '@reten/testing';
+import { createTestSchema, eventually, silentLogger } from '@reten/testing';
 import type { TestSchema } from '@reten/testing';
 import { EventStore } from './event-store';
 import { DEFAULT_MIGRATIONS_DIR, runMigrations } from './migrate';
@@ -36,6 +36,17 @@ function row(tenantId: string, eventType: string, data: unknown, eventId = newEv
 async function insert(tenantId: string, eventType: string, data: unknown): Promise<string> {
   const r = row(tenantId, eventType, data);
   await events.insertBatch([r], []);
+  return r.eventId;
+}
+
+/** A row as a revision or a system event is stored: without a stream position. */
+async function insertUnpositioned(tenantId: string, eventType: string): Promise<string> {
+  const r = row(tenantId, eventType, {});
+  await schema.pool.query(
+    `INSERT INTO events (tenant_id, event_id, revision, event_type, occurred_at, data)
+     VALUES ($1, $2, 1, $3, $4, $5::jsonb)`,
+    [r.tenantId, r.eventId, r.eventType, r.occurredAt, r.dataJson],
+  );
   return r.eventId;
 }
 
@@ -94,11 +105,12 @@ describe('StreamBackfillStore', () => {
     expect((await backfill.after('t3', start, ['a_b'], 10)).map((e) => e.eventId)).toEqual([exact]);
   });
 
-  it('finds the position of an event of the tenant (its first revision by default, or the one named), none before the relay took it', async () => {
+  it('finds the position of an event of the tenant (its first revision by default, or the one named); a revision has none before the relay took it', async () => {
     const e = await insert('t4', 'doc.saved', { v: 1 });
-    expect(await backfill.position('t4', e, undefined)).toMatchObject({ position: undefined });
-    const first = (await relayRound()).get(e);
+    const first = await positionOf('t4', e); // the group commit positioned it
+    expect((await relayRound()).get(e)).toBe(first); // and the relay kept that position
     await events.insertRevision('t4', e, 1, { dataJson: '{"v":2}' });
+    expect(await backfill.position('t4', e, 2)).toMatchObject({ position: undefined });
     const second = (await relayRound()).get(e);
     expect(first).toMatch(/^[0-9]+$/);
     expect(Number(second)).toBeGreaterThan(Number(first));
@@ -108,10 +120,13 @@ describe('StreamBackfillStore', () => {
     expect(await backfill.position('other', e, undefined)).toBeUndefined();
   });
 
-  it('answers the tenant’s newest position, "0" for a tenant without positioned events', async () => {
+  it('answers the tenant’s newest published position, "0" for a tenant without published events', async () => {
     const e = await insert('t5', 'x', {});
+    // positioned by its commit, not published yet: a live cursor must not start past it
     expect(await backfill.latestPosition('t5')).toBe('0');
     const positions = await relayRound();
+    expect(await backfill.latestPosition('t5')).toBe(positions.get(e));
+    await insert('t5', 'x', {});
     expect(await backfill.latestPosition('t5')).toBe(positions.get(e));
     expect(await backfill.latestPosition('nobody')).toBe('0');
   });
@@ -164,12 +179,99 @@ describe('stream positions assigned by the relay’s read', () => {
 
   it('positions only the rows of the batch it returns', async () => {
     await relayRound();
-    const a = await insert('t8', 'limit.x', {});
-    const b = await insert('t8', 'limit.x', {});
+    const a = await insertUnpositioned('t8', 'limit.x');
+    const b = await insertUnpositioned('t8', 'limit.x');
     const one = await events.unpublished(1);
     expect(one.map((r) => r.eventId)).toEqual([a]);
     expect(await backfill.position('t8', b, undefined)).toMatchObject({ position: undefined });
     await relayRound();
+  });
+});
+
+describe('stream positions taken by the group commit', () => {
+  it('numbers a batch in input order, after every position committed before it, and the relay keeps them', async () => {
+    await relayRound();
+    const first = [row('t9', 'gc.x', { n: 1 }), row('t9', 'gc.x', { n: 2 })];
+    await events.insertBatch(first, []);
+    const [p1, p2] = await Promise.all(first.map((r) => positionOf('t9', r.eventId)));
+    expect(Number(p2)).toBe(Number(p1) + 1);
+    // a transaction holding the counter (another replica's group commit in flight) goes first
+    const other = await schema.pool.connect();
+    try {
+      const pid = (await other.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]
+        ?.pid;
+      await other.query('BEGIN');
+      await other.query('UPDATE stream_position_counter SET last_position = last_position + 5');
+      const second = row('t9', 'gc.x', { n: 3 });
+      let stored = false;
+      const waiting = events.insertBatch([second], []).then(() => {
+        stored = true;
+      });
+      // it waits for the counter's row lock: PostgreSQL shows it blocked by the other session
+      await eventually(async () => {
+        const { rows } = await schema.pool.query<{ n: number }>(
+          'SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1::int = ANY (pg_blocking_pids(pid))',
+          [pid],
+        );
+        expect(rows[0]?.n).toBe(1);
+      });
+      expect(stored).toBe(false);
+      await other.query('COMMIT');
+      await waiting;
+      expect(Number(await positionOf('t9', second.eventId))).toBe(Number(p2) + 6);
+    } finally {
+      other.release();
+    }
+    const published = await relayRound();
+    expect(published.get(first[0]?.eventId ?? '')).toBe(p1);
+    expect(published.get(first[1]?.eventId ?? '')).toBe(p2);
+  });
+});
+
+describe('the relay numbering rows while a group commit takes positions', () => {
+  it('leaves its rows for the next round rather than number them past positions it cannot see', async () => {
+    await relayRound();
+    const revisionLike = await insertUnpositioned('t10', 'epq.x');
+    // a group commit in flight: it holds the counter and has a positioned row, not committed yet
+    const other = await schema.pool.connect();
+    const committing = row('t10', 'epq.x', { n: 'group commit' });
+    try {
+      const pid = (await other.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]
+        ?.pid;
+      await other.query('BEGIN');
+      const { rows } = await other.query<{ position: string }>(
+        `UPDATE stream_position_counter SET last_position = last_position + 1
+         RETURNING last_position::text AS position`,
+      );
+      await other.query(
+        `INSERT INTO events (tenant_id, event_id, revision, event_type, occurred_at, data, stream_position)
+         VALUES ($1, $2, 1, $3, $4, $5::jsonb, $6)`,
+        [
+          committing.tenantId,
+          committing.eventId,
+          committing.eventType,
+          committing.occurredAt,
+          committing.dataJson,
+          rows[0]?.position,
+        ],
+      );
+      const round = events.unpublished(10); // its snapshot cannot see the row above
+      await eventually(async () => {
+        const blocked = await schema.pool.query<{ n: number }>(
+          'SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1::int = ANY (pg_blocking_pids(pid))',
+          [pid],
+        );
+        expect(blocked.rows[0]?.n).toBe(1);
+      });
+      await other.query('COMMIT');
+      expect(await round).toEqual([]);
+    } finally {
+      other.release();
+    }
+    const next = await events.unpublished(10);
+    expect(next.map((r) => r.eventId)).toEqual([committing.eventId, revisionLike]);
+    expect(Number(next[1]?.streamPosition)).toBeGreaterThan(Number(next[0]?.streamPosition));
+    await events.markPublished(next.map((r) => r.seq));
   });
 });
 

@@ -13,7 +13,10 @@ export interface StreamEvent {
 
 /** Where a revision sits in the stream, for resuming after it. */
 export interface StreamPosition {
-  /** Undefined while the relay has not taken the revision yet (it was never streamed). */
+  /**
+   * Undefined while the revision has none yet (it was never streamed): new events get theirs
+   * when their group commit stores them, revisions and system events when the relay takes them.
+   */
   position: string | undefined;
   receivedAt: Date;
 }
@@ -44,10 +47,16 @@ export class StreamBackfillStore {
       : undefined;
   }
 
-  /** The tenant's newest stream position ("0" when none of its events was positioned yet). */
+  /**
+   * The tenant's newest published stream position ("0" when none was published yet). Published
+   * only: a group commit positions its rows as it stores them, and a live cursor started past a
+   * committed row the relay has not published yet would skip it when it comes.
+   */
   async latestPosition(tenantId: string): Promise<string> {
     const res = await this.pool.query<{ position: string | null }>(
-      'SELECT max(stream_position)::text AS position FROM events WHERE tenant_id = $1',
+      `SELECT stream_position::text AS position FROM events
+        WHERE tenant_id = $1 AND stream_position IS NOT NULL AND published_at IS NOT NULL
+        ORDER BY stream_position DESC LIMIT 1`,
       [tenantId],
     );
     return res.rows[0]?.position ?? '0';
@@ -55,9 +64,10 @@ export class StreamBackfillStore {
 
   /**
    * Revisions of the tenant with a stream position past `afterPosition` whose type matches one
-   * of `typeFilters` (`*` wildcards; empty = all), in position order, `limit` at most. The
-   * relay positions rows in one statement per batch, serialized: once a position is visible,
-   * every smaller one is, so a page never skips one that shows up later.
+   * of `typeFilters` (`*` wildcards; empty = all), in position order, `limit` at most. Positions
+   * are taken under the counter's row lock, held until the commit (a group commit's statement or
+   * the relay's): once a position is visible, every smaller one is, so a page never skips one
+   * that shows up later. A page may hold rows the relay has not published yet.
    */
   async after(
     tenantId: string,
