@@ -153,9 +153,17 @@ export class EventStore {
   /**
    * Wakes the relay (NOTIFY on the outbox channel, its own short transaction): after
    * `insertBatch` committed. A relay that misses it finds the rows on its next poll.
+   * A NOTIFY takes a transaction id, so its commit is a WAL record that would be flushed to
+   * disk like the group commit's, a second fsync per batch; nothing is lost if this one is not
+   * (the rows are committed already), so it commits asynchronously: `set_config(…, true)` holds
+   * for this statement's own transaction, whose commit reads it.
    */
   async wakeRelay(): Promise<void> {
-    await this.pool.query('SELECT pg_notify($1, $2)', [this.channel, '']);
+    await this.pool.query({
+      name: 'reten_outbox_wake',
+      text: "SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, '')",
+      values: [this.channel],
+    });
   }
 
   /**
