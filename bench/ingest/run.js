@@ -82,19 +82,43 @@ const SERVERS = { postgres: 'postgres', rabbitmq: 'beam.smp', redis: 'redis-serv
  */
 async function measuringCpu(children, fn) {
   const names = Object.values(SERVERS);
+  const walBefore = await walCounters();
   const serversBefore = cpuMicrosByName(names);
   const before = children.map((c) => cpuMicros(c.pid));
   const result = await fn();
   const used = children.map((c, i) => cpuMicros(c.pid) - before[i]);
   const serversAfter = cpuMicrosByName(names);
+  const walAfter = await walCounters();
+  const wal = Object.fromEntries(
+    Object.keys(walAfter).map((k) => [k, Number(walAfter[k]) - Number(walBefore[k])]),
+  );
   const servers = Object.fromEntries(
     Object.entries(SERVERS).map(([label, name]) => [
       label,
       Math.max(0, serversAfter[name] - serversBefore[name]),
     ]),
   );
-  return { result, used, servers };
+  return { result, used, servers, wal };
 }
+
+/**
+ * PostgreSQL's cluster-wide write counters (pg_stat_wal, commits): sampled around a run, what the
+ * database wrote per event (whatever else runs on the server counts too: measure quietly).
+ */
+function walCounters() {
+  return withDb(async (db) => {
+    const { rows } = await db.query(
+      `SELECT w.wal_records AS records, w.wal_bytes AS bytes, w.wal_sync AS syncs,
+              (SELECT sum(xact_commit) FROM pg_stat_database) AS commits
+         FROM pg_stat_wal w`,
+    );
+    return rows[0];
+  });
+}
+
+/** `WAL 5.1 records, 1,234 B, 0.10 fsyncs; 0.20 commits` per event. */
+const walLine = (w) =>
+  `WAL ${h.fmt(w.records, 1)} records, ${h.fmt(w.bytes)} B, ${h.fmt(w.syncs, 2)} fsyncs; ${h.fmt(w.commits, 2)} commits`;
 
 /** µs per unit of every CPU figure of a run: `{ label: µs }` → `{ label: µs / n }`. */
 const perUnit = (cpu, n) =>
@@ -198,7 +222,7 @@ async function gateway(dist, relayMain, schema, vhostName) {
     );
     children.unshift(server);
     await h.waitReady(`http://127.0.0.1:${port}/readyz`, server);
-    const { result, used, servers } = await measuringCpu(children, async () => {
+    const { result, used, servers, wal } = await measuringCpu(children, async () => {
       const load = await h.runLoad({
         url: `http://127.0.0.1:${port}/v1.0/event/log:ClientLog`,
         headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
@@ -233,6 +257,8 @@ async function gateway(dist, relayMain, schema, vhostName) {
       separateRelay,
       cpuUsPerEvent: used[0] / Math.max(1, accepted),
       relayCpuUsPerEvent: separateRelay ? used[1] / Math.max(1, accepted) : undefined,
+      // PostgreSQL's writes per accepted event (cluster-wide counters)
+      walPerEvent: perUnit(wal, accepted),
       // the whole machine's CPU per accepted event, by process: what the ratio is made of
       machineCpuUs: perUnit(
         {
@@ -261,7 +287,8 @@ function describe(label, gw, express) {
     `  ${label.padEnd(8)} ${h.fmt(gw.acceptedPerSecond)} accepted/s, p50 ${gw.p50Ms} ms, p99 ${gw.p99Ms} ms, ` +
     `non-2xx ${gw.non2xx}, errors ${gw.errors}, drained in ${h.fmt(gw.drainMs)} ms, ` +
     `ratio ${h.fmt(gw.acceptedPerSecond / express.rps, 2)}; CPU µs/event gateway ${h.fmt(gw.cpuUsPerEvent)}${relay}\n` +
-    `           machine CPU µs/event: ${machineLine(gw.machineCpuUs)}`
+    `           machine CPU µs/event: ${machineLine(gw.machineCpuUs)}\n` +
+    `           PostgreSQL per event: ${walLine(gw.walPerEvent)}`
   );
 }
 
@@ -347,6 +374,7 @@ async function main() {
       cpuUsPerEvent: median(rs.map((g) => g.cpuUsPerEvent)),
       cpuUsPerEventWithRelay: median(total),
       machineCpuUs: medianByKey(rs.map((g) => g.machineCpuUs)),
+      walPerEvent: medianByKey(rs.map((g) => g.walPerEvent)),
     };
     line(
       `  ${s.label.padEnd(8)} ratio ${spread(rs.map((g) => g.ratio))}, ${spread(
@@ -377,8 +405,10 @@ async function main() {
       medianByKey(rounds.map((r) => r.express.machineCpuUs)),
     )}`,
   );
-  for (const s of subjects)
+  for (const s of subjects) {
     line(`    ${s.label.padEnd(8)} ${machineLine(summary[s.label].machineCpuUs)}`);
+    line(`    ${''.padEnd(8)} PostgreSQL per event: ${walLine(summary[s.label].walPerEvent)}`);
+  }
   const dir = path.join(h.ROOT, 'bench/results');
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(

@@ -45,10 +45,14 @@ let ticksPerSecond;
 
 /** User + system CPU time of process `pid` so far, in microseconds (/proc/<pid>/stat). */
 function cpuMicros(pid) {
+  return cpuMicrosOfStat(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
+}
+
+/** utime + stime of a `/proc/<pid>/stat` line, in µs. */
+function cpuMicrosOfStat(stat) {
   if (ticksPerSecond === undefined) {
     ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
   }
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
   // the command name (field 2) may hold spaces: count fields after its closing parenthesis
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const utime = Number(fields[11]); // field 14 of the whole line
@@ -74,7 +78,7 @@ function cpuMicrosByName(names) {
     const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
     const name = names.find((n) => comm === n || comm.startsWith(n));
     if (name === undefined) continue;
-    byName[name] += cpuMicros(entry);
+    byName[name] += cpuMicrosOfStat(stat);
   }
   return byName;
 }
