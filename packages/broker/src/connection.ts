@@ -4,6 +4,7 @@ import type { ChannelModel, RecoveringChannelModel } from 'amqplib';
 import { redactUrl } from '@reten/observability';
 import type { Logger } from '@reten/observability';
 import { dropConnection, withTimeout } from './bounded';
+import { coalesceWrites } from './coalesce-writes';
 
 export interface BrokerOptions {
   url: string;
@@ -78,6 +79,9 @@ export class BrokerConnection extends EventEmitter {
 
   private async runSetup(model: ChannelModel): Promise<void> {
     const timeoutMs = this.options.setupTimeoutMs ?? DEFAULT_SETUP_TIMEOUT_MS;
+    if (!coalesceWrites(model)) {
+      this.options.log.warn('amqplib internals changed: socket writes are not coalesced');
+    }
     try {
       await withTimeout(this.options.setup(model), timeoutMs, 'broker setup');
     } catch (err) {
