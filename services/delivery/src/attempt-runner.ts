@@ -185,12 +185,14 @@ export class AttemptRunner {
     const headers = requestHeaders(endpoint, row, body, this.options.userAgent, now);
     Object.assign(headers, traceHeadersOf(span));
     const result = await sender.send(endpoint.id, endpoint.url, headers, body);
+    // before the lane's next request starts (synchronously, in requestEnded): it must see
+    // the circuit this outcome may open
+    this.deps.breaker.record(endpoint.id, result.succeeded);
     // the endpoint's lane may start its next request while this outcome is stored
     requestEnded();
     if (result.statusCode !== null)
       span.setAttribute('http.response.status_code', result.statusCode);
     endSpan(span, result.succeeded ? undefined : new Error(result.phase ?? 'status'));
-    this.deps.breaker.record(endpoint.id, result.succeeded);
     metrics.attempts.inc({ result: result.succeeded ? 'succeeded' : (result.phase ?? 'status') });
     metrics.attemptLatency.observe(result.latencyMs / 1000);
     if (row.attempts === 0 && trace.receivedAtMs !== undefined) {
