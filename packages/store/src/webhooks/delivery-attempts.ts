@@ -86,9 +86,27 @@ export class DeliveryAttemptRepo {
    * redelivered message finds the rows it created before); one list per item, in order.
    */
   async ensureMany(items: EnsureItem[]): Promise<DeliveryRow[][]> {
-    const flat = items.flatMap((it) =>
-      it.endpointIds.map((endpointId) => ({ ...it.event, tenantId: it.tenantId, endpointId })),
-    );
+    // one pass over the items into the statement's columns (no object per row)
+    const ids: string[] = [];
+    const tenants: string[] = [];
+    const revisions: number[] = [];
+    const eventIds: string[] = [];
+    const seqs: string[] = [];
+    const types: string[] = [];
+    const endpoints: string[] = [];
+    const keys: (string | null)[] = [];
+    for (const it of items) {
+      for (const endpointId of it.endpointIds) {
+        ids.push(newPrefixedId('dlv'));
+        tenants.push(it.tenantId);
+        revisions.push(it.event.revision);
+        eventIds.push(it.event.eventId);
+        seqs.push(it.event.seq);
+        types.push(it.event.eventType);
+        endpoints.push(endpointId);
+        keys.push(it.event.orderingKey ?? null);
+      }
+    }
     const res = await this.pool.query<DeliveryStateRecord>(
       `WITH i AS (
          SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::bigint[],
@@ -108,17 +126,7 @@ export class DeliveryAttemptRepo {
          FROM webhook_deliveries d
          JOIN i ON d.tenant_id = i.tenant_id AND d.endpoint_id = i.endpoint_id
                AND d.event_id = i.event_id AND d.revision = i.revision`,
-      [
-        flat.map(() => newPrefixedId('dlv')),
-        flat.map((f) => f.tenantId),
-        flat.map((f) => f.revision),
-        flat.map((f) => f.eventId),
-        flat.map((f) => f.seq),
-        flat.map((f) => f.eventType),
-        flat.map((f) => f.endpointId),
-        INITIAL_TOKEN,
-        flat.map((f) => f.orderingKey ?? null),
-      ],
+      [ids, tenants, revisions, eventIds, seqs, types, endpoints, INITIAL_TOKEN, keys],
     );
     // rows grouped by event revision once: a batch holds up to hundreds of items and rows
     const byEvent = new Map<string, DeliveryRow[]>();
