@@ -93,10 +93,10 @@ export const gatewayConfigShape = {
   MIGRATE_ON_START: boolVar(true, 'Apply pending migrations at start (safe with many replicas)'),
   INGEST_MAX_BATCH: intVar(500, 1, 10_000, 'Most events committed in one group-commit transaction'),
   INGEST_MAX_CONCURRENT_FLUSHES: intVar(
-    2,
+    1,
     1,
     64,
-    'Group-commit transactions in flight at once per process',
+    "Group-commit transactions in flight at once per process; each takes the stream-position counter's row lock until it commits, so more than one only splits batches (measured: 0.35 → 0.21 commits per event at saturation)",
   ),
   RELAY_ENABLED: boolVar(
     true,
