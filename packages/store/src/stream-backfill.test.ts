@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createTestSchema, eventually, silentLogger } from '@reten/testing';
 import type { TestSchema } from '@reten/testing';
+import type { PoolClient } from 'pg';
 import { EventStore } from './event-store';
 import { DEFAULT_MIGRATIONS_DIR, runMigrations } from './migrate';
 import { newEventId } from './ids';
@@ -37,6 +38,19 @@ async function insert(tenantId: string, eventType: string, data: unknown): Promi
   const r = row(tenantId, eventType, data);
   await events.insertBatch([r], []);
   return r.eventId;
+}
+
+/** Resolves once exactly one other session waits for a lock `holder`'s session holds. */
+async function untilBlockedBy(holder: PoolClient): Promise<void> {
+  const { rows } = await holder.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+  const pid = rows[0]?.pid;
+  await eventually(async () => {
+    const blocked = await schema.pool.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1::int = ANY (pg_blocking_pids(pid))',
+      [pid],
+    );
+    expect(blocked.rows[0]?.n).toBe(1);
+  });
 }
 
 /** A row as a revision or a system event is stored: without a stream position. */
@@ -198,8 +212,6 @@ describe('stream positions taken by the group commit', () => {
     // a transaction holding the counter (another replica's group commit in flight) goes first
     const other = await schema.pool.connect();
     try {
-      const pid = (await other.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]
-        ?.pid;
       await other.query('BEGIN');
       await other.query('UPDATE stream_position_counter SET last_position = last_position + 5');
       const second = row('t9', 'gc.x', { n: 3 });
@@ -208,13 +220,7 @@ describe('stream positions taken by the group commit', () => {
         stored = true;
       });
       // it waits for the counter's row lock: PostgreSQL shows it blocked by the other session
-      await eventually(async () => {
-        const { rows } = await schema.pool.query<{ n: number }>(
-          'SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1::int = ANY (pg_blocking_pids(pid))',
-          [pid],
-        );
-        expect(rows[0]?.n).toBe(1);
-      });
+      await untilBlockedBy(other);
       expect(stored).toBe(false);
       await other.query('COMMIT');
       await waiting;
@@ -236,8 +242,6 @@ describe('the relay numbering rows while a group commit takes positions', () => 
     const other = await schema.pool.connect();
     const committing = row('t10', 'epq.x', { n: 'group commit' });
     try {
-      const pid = (await other.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]
-        ?.pid;
       await other.query('BEGIN');
       const { rows } = await other.query<{ position: string }>(
         `UPDATE stream_position_counter SET last_position = last_position + 1
@@ -256,13 +260,7 @@ describe('the relay numbering rows while a group commit takes positions', () => 
         ],
       );
       const round = events.unpublished(10); // its snapshot cannot see the row above
-      await eventually(async () => {
-        const blocked = await schema.pool.query<{ n: number }>(
-          'SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1::int = ANY (pg_blocking_pids(pid))',
-          [pid],
-        );
-        expect(blocked.rows[0]?.n).toBe(1);
-      });
+      await untilBlockedBy(other);
       await other.query('COMMIT');
       expect(await round).toEqual([]);
     } finally {
