@@ -172,6 +172,15 @@ describe('resume with last_event_id', () => {
       body: JSON.stringify({ data: { v: 2 } }),
     });
     expect(res.status).toBeLessThan(300);
+    // a client names a revision it was streamed, so one the relay has positioned; one without a
+    // position yet resumes from the newest published position and then comes live (the README)
+    await eventually(async () => {
+      const { rows } = await gw.schema.pool.query<{ published: boolean }>(
+        'SELECT published_at IS NOT NULL AS published FROM events WHERE event_id = $1 AND revision = 2',
+        [id],
+      );
+      expect(rows[0]?.published).toBe(true);
+    });
     const fromFirst = connect(`${replicaA.wsUrl}?types=doc.*&last_event_id=${id}:1`, streamKey);
     const fromSecond = connect(`${replicaA.wsUrl}?types=doc.*&last_event_id=${id}:2`, streamKey);
     await fromFirst.waitFor('resumed');
