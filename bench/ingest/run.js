@@ -232,10 +232,15 @@ async function gateway(dist, relayMain, schema, vhostName) {
       });
       const loadEnded = Date.now();
       const drain = await withDb(async (db) => {
+        // the outbox view where the build has one (published_rounds), else the published mark
+        const { rows: view } = await db.query('SELECT to_regclass($1) IS NOT NULL AS has', [
+          `"${schema}".outbox`,
+        ]);
+        const backlogSql = view[0].has
+          ? `SELECT count(*)::int AS backlog FROM "${schema}".outbox`
+          : `SELECT count(*)::int AS backlog FROM "${schema}".events WHERE published_at IS NULL`;
         for (;;) {
-          const { rows } = await db.query(
-            `SELECT count(*)::int AS backlog FROM "${schema}".events WHERE published_at IS NULL`,
-          );
+          const { rows } = await db.query(backlogSql);
           if (rows[0].backlog === 0) return { drainMs: Date.now() - loadEnded };
           if (Date.now() - loadEnded > 120_000)
             return { drainMs: Infinity, backlog: rows[0].backlog };

@@ -112,9 +112,7 @@ describe('the outbox relay as its own process', () => {
       timeoutMs: 30_000,
     });
     await before.stop();
-    const waiting = await schema.pool.query<{ n: number }>(
-      'SELECT count(*)::int AS n FROM events WHERE published_at IS NULL',
-    );
+    const waiting = await schema.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox');
     expect(waiting.rows[0]!.n).toBe(before.count());
 
     const first = await startRelay(schema, vhost);
@@ -142,9 +140,7 @@ describe('the outbox relay as its own process', () => {
       timeoutMs: 30_000,
     });
     expect(await relayActive(other)).toBe(1);
-    const left = await schema.pool.query<{ n: number }>(
-      'SELECT count(*)::int AS n FROM events WHERE published_at IS NULL',
-    );
+    const left = await schema.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox');
     expect(left.rows[0]!.n).toBe(0);
   });
 

@@ -44,9 +44,7 @@ async function replica(env: Record<string, string>, redisUrl?: string): Promise<
 /** Resolves once the relay published every accepted event (they all have a stream position). */
 async function untilPublished(): Promise<void> {
   await eventually(async () => {
-    const res = await gw.schema.pool.query<{ n: string }>(
-      'SELECT count(*) AS n FROM events WHERE published_at IS NULL',
-    );
+    const res = await gw.schema.pool.query<{ n: string }>('SELECT count(*) AS n FROM outbox');
     expect(res.rows[0]?.n).toBe('0');
   });
 }

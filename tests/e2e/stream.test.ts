@@ -176,7 +176,8 @@ describe('resume with last_event_id', () => {
     // position yet resumes from the newest published position and then comes live (the README)
     await eventually(async () => {
       const { rows } = await gw.schema.pool.query<{ published: boolean }>(
-        'SELECT published_at IS NOT NULL AS published FROM events WHERE event_id = $1 AND revision = 2',
+        `SELECT reten_published_at(stream_position, published_at) IS NOT NULL AS published
+           FROM events WHERE event_id = $1 AND revision = 2`,
         [id],
       );
       expect(rows[0]?.published).toBe(true);

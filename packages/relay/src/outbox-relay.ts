@@ -141,7 +141,8 @@ export class OutboxRelay {
         continue;
       }
       if (!this.lock.isHeld) return; // lost leadership mid-batch: the next leader republishes
-      await this.store.markPublished(rows.map((r) => r.seq));
+      // rows come in position order, each positioned: the last one's marks the whole batch
+      await this.store.markPublishedThrough(rows[rows.length - 1]!.streamPosition!);
       const now = Date.now();
       this.lastProgressAt = now;
       const { relayPublishLatency, publishLag } = this.metrics;

@@ -26,8 +26,10 @@ interface EventRecord {
   tracestate: string | null;
 }
 
+// published_at: the time of the relay round that published the row (see published_rounds)
 const EVENT_COLUMNS =
-  'seq, tenant_id, event_id, revision, event_type, occurred_at, data, received_at, published_at, ' +
+  'seq, tenant_id, event_id, revision, event_type, occurred_at, data, received_at, ' +
+  'reten_published_at(stream_position, published_at) AS published_at, ' +
   'ordering_key, traceparent, tracestate';
 
 function toStored(r: EventRecord): StoredEvent {
@@ -276,29 +278,38 @@ export class EventStore {
 
   /**
    * The next unpublished revisions in publish order, each with its stream position: at most
-   * `limit` of them and, past the first, at most about `maxBytes` of data. New events come
-   * positioned by their group commit; rows without a position (revisions, system events) get the
-   * next ones here, in seq order, after every positioned row, before the relay publishes them. A
-   * row keeps its position, so a republished batch keeps its positions and its order.
+   * `limit` of them and, past the first, at most about `maxBytes` of data. Published means
+   * positioned at or below the newest `published_rounds` mark. New events come positioned by
+   * their group commit; rows without a position (revisions, system events) get the next ones
+   * here, in seq order, after every positioned row, before the relay publishes them. A row keeps
+   * its position, so a republished batch keeps its positions and its order.
    */
   async unpublished(limit: number, maxBytes = Number.MAX_SAFE_INTEGER): Promise<OutboxRow[]> {
     const res = await this.pool.query<OutboxRecord>(
       // at most `limit` rows and, past the first, `maxBytes` of stored data (pg_column_size:
       // jsonb as stored, possibly compressed), so a burst of large events cannot fill memory.
+      // Both parts come by each partition's unique index on stream_position (nulls too).
       // The counter's row lock orders two relays of a leadership hand-over; a row positioned by
       // the other one meanwhile is skipped (EvalPlanQual rechecks `stream_position IS NULL`).
-      `WITH oldest AS (
-         SELECT seq, stream_position, pg_column_size(data) AS size
-           FROM events WHERE published_at IS NULL
-          ORDER BY stream_position NULLS LAST, seq
-          LIMIT $1
+      `WITH mark AS (
+         SELECT coalesce(max(last_position), 0) AS position FROM published_rounds
+       ), oldest AS (
+         (SELECT seq, event_id, stream_position, pg_column_size(data) AS size
+            FROM events WHERE stream_position > (SELECT position FROM mark)
+           ORDER BY stream_position LIMIT $1)
+         UNION ALL
+         (SELECT seq, event_id, stream_position, pg_column_size(data) AS size
+            FROM events WHERE stream_position IS NULL
+           ORDER BY seq LIMIT $1)
        ), sized AS (
-         SELECT seq, stream_position, row_number() OVER w AS n, sum(size) OVER w AS running
+         SELECT seq, event_id, stream_position, row_number() OVER w AS n,
+                sum(size) OVER w AS running
            FROM oldest WINDOW w AS (ORDER BY stream_position NULLS LAST, seq)
        ), batch AS (
-         SELECT seq, stream_position, n FROM sized WHERE n = 1 OR running <= $2
+         SELECT seq, event_id, stream_position, n FROM sized WHERE n <= $1 AND (n = 1 OR running <= $2)
        ), fresh AS (
-         SELECT seq, row_number() OVER (ORDER BY n) AS k FROM batch WHERE stream_position IS NULL
+         SELECT seq, event_id, row_number() OVER (ORDER BY n) AS k
+           FROM batch WHERE stream_position IS NULL
        ), counter AS (
          -- only while the counter is as this statement's snapshot saw it: a group commit that
          -- took positions after the snapshot (or holds the counter now) has rows this statement
@@ -313,7 +324,7 @@ export class EventStore {
        ), assigned AS (
          UPDATE events e SET stream_position = c.base + f.k
            FROM fresh f, counter c
-          WHERE e.seq = f.seq AND e.stream_position IS NULL
+          WHERE e.event_id = f.event_id AND e.seq = f.seq AND e.stream_position IS NULL
          RETURNING e.seq, e.stream_position
        )
        SELECT e.seq, e.tenant_id, e.event_id, e.revision, e.event_type, e.occurred_at,
@@ -321,7 +332,7 @@ export class EventStore {
               coalesce(b.stream_position, a.stream_position)::text AS stream_position,
               e.ordering_key, e.traceparent, e.tracestate
          FROM batch b
-         JOIN events e ON e.seq = b.seq
+         JOIN events e ON e.event_id = b.event_id AND e.seq = b.seq
          LEFT JOIN assigned a ON a.seq = b.seq
         WHERE coalesce(b.stream_position, a.stream_position) IS NOT NULL
         ORDER BY b.n`,
@@ -330,12 +341,16 @@ export class EventStore {
     return res.rows.map(toOutboxRow);
   }
 
-  /** Marks revisions as published (after the broker confirmed them). */
-  async markPublished(seqs: string[]): Promise<void> {
-    if (seqs.length === 0) return;
-    await this.pool.query('UPDATE events SET published_at = now() WHERE seq = ANY($1::bigint[])', [
-      seqs,
-    ]);
+  /**
+   * Marks every revision positioned at or below `position` published (the broker confirmed the
+   * relay's batch up to it): one `published_rounds` row, no event is rewritten. A mark below
+   * the newest one (a relay that lost the lead confirming late) changes nothing it says.
+   */
+  async markPublishedThrough(position: string): Promise<void> {
+    await this.pool.query(
+      'INSERT INTO published_rounds (last_position) VALUES ($1::bigint) ON CONFLICT DO NOTHING',
+      [position],
+    );
   }
 
   /** How many revisions wait for the relay. */
@@ -348,7 +363,7 @@ export class EventStore {
     const res = await this.pool.query<{ n: string; age: number | null }>(
       `SELECT count(*)::bigint AS n,
               extract(epoch FROM now() - min(received_at))::float8 AS age
-         FROM events WHERE published_at IS NULL`,
+         FROM outbox`,
     );
     const row = res.rows[0];
     return { backlog: Number(row?.n ?? 0), oldestAgeSeconds: Math.max(0, row?.age ?? 0) };

@@ -5,6 +5,7 @@ import { createTestSchema, eventually, silentLogger } from '@reten/testing';
 import type { TestSchema } from '@reten/testing';
 import type { PoolClient } from 'pg';
 import { EventStore } from './event-store';
+import type { OutboxRow } from './event-rows';
 import { DEFAULT_MIGRATIONS_DIR, runMigrations } from './migrate';
 import { newEventId } from './ids';
 import { StreamBackfillStore } from './stream-backfill';
@@ -64,10 +65,16 @@ async function insertUnpositioned(tenantId: string, eventType: string): Promise<
   return r.eventId;
 }
 
+/** What the relay does once the broker confirmed `rows`: marks them published up to the last. */
+async function markPublished(rows: OutboxRow[]): Promise<void> {
+  const last = rows[rows.length - 1]?.streamPosition;
+  if (last !== undefined) await events.markPublishedThrough(last);
+}
+
 /** What the relay does: take the unpublished rows (positioning them), then mark them published. */
 async function relayRound(limit = 1000): Promise<Map<string, string>> {
   const rows = await events.unpublished(limit);
-  await events.markPublished(rows.map((r) => r.seq));
+  await markPublished(rows);
   return new Map(rows.map((r) => [r.eventId, r.streamPosition ?? '']));
 }
 
@@ -188,7 +195,7 @@ describe('stream positions assigned by the relay’s read', () => {
       unconfirmed.map((r) => r.streamPosition),
     );
     expect(Number(again[2]?.streamPosition)).toBeGreaterThan(Number(again[1]?.streamPosition));
-    await events.markPublished(again.map((r) => r.seq));
+    await markPublished(again);
   });
 
   it('positions only the rows of the batch it returns', async () => {
@@ -269,7 +276,7 @@ describe('the relay numbering rows while a group commit takes positions', () => 
     const next = await events.unpublished(10);
     expect(next.map((r) => r.eventId)).toEqual([committing.eventId, revisionLike]);
     expect(Number(next[1]?.streamPosition)).toBeGreaterThan(Number(next[0]?.streamPosition));
-    await events.markPublished(next.map((r) => r.seq));
+    await markPublished(next);
   });
 });
 

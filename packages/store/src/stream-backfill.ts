@@ -55,7 +55,8 @@ export class StreamBackfillStore {
   async latestPosition(tenantId: string): Promise<string> {
     const res = await this.pool.query<{ position: string | null }>(
       `SELECT stream_position::text AS position FROM events
-        WHERE tenant_id = $1 AND stream_position IS NOT NULL AND published_at IS NOT NULL
+        WHERE tenant_id = $1
+          AND stream_position <= (SELECT coalesce(max(last_position), 0) FROM published_rounds)
         ORDER BY stream_position DESC LIMIT 1`,
       [tenantId],
     );

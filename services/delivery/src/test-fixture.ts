@@ -134,6 +134,14 @@ export async function startTestDelivery(
   connection.on('error', () => undefined);
   const channel: ConfirmChannel = await connection.createConfirmChannel();
   const events = new EventStore(schema.pool, schema.schema);
+  /** What the relay does once the broker confirmed them: marks them published (and any below). */
+  const markPublished = async (eventIds: string[]): Promise<void> => {
+    const { rows } = await schema.pool.query<{ position: string | null }>(
+      'SELECT max(stream_position)::text AS position FROM events WHERE event_id = ANY($1::text[])',
+      [eventIds],
+    );
+    if (rows[0]?.position) await events.markPublishedThrough(rows[0].position);
+  };
   let stopped = options.inProcess === false;
   const replicas: DeliveryService[] = [];
   /** Publishes an event message to `reten.events` as the relay does, and waits for its confirm. */
@@ -197,9 +205,7 @@ export async function startTestDelivery(
       await sendEvent(message);
       const json = eventEnvelopeJson(message);
       const published = { eventId, revision: 1, json, seq: String(seq), message };
-      await schema.pool.query('UPDATE events SET published_at = now() WHERE event_id = $1', [
-        eventId,
-      ]);
+      await markPublished([eventId]);
       return published;
     },
     async publishMany(list) {
@@ -233,10 +239,7 @@ export async function startTestDelivery(
         channel.publish(m.exchange, m.routingKey, m.content, m.options);
       }
       await channel.waitForConfirms();
-      await schema.pool.query(
-        'UPDATE events SET published_at = now() WHERE event_id = ANY($1::text[])',
-        [published.map((p) => p.eventId)],
-      );
+      await markPublished(published.map((p) => p.eventId));
       return published;
     },
     async republish(event) {

@@ -32,7 +32,7 @@ describe('Idempotency-Key on a route the middleware covers (webhook replay)', ()
   const allPublished = () =>
     eventually(async () => {
       const { rows } = await gw.schema.pool.query<{ n: string }>(
-        'SELECT count(*) AS n FROM events WHERE published_at IS NULL',
+        'SELECT count(*) AS n FROM outbox',
       );
       expect(rows[0]?.n).toBe('0');
     });

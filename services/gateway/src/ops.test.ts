@@ -98,7 +98,7 @@ describe('gateway ops routes and /openapi.json', () => {
     await eventually(
       async () => {
         const backlog = await gw.schema.pool.query<{ n: number }>(
-          'SELECT count(*)::int AS n FROM events WHERE published_at IS NULL',
+          'SELECT count(*)::int AS n FROM outbox',
         );
         expect(backlog.rows[0]!.n).toBe(0);
       },

@@ -33,13 +33,28 @@ describe('RetentionRunner', () => {
   let t0 = 0;
 
   const q = (sql: string, params: unknown[] = []) => schema.pool.query(sql, params);
+  /** Marks every positioned revision published, as the relay's round does. */
+  const publishAll = () =>
+    q(
+      `INSERT INTO published_rounds (last_position)
+       SELECT max(stream_position) FROM events HAVING max(stream_position) IS NOT NULL
+       ON CONFLICT DO NOTHING`,
+    );
+  /** Stores a revision with the next stream position, as a group commit does. */
+  const insertRevision = async (tenant: string, eventId: string, revision = 1, current = true) => {
+    await q(
+      `WITH p AS (UPDATE stream_position_counter SET last_position = last_position + 1
+                  RETURNING last_position)
+       INSERT INTO events (tenant_id, event_id, revision, event_type, occurred_at, data,
+                           is_current, stream_position)
+       SELECT $1, $2, $3, 't', now(), '{}', $4, p.last_position FROM p`,
+      [tenant, eventId, revision, current],
+    );
+  };
   const insertEvent = async (tenant: string, ms: number, published = true) => {
     const eventId = idAt(ms);
-    await q(
-      `INSERT INTO events (tenant_id, event_id, revision, event_type, occurred_at, data, published_at)
-       VALUES ($1, $2, 1, 't', now(), '{}', CASE WHEN $3 THEN now() END)`,
-      [tenant, eventId, published],
-    );
+    await insertRevision(tenant, eventId);
+    if (published) await publishAll();
     return eventId;
   };
   const eventIds = async (tenant: string) =>
@@ -178,9 +193,36 @@ describe('RetentionRunner', () => {
     expect(await eventIds('a')).toEqual([unpublished]);
     expect(first.kept).toHaveLength(1);
 
-    await q('UPDATE events SET published_at = now()');
+    await publishAll();
     await runner.runOnce(t0 + 10_000);
     expect(await eventIds('a')).toEqual([]);
+  });
+
+  it("prunes the relay's published marks that no stored event needs, and keeps the newest", async () => {
+    await runner.runOnce(t0); // the partitions ahead
+    await insertEvent('a', t0);
+    await insertEvent('a', t0);
+    const fresh = await insertEvent('a', t0 + 8_000);
+    const marks = async () =>
+      (
+        await q('SELECT last_position::int AS p FROM published_rounds ORDER BY last_position')
+      ).rows.map((r: { p: number }) => r.p);
+    const before = await marks();
+    expect(before.length).toBeGreaterThanOrEqual(3);
+
+    await runner.runOnce(t0 + 10_000);
+
+    expect(await eventIds('a')).toEqual([fresh]);
+    const freshPosition = (
+      await q('SELECT stream_position::int AS p FROM events WHERE event_id = $1', [fresh])
+    ).rows[0].p as number;
+    // the marks below the oldest stored position went; the one that dates `fresh` stayed
+    expect(await marks()).toEqual(before.filter((p) => p >= freshPosition));
+    const published = await q(
+      'SELECT reten_published_at(stream_position, published_at) AS at FROM events WHERE event_id = $1',
+      [fresh],
+    );
+    expect(published.rows[0].at).toBeInstanceOf(Date);
   });
 
   it("applies each tenant's events period, without touching another tenant's events", async () => {
@@ -191,11 +233,8 @@ describe('RetentionRunner', () => {
       await insertEvent('a', t0),
       await insertEvent('a', t0),
     ];
-    await q(
-      `INSERT INTO events (tenant_id, event_id, revision, event_type, occurred_at, data, published_at, is_current)
-       VALUES ('a', $1, 2, 't', now(), '{}', now(), false)`,
-      [aOld[0]],
-    );
+    await insertRevision('a', aOld[0]!, 2, false);
+    await publishAll();
     await runner.runOnce(t0);
     const aFresh = await insertEvent('a', t0 + 8_000);
     const bOld = await insertEvent('b', t0);

@@ -6,7 +6,7 @@ import type { DroppedPartition, RetentionTable } from './partitions';
 import { pruneAttemptCounts } from '../webhooks/attempt-timeline';
 import { createRetentionMetrics } from './retention-metrics';
 import type { RetentionMetrics } from './retention-metrics';
-import { purgeIdempotencyKeys, purgeTenantEvents } from './row-purge';
+import { prunePublishedRounds, purgeIdempotencyKeys, purgeTenantEvents } from './row-purge';
 
 /** lock_timeout expired. */
 const LOCK_NOT_AVAILABLE = '55P03';
@@ -234,6 +234,9 @@ export class RetentionRunner {
       batches,
     );
     if (counts > 0) this.metrics.rowsRemoved.inc({ table: 'webhook_attempt_counts' }, counts);
+    // the relay's published marks go with the events they dated
+    const rounds = await prunePublishedRounds(this.pool, batches);
+    if (rounds > 0) this.metrics.rowsRemoved.inc({ table: 'published_rounds' }, rounds);
   }
 
   /**
@@ -286,7 +289,11 @@ export class RetentionRunner {
     report: RetentionReport,
   ): Promise<void> {
     // an event not yet published is still owed to the broker: 202 means durable
-    const keep = table.parent === 'events' ? 'published_at IS NULL' : undefined;
+    const keep =
+      table.parent === 'events'
+        ? '(stream_position IS NULL OR stream_position > ' +
+          '(SELECT coalesce(max(last_position), 0) FROM published_rounds))'
+        : undefined;
     for (const part of await this.partitions.list(table)) {
       if (part.upperLiteral === undefined || part.upperMs === undefined) continue;
       if (part.upperMs > cutoffMs) continue;

@@ -43,7 +43,8 @@ export async function purgeTenantEvents(
       const res = await pool.query(
         `WITH doomed AS (
            SELECT event_id FROM events
-            WHERE tenant_id = $1 AND is_current AND event_id < $2 AND published_at IS NOT NULL
+            WHERE tenant_id = $1 AND is_current AND event_id < $2
+              AND stream_position <= (SELECT max(last_position) FROM published_rounds)
             ORDER BY event_id LIMIT $3)
          DELETE FROM events e USING doomed d
           WHERE e.tenant_id = $1 AND e.event_id = d.event_id AND e.event_id < $2`,
@@ -84,4 +85,24 @@ export async function purgeIdempotencyKeys(
     return res.rowCount ?? 0;
   });
   return expired + old;
+}
+
+/**
+ * Deletes the relay's `published_rounds` marks no stored event needs any more: an event's
+ * published time is that of the first mark at or above its position, so the marks below the
+ * smallest position still stored say nothing (the newest mark always stays: it is the outbox's
+ * watermark). By the primary key, `batchRows` per statement.
+ */
+export async function prunePublishedRounds(pool: Pool, limits: BatchLimits): Promise<number> {
+  return inBatches(limits, async () => {
+    const res = await pool.query(
+      `DELETE FROM published_rounds WHERE last_position = ANY (ARRAY(
+         SELECT last_position FROM published_rounds
+          WHERE last_position < (SELECT min(stream_position) FROM events)
+            AND last_position < (SELECT max(last_position) FROM published_rounds)
+          ORDER BY last_position LIMIT $1))`,
+      [limits.batchRows],
+    );
+    return res.rowCount ?? 0;
+  });
 }

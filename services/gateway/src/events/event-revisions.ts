@@ -37,7 +37,9 @@ export class EventRevisionsRepo {
       published_at: Date | null;
       is_current: boolean;
     }>(
-      `SELECT revision, occurred_at, data, received_at, published_at, is_current FROM events
+      `SELECT revision, occurred_at, data, received_at,
+              reten_published_at(stream_position, published_at) AS published_at, is_current
+         FROM events
         WHERE tenant_id = $1 AND event_id = $2 ORDER BY revision LIMIT $3`,
       [tenantId, eventId, MAX_REVISIONS],
     );

@@ -48,7 +48,7 @@ describe('relay with the RabbitMQ connection cut (fault test)', () => {
     for (let i = 5; i < 65; i += 1) await send(i);
     // accepted while cut: durable in PostgreSQL, not published
     const stored = await gw.schema.pool.query<{ n: number }>(
-      'SELECT count(*)::int AS n FROM events WHERE published_at IS NULL',
+      'SELECT count(*)::int AS n FROM outbox',
     );
     expect(stored.rows[0]!.n).toBe(60);
     expect(dedupedIds(tap)).toEqual(sent.slice(0, 5));
@@ -57,7 +57,7 @@ describe('relay with the RabbitMQ connection cut (fault test)', () => {
     await eventually(() => expect(dedupedIds(tap)).toEqual(sent), { timeoutMs: 30_000 });
     await eventually(async () => {
       const left = await gw.schema.pool.query<{ n: number }>(
-        'SELECT count(*)::int AS n FROM events WHERE published_at IS NULL',
+        'SELECT count(*)::int AS n FROM outbox',
       );
       expect(left.rows[0]!.n).toBe(0);
     });

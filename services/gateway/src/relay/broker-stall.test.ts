@@ -9,9 +9,7 @@ function dedupedIds(tap: EventTap): string[] {
 }
 
 async function unpublished(gw: TestGateway): Promise<number> {
-  const res = await gw.schema.pool.query<{ n: number }>(
-    'SELECT count(*)::int AS n FROM events WHERE published_at IS NULL',
-  );
+  const res = await gw.schema.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox');
   return res.rows[0]!.n;
 }
 

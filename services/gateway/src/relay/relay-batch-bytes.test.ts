@@ -35,10 +35,12 @@ describe('relay batches bounded by RELAY_BATCH_MAX_BYTES', () => {
       () => expect(tap.messages.map((m) => (m.body as { event_id: string }).event_id)).toEqual(ids),
       { timeoutMs: 10_000 },
     );
-    // rows confirmed in one round are marked in one UPDATE: they share published_at
+    // rows confirmed in one round share its published_rounds mark
     const rounds = await gw.schema.pool.query<{ n: number; bytes: number }>(
       `SELECT count(*)::int AS n, sum(pg_column_size(data))::int AS bytes
-         FROM events WHERE event_type = 'batch.bytes' GROUP BY published_at`,
+         FROM events e WHERE event_type = 'batch.bytes'
+        GROUP BY (SELECT min(last_position) FROM published_rounds r
+                   WHERE r.last_position >= e.stream_position)`,
     );
     expect(rounds.rows.length).toBeGreaterThan(1);
     for (const round of rounds.rows) {

@@ -32,14 +32,15 @@ describe('relay linger between rounds', () => {
     );
     await eventually(() => expect(published()).toHaveLength(6), { timeoutMs: 10_000 });
     const rows = await gw.schema.pool.query<{ event_id: string; published_at: Date }>(
-      `SELECT event_id, published_at FROM events WHERE event_type = 'linger.test' ORDER BY seq`,
+      `SELECT event_id, reten_published_at(stream_position, published_at) AS published_at
+         FROM events WHERE event_type = 'linger.test' ORDER BY seq`,
     );
     // commit order is publish order
     expect(published()).toEqual(rows.rows.map((r) => r.event_id));
     expect(rows.rows[0]!.event_id).toBe(first);
     const later = rows.rows.slice(1);
     expect(later.map((r) => r.event_id).sort()).toEqual([...rest].sort());
-    // one round for the five (one markPublished statement: one now()), a linger after the first
+    // one round for the five (one published_rounds mark: one time), a linger after the first
     expect(new Set(later.map((r) => r.published_at.getTime())).size).toBe(1);
     const gap = later[0]!.published_at.getTime() - rows.rows[0]!.published_at.getTime();
     expect(gap).toBeGreaterThanOrEqual(LINGER_MS - 50);

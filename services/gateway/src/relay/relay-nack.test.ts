@@ -30,9 +30,7 @@ describe('relay when the broker refuses messages (a full queue with reject-publi
   });
 
   async function unpublished(): Promise<number> {
-    const res = await gw.schema.pool.query<{ n: number }>(
-      'SELECT count(*)::int AS n FROM events WHERE published_at IS NULL',
-    );
+    const res = await gw.schema.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox');
     return res.rows[0]!.n;
   }
 

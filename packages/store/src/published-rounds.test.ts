@@ -1,0 +1,161 @@
+import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createTestSchema, silentLogger } from '@reten/testing';
+import type { TestSchema } from '@reten/testing';
+import { EventStore } from './event-store';
+import { DEFAULT_MIGRATIONS_DIR, runMigrations } from './migrate';
+import { newEventId } from './ids';
+import { StreamBackfillStore } from './stream-backfill';
+
+const MIGRATION = '1733700000000_published_rounds.sql';
+
+function row(tenantId: string, data: unknown) {
+  return {
+    tenantId,
+    eventId: newEventId(),
+    revision: 1,
+    eventType: 'rounds.x',
+    occurredAt: new Date('2026-01-02T03:04:05Z'),
+    dataJson: JSON.stringify(data),
+  };
+}
+
+describe('the published mark (published_rounds)', () => {
+  let schema: TestSchema;
+  let events: EventStore;
+
+  beforeAll(async () => {
+    schema = await createTestSchema('published rounds');
+    events = new EventStore(schema.pool, schema.schema);
+  });
+
+  afterAll(async () => {
+    await schema.drop();
+  });
+
+  it('publishes a batch by one mark, without rewriting its events, and dates each by its round', async () => {
+    const first = [row('r1', { n: 1 }), row('r1', { n: 2 })];
+    await events.insertBatch(first, []);
+    // a row version's ctid and xmin change with any UPDATE of it
+    const versions = async () =>
+      (
+        await schema.pool.query<{ v: string }>(
+          `SELECT ctid::text || '/' || xmin::text AS v FROM events
+            WHERE event_id = ANY($1::text[]) ORDER BY seq`,
+          [first.map((r) => r.eventId)],
+        )
+      ).rows.map((r) => r.v);
+    const before = await versions();
+    const round1 = await events.unpublished(100);
+    expect(round1.map((r) => r.eventId)).toEqual(first.map((r) => r.eventId));
+    expect(await events.backlog()).toBe(2);
+    expect((await events.getCurrent('r1', first[0]!.eventId))?.publishedAt).toBeNull();
+    await events.markPublishedThrough(round1[1]!.streamPosition!);
+
+    expect(await events.unpublished(100)).toEqual([]);
+    expect(await events.outboxLag()).toEqual({ backlog: 0, oldestAgeSeconds: 0 });
+    const published = await events.getCurrent('r1', first[1]!.eventId);
+    expect(published?.publishedAt).toBeInstanceOf(Date);
+    // the rows are the versions the insert wrote
+    expect(await versions()).toEqual(before);
+
+    // a later round gets its own time; the earlier events keep theirs
+    const second = row('r1', { n: 3 });
+    await events.insertBatch([second], []);
+    const round2 = await events.unpublished(100);
+    expect(round2.map((r) => r.eventId)).toEqual([second.eventId]);
+    await schema.pool.query('SELECT pg_sleep(0.01)'); // now() of the next mark differs
+    await events.markPublishedThrough(round2[0]!.streamPosition!);
+    const later = await events.getCurrent('r1', second.eventId);
+    expect(later?.publishedAt?.getTime()).toBeGreaterThan(published!.publishedAt!.getTime());
+    expect((await events.getCurrent('r1', first[1]!.eventId))?.publishedAt).toEqual(
+      published?.publishedAt,
+    );
+
+    // a late mark below the newest one (a relay that lost the lead) changes nothing
+    await events.markPublishedThrough(round1[0]!.streamPosition!);
+    expect(await events.unpublished(100)).toEqual([]);
+    expect((await events.getCurrent('r1', second.eventId))?.publishedAt).toEqual(
+      later?.publishedAt,
+    );
+  });
+
+  it('a revision is unpublished until the relay positions and publishes it', async () => {
+    const r = row('r2', { v: 1 });
+    await events.insertBatch([r], []);
+    const one = await events.unpublished(100);
+    await events.markPublishedThrough(one[one.length - 1]!.streamPosition!);
+    await events.insertRevision('r2', r.eventId, 1, { dataJson: '{"v":2}' });
+
+    expect((await events.getCurrent('r2', r.eventId))?.publishedAt).toBeNull();
+    expect(await events.backlog()).toBe(1);
+    const next = await events.unpublished(100);
+    expect(next.map((x) => [x.eventId, x.revision])).toEqual([[r.eventId, 2]]);
+    await events.markPublishedThrough(next[0]!.streamPosition!);
+    expect((await events.getCurrent('r2', r.eventId))?.publishedAt).toBeInstanceOf(Date);
+    expect(await events.backlog()).toBe(0);
+  });
+});
+
+describe('the published_rounds migration', () => {
+  it('keeps what was published, leaves what was not to the relay, and republishes an unconfirmed batch', async () => {
+    const old = await createTestSchema('published rounds migration', { migrate: false });
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'reten-migrations-'));
+    try {
+      for (const f of readdirSync(DEFAULT_MIGRATIONS_DIR).filter((f) => f.endsWith('.sql'))) {
+        if (f < MIGRATION) copyFileSync(path.join(DEFAULT_MIGRATIONS_DIR, f), path.join(dir, f));
+      }
+      const migrate = (d: string) =>
+        runMigrations({
+          databaseUrl: old.databaseUrl,
+          schema: old.schema,
+          log: silentLogger(),
+          dir: d,
+        });
+      await migrate(dir);
+      // as the relay before the migration left them: 1 and 2 published (marked on the row), 3
+      // positioned but its confirm never came, 4 a revision it had not positioned yet
+      const rows = [row('m', { n: 1 }), row('m', { n: 2 }), row('m', { n: 3 }), row('m', { n: 4 })];
+      const positions = ['1', '2', '3', null];
+      const markedAt = new Date('2026-11-30T10:00:00Z');
+      for (const [i, r] of rows.entries()) {
+        await old.pool.query(
+          `INSERT INTO events (tenant_id, event_id, revision, event_type, occurred_at, data,
+                               stream_position, published_at)
+           VALUES ($1, $2, 1, $3, $4, $5::jsonb, $6, $7)`,
+          [
+            r.tenantId,
+            r.eventId,
+            r.eventType,
+            r.occurredAt,
+            r.dataJson,
+            positions[i],
+            i < 2 ? markedAt : null,
+          ],
+        );
+      }
+      await old.pool.query('UPDATE stream_position_counter SET last_position = 3');
+
+      expect(await migrate(DEFAULT_MIGRATIONS_DIR)).toContain(MIGRATION.replace('.sql', ''));
+      const store = new EventStore(old.pool, old.schema);
+      expect((await store.getCurrent('m', rows[0]!.eventId))?.publishedAt).toEqual(markedAt);
+      expect((await store.getCurrent('m', rows[2]!.eventId))?.publishedAt).toBeNull();
+      expect(await store.backlog()).toBe(2);
+      const next = await store.unpublished(10);
+      expect(next.map((r) => [r.eventId, r.streamPosition])).toEqual([
+        [rows[2]!.eventId, '3'],
+        [rows[3]!.eventId, '4'],
+      ]);
+      // the stream's starting cursor is the newest published position
+      expect(await new StreamBackfillStore(old.pool).latestPosition('m')).toBe('2');
+      await store.markPublishedThrough('4');
+      expect(await store.backlog()).toBe(0);
+      expect(await new StreamBackfillStore(old.pool).latestPosition('m')).toBe('4');
+      expect((await store.getCurrent('m', rows[3]!.eventId))?.publishedAt).toBeInstanceOf(Date);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await old.drop();
+    }
+  });
+});
