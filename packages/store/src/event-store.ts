@@ -345,12 +345,19 @@ export class EventStore {
    * Marks every revision positioned at or below `position` published (the broker confirmed the
    * relay's batch up to it): one `published_rounds` row, no event is rewritten. A mark below
    * the newest one (a relay that lost the lead confirming late) changes nothing it says.
+   * It commits asynchronously (`synchronous_commit` off for this statement's transaction only):
+   * the relay does not wait for a WAL flush per round, and a mark lost in a server crash only
+   * makes the next leader publish that round again, which consumers dedupe. The next synchronous
+   * commit (any group commit) flushes it with its own.
    */
   async markPublishedThrough(position: string): Promise<void> {
-    await this.pool.query(
-      'INSERT INTO published_rounds (last_position) VALUES ($1::bigint) ON CONFLICT DO NOTHING',
-      [position],
-    );
+    await this.pool.query({
+      name: 'reten_outbox_mark',
+      text: `WITH async AS (SELECT set_config('synchronous_commit', 'off', true))
+             INSERT INTO published_rounds (last_position)
+             SELECT $1::bigint FROM async ON CONFLICT DO NOTHING`,
+      values: [position],
+    });
   }
 
   /** How many revisions wait for the relay. */

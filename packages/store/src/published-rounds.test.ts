@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createTestSchema, silentLogger } from '@reten/testing';
 import type { TestSchema } from '@reten/testing';
+import { Pool } from 'pg';
 import { EventStore } from './event-store';
 import { DEFAULT_MIGRATIONS_DIR, runMigrations } from './migrate';
 import { newEventId } from './ids';
@@ -79,6 +80,28 @@ describe('the published mark (published_rounds)', () => {
     expect((await events.getCurrent('r1', second.eventId))?.publishedAt).toEqual(
       later?.publishedAt,
     );
+  });
+
+  it("marks with an asynchronous commit that does not outlive the mark's own transaction", async () => {
+    // one connection, so the statement after the mark runs on the session that marked
+    const pool = new Pool({
+      connectionString: schema.databaseUrl,
+      max: 1,
+      options: `-c search_path="${schema.schema}"`,
+    });
+    try {
+      const store = new EventStore(pool, schema.schema);
+      await store.markPublishedThrough('1000000');
+      const { rows } = await pool.query<{ synchronous_commit: string }>('SHOW synchronous_commit');
+      expect(rows[0]?.synchronous_commit).toBe('on');
+      const marks = await schema.pool.query(
+        'SELECT 1 FROM published_rounds WHERE last_position = 1000000',
+      );
+      expect(marks.rowCount).toBe(1);
+    } finally {
+      await schema.pool.query('DELETE FROM published_rounds WHERE last_position = 1000000');
+      await pool.end();
+    }
   });
 
   it('a revision is unpublished until the relay positions and publishes it', async () => {
