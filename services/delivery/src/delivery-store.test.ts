@@ -1,3 +1,4 @@
+import { Pool } from 'pg';
 import { createTestSchema } from '@reten/testing';
 import type { TestSchema } from '@reten/testing';
 import { DeliveryStore } from './delivery-store';
@@ -74,5 +75,53 @@ describe('DeliveryStore.recordAttempt', () => {
     // a second copy of the message sent the request again before it knew
     expect(await store.recordAttempt(row, INITIAL_TOKEN, result(new Date()), done)).toBeUndefined();
     expect(await history(row)).toEqual({ status: 'succeeded', attempts: 2, recorded: 2 });
+  });
+});
+
+describe('DeliveryStore statements', () => {
+  let schema: TestSchema;
+  let pool: Pool;
+
+  beforeAll(async () => {
+    schema = await createTestSchema('delivery store plans');
+    // one connection: its prepared statements are the ones the store made
+    pool = new Pool({
+      connectionString: schema.databaseUrl,
+      max: 1,
+      options: `-c search_path="${schema.schema}"`,
+    });
+  });
+  afterAll(async () => {
+    await pool?.end();
+    await schema?.drop();
+  });
+
+  it('plans its ensure and record statements once per connection, not for every small batch', async () => {
+    const store = new DeliveryStore(pool, schema.schema);
+    await pool.query(
+      `INSERT INTO webhook_endpoints (id, tenant_id, url, event_types, secret)
+       VALUES ('wh_plans', 'plans', 'http://127.0.0.1:1/x', '{}', 'whsec_x')`,
+    );
+    for (let n = 0; n < 8; n++) {
+      // one delivery at a time: a batch of one, one statement of each kind
+      const [row] = await store.ensureDeliveries(
+        'plans',
+        { eventId: `evt_plans${n}`, revision: 1, eventType: 'plans.x', seq: String(n) },
+        ['wh_plans'],
+      );
+      await store.recordAttempt(row!, INITIAL_TOKEN, result(new Date()), {
+        status: 'succeeded',
+        token: null,
+        nextAttemptAt: null,
+      });
+    }
+    const plans = await pool.query<{ statement: string; generic: string; custom: string }>(
+      `SELECT statement, generic_plans AS generic, custom_plans AS custom
+         FROM pg_prepared_statements WHERE statement LIKE '%webhook_deliveries%'`,
+    );
+    expect(plans.rows.length).toBe(2);
+    // PostgreSQL plans the first five executions of a named statement for their parameters;
+    // then it keeps the generic plan unless a custom plan looks cheaper (planned every time)
+    for (const p of plans.rows) expect(Number(p.generic)).toBeGreaterThan(0);
   });
 });

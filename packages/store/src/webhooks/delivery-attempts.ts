@@ -74,6 +74,15 @@ export interface RecordItem {
   outcome: AttemptOutcome;
 }
 
+/*
+ * The batch statements below read their array parameters through `unnest((SELECT $n::type[]), …)`:
+ * the sub-select hides the arrays' lengths from the planner, so a plan for the given parameters
+ * costs the same as the generic plan and PostgreSQL keeps the generic plan of a named statement
+ * after its fifth execution. Given `unnest($n::type[])` a small batch looked cheaper than the
+ * generic plan's estimate and the ensure statement was planned again on every execution (about
+ * 300 µs of the server's CPU per statement, half its cost at batches of 6). The plan itself does
+ * not change: the arrays meet the tables in a join either way.
+ */
 /**
  * The delivery service's writes to `webhook_deliveries` and `webhook_attempts`: each statement
  * names the tenant or a delivery row id (ids are unique across tenants).
@@ -109,8 +118,9 @@ export class DeliveryAttemptRepo {
     }
     const res = await this.pool.query<DeliveryStateRecord>(
       `WITH i AS (
-         SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::bigint[],
-                              $6::text[], $7::text[], $9::text[])
+         SELECT * FROM unnest((SELECT $1::text[]), (SELECT $2::text[]), (SELECT $3::int[]),
+                              (SELECT $4::text[]), (SELECT $5::bigint[]), (SELECT $6::text[]),
+                              (SELECT $7::text[]), (SELECT $9::text[]))
            AS i(id, tenant_id, revision, event_id, event_seq, event_type, endpoint_id,
                 ordering_key)),
        ins AS (
@@ -164,9 +174,11 @@ export class DeliveryAttemptRepo {
   async recordMany(items: RecordItem[]): Promise<({ failingSince: Date | null } | undefined)[]> {
     const res = await this.pool.query<{ id: string; failing_since: Date | null }>(
       `WITH i AS (
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[],
-                              $6::timestamptz[], $7::int[], $8::text[], $9::int[], $10::boolean[],
-                              $11::text[], $12::text[])
+         SELECT * FROM unnest((SELECT $1::text[]), (SELECT $2::text[]), (SELECT $3::text[]),
+                              (SELECT $4::text[]), (SELECT $5::timestamptz[]),
+                              (SELECT $6::timestamptz[]), (SELECT $7::int[]), (SELECT $8::text[]),
+                              (SELECT $9::int[]), (SELECT $10::boolean[]), (SELECT $11::text[]),
+                              (SELECT $12::text[]))
            AS i(id, expected_token, status, token, next_at, started_at, status_code, error,
                 latency_ms, succeeded, phase, excerpt)),
        d AS (
