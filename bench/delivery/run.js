@@ -24,7 +24,10 @@ const { fork } = require('node:child_process');
 const { randomBytes } = require('node:crypto');
 const amqplib = require('amqplib');
 const h = require('../lib/harness');
-const { cpuMicros } = require('../lib/stack');
+const { cpuMicros, cpuMicrosByName } = require('../lib/stack');
+/** The shared servers whose CPU per event each round also prints (the machine has 2 cores). */
+const SERVERS = ['postgres', 'redis-server', 'beam.smp'];
+const serverMicros = () => Object.values(cpuMicrosByName(SERVERS)).reduce((a, b) => a + b, 0);
 const {
   DELIVERY,
   EVENTS_EXCHANGE,
@@ -138,14 +141,20 @@ async function scenario(receiver, endpoints, config) {
     const throughput = async (which, run) => {
       child = await start(which, run);
       const cpu0 = cpuMicros(child.pid);
+      const servers0 = serverMicros();
       const t0 = Date.now();
       await publish(vhosts[which].url, MESSAGES, endpoints, 0);
       const t1 = await waitCount(receiver, run, MESSAGES, 300_000);
       await sleep(SETTLE_MS);
       const cpuUs = cpuMicros(child.pid) - cpu0;
+      const serversUs = serverMicros() - servers0;
       await h.stop(child);
       child = undefined;
-      return { perSecond: MESSAGES / ((t1 - t0) / 1000), cpuUsPerEvent: cpuUs / MESSAGES };
+      return {
+        perSecond: MESSAGES / ((t1 - t0) / 1000),
+        cpuUsPerEvent: cpuUs / MESSAGES,
+        serversCpuUsPerEvent: serversUs / MESSAGES,
+      };
     };
 
     const rounds = [];
@@ -159,7 +168,9 @@ async function scenario(receiver, endpoints, config) {
         `${String(endpoints).padStart(3)} endpoint(s), round ${r} (${order.join(' then ')}, ` +
           `load ${h.fmt(round.load, 1)}): baseline ${h.fmt(round.baseline.perSecond)}/s ` +
           `${h.fmt(round.baseline.cpuUsPerEvent)} µs/event, reten ${h.fmt(round.reten.perSecond)}/s ` +
-          `${h.fmt(round.reten.cpuUsPerEvent)} µs/event, ratio ${h.fmt(round.ratio, 2)}`,
+          `${h.fmt(round.reten.cpuUsPerEvent)} µs/event, ratio ${h.fmt(round.ratio, 2)}; ` +
+          `servers (${SERVERS.join(', ')}) µs/event baseline ` +
+          `${h.fmt(round.baseline.serversCpuUsPerEvent)}, reten ${h.fmt(round.reten.serversCpuUsPerEvent)}`,
       );
     }
 
