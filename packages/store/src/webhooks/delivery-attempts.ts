@@ -191,12 +191,14 @@ export class DeliveryAttemptRepo {
        -- message) left the process all the same: it is counted and kept in the history, and the
        -- row's state is left to the newer message. An attempt stored already (the answer to an
        -- earlier try of this statement was lost) is recognised by its start time.
+       -- (materialized first: usually empty, so the attempts are not searched at all; joined
+       -- to all of i, the planner hashed every attempt of the table for each batch)
+       o AS MATERIALIZED (SELECT * FROM i WHERE NOT EXISTS (SELECT 1 FROM d WHERE d.id = i.id)),
        s AS (
          UPDATE webhook_deliveries w SET attempts = w.attempts + 1
-           FROM i WHERE w.id = i.id
-            AND NOT EXISTS (SELECT 1 FROM d WHERE d.id = i.id)
+           FROM o WHERE w.id = o.id
             AND NOT EXISTS (SELECT 1 FROM webhook_attempts x
-                             WHERE x.delivery_id = i.id AND x.started_at = i.started_at)
+                             WHERE x.delivery_id = o.id AND x.started_at = o.started_at)
           RETURNING w.id, w.tenant_id, w.endpoint_id, w.attempts),
        a AS (
          INSERT INTO webhook_attempts (tenant_id, delivery_id, endpoint_id, attempt, started_at,
