@@ -28,6 +28,32 @@ const { cpuMicros, cpuMicrosByName } = require('../lib/stack');
 /** The shared servers whose CPU per event each round also prints (the machine has 2 cores). */
 const SERVERS = ['postgres', 'redis-server', 'beam.smp'];
 const serverMicros = () => Object.values(cpuMicrosByName(SERVERS)).reduce((a, b) => a + b, 0);
+
+/** CPU µs so far of each PostgreSQL backend serving the delivery service (the bench's database). */
+async function deliveryBackendMicros() {
+  const res = await withDb((db) =>
+    db.query(
+      `SELECT pid FROM pg_stat_activity
+        WHERE datname = current_database() AND application_name LIKE 'reten-delivery%'`,
+    ),
+  );
+  const out = new Map();
+  for (const { pid } of res.rows) {
+    try {
+      out.set(pid, cpuMicros(pid));
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return out;
+}
+
+/** CPU µs the delivery service's backends used between two samples (new backends: all of it). */
+function backendMicrosBetween(before, after) {
+  let us = 0;
+  for (const [pid, v] of after) us += v - (before.get(pid) ?? 0);
+  return us;
+}
 const {
   DELIVERY,
   EVENTS_EXCHANGE,
@@ -142,18 +168,22 @@ async function scenario(receiver, endpoints, config) {
       child = await start(which, run);
       const cpu0 = cpuMicros(child.pid);
       const servers0 = serverMicros();
+      const backends0 = which === 'reten' ? await deliveryBackendMicros() : new Map();
       const t0 = Date.now();
       await publish(vhosts[which].url, MESSAGES, endpoints, 0);
       const t1 = await waitCount(receiver, run, MESSAGES, 300_000);
       await sleep(SETTLE_MS);
       const cpuUs = cpuMicros(child.pid) - cpu0;
       const serversUs = serverMicros() - servers0;
+      const backendsUs =
+        which === 'reten' ? backendMicrosBetween(backends0, await deliveryBackendMicros()) : 0;
       await h.stop(child);
       child = undefined;
       return {
         perSecond: MESSAGES / ((t1 - t0) / 1000),
         cpuUsPerEvent: cpuUs / MESSAGES,
         serversCpuUsPerEvent: serversUs / MESSAGES,
+        pgCpuUsPerEvent: backendsUs / MESSAGES,
       };
     };
 
@@ -170,7 +200,8 @@ async function scenario(receiver, endpoints, config) {
           `${h.fmt(round.baseline.cpuUsPerEvent)} µs/event, reten ${h.fmt(round.reten.perSecond)}/s ` +
           `${h.fmt(round.reten.cpuUsPerEvent)} µs/event, ratio ${h.fmt(round.ratio, 2)}; ` +
           `servers (${SERVERS.join(', ')}) µs/event baseline ` +
-          `${h.fmt(round.baseline.serversCpuUsPerEvent)}, reten ${h.fmt(round.reten.serversCpuUsPerEvent)}`,
+          `${h.fmt(round.baseline.serversCpuUsPerEvent)}, reten ${h.fmt(round.reten.serversCpuUsPerEvent)} ` +
+          `(its PostgreSQL backends ${h.fmt(round.reten.pgCpuUsPerEvent)})`,
       );
     }
 
