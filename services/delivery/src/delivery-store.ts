@@ -16,9 +16,13 @@ export type { AttemptOutcome, DispatchItem };
 const BATCH_MAX = 200;
 /**
  * Statements of one kind (ensure, record) running at once: calls made meanwhile wait and go in
- * the next, larger batch, so a busy service makes fewer statements and commits per event.
+ * the next, larger batch, so a busy service makes fewer statements and commits per event. One
+ * (was two): each statement costs PostgreSQL a fixed part (executor start over the partitions,
+ * commit) that a larger batch shares; measured in the delivery bench, the service's backends
+ * spent ~15-35 % less CPU per event, its own process ~5-10 % less, and the added latency at
+ * 200 events/s did not grow.
  */
-const BATCH_IN_FLIGHT = 2;
+const BATCH_IN_FLIGHT = 1;
 /** Distinct statement texts prepared by name; texts past it are sent unnamed. */
 const PREPARED_MAX = 64;
 
