@@ -11,6 +11,9 @@ interface Link {
   held: boolean;
 }
 
+/** How long the server's side of a triggering link waits for the server's answer at most. */
+const ANSWER_BOUND_MS = 5_000;
+
 /** Cuts every connection once the client has sent bytes containing `pattern`. */
 interface CutTrigger {
   pattern: Buffer;
@@ -89,16 +92,32 @@ export class TcpProxy {
   private flow(link: Link): void {
     const { client, upstream } = link;
     if (!upstream) return;
-    client.on('data', (chunk: Buffer) => this.checkTrigger(chunk));
+    client.on('data', (chunk: Buffer) => this.checkTrigger(chunk, link));
     client.pipe(upstream);
     upstream.pipe(client);
   }
 
-  private checkTrigger(chunk: Buffer): void {
+  private checkTrigger(chunk: Buffer, link: Link): void {
     const trigger = this.trigger;
     if (!trigger || !chunk.includes(trigger.pattern)) return;
     this.trigger = undefined;
-    // Let the matching bytes reach the server before every connection is reset.
+    // The server must get the matching bytes and act on them before the connection goes: its
+    // side of this link stays open, unheard by the client, until it answers (so it has run the
+    // statement: PostgreSQL answers a statement after committing it) or a bound passes. Closing
+    // it at once could discard bytes not yet written, or reset the server's side before it
+    // read them. The pipe writes the chunk after this listener: the answer is awaited from now.
+    const upstream = link.upstream;
+    if (upstream) {
+      upstream.unpipe(link.client);
+      delete link.upstream;
+      const bound = setTimeout(() => upstream.destroy(), ANSWER_BOUND_MS);
+      bound.unref();
+      upstream.once('data', () => {
+        clearTimeout(bound);
+        upstream.destroy();
+      });
+      upstream.once('close', () => clearTimeout(bound));
+    }
     setImmediate(() => {
       this.cut();
       trigger.fired();
