@@ -1,0 +1,114 @@
+'use strict';
+// PostgreSQL's CPU per delivery for the delivery service's two hot statements alone (ensure the
+// delivery rows before the request, record the attempt after it), as DeliveryStore runs them
+// (named statements): BENCH_PG_BATCHES (500) batches of BENCH_PG_BATCH (6) deliveries spread
+// over BENCH_PG_ENDPOINTS (1) endpoints after BENCH_PG_PREFILL (20,000) in batches of 200 (not
+// measured), one connection, its backend's CPU (utime + stime from
+// /proc, so run it on the database's machine) read around each statement. Also prints how each
+// statement was planned (generic or custom plans). `node bench/delivery/pg-cost.js [root]`
+// (root: a built checkout, default this one), to compare two trees without the bench's noise.
+const path = require('node:path');
+const { randomBytes } = require('node:crypto');
+const h = require('../lib/harness');
+const { cpuMicros } = require('../lib/stack');
+const { migrate, withDb } = require('./shared');
+
+const ROOT = path.resolve(process.argv[2] ?? path.join(__dirname, '../..'));
+const { createPool, newEventId } = require(path.join(ROOT, 'packages/store/dist/index.js'));
+const { DeliveryStore } = require(path.join(ROOT, 'services/delivery/dist/delivery-store.js'));
+
+const BATCH = Number(process.env.BENCH_PG_BATCH ?? 6);
+const BATCHES = Number(process.env.BENCH_PG_BATCHES ?? 500);
+const ENDPOINTS = Number(process.env.BENCH_PG_ENDPOINTS ?? 1);
+const PREFILL = Number(process.env.BENCH_PG_PREFILL ?? 20_000);
+const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/reten_bench';
+
+async function main() {
+  const schema = `bench_pg_cost_${randomBytes(3).toString('hex')}`;
+  await migrate(schema);
+  const pool = createPool({
+    databaseUrl: DATABASE_URL,
+    schema,
+    statementTimeoutMs: 30_000,
+    max: 1,
+    applicationName: 'bench-pg-cost',
+  });
+  try {
+    const pid = (await pool.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+    for (let e = 0; e < ENDPOINTS; e++) {
+      await pool.query(
+        `INSERT INTO webhook_endpoints (id, tenant_id, url, event_types, secret)
+         VALUES ($1, 'bench', 'http://127.0.0.1:1/', '{}', 'whsec_x')`,
+        [`wh_pgcost${e}`],
+      );
+    }
+    const store = new DeliveryStore(pool, schema);
+    let ensureUs = 0;
+    let recordUs = 0;
+    let n = 0;
+    const succeeded = (startedAt) => ({
+      startedAt,
+      latencyMs: 3,
+      succeeded: true,
+      statusCode: 204,
+      phase: null,
+      error: null,
+      responseExcerpt: null,
+      retryAfterMs: null,
+    });
+    const done = { status: 'succeeded', token: null, nextAttemptAt: null };
+    /** One batch of `size` deliveries: ensured together, then recorded together. */
+    const batch = async (size) => {
+      const events = Array.from({ length: size }, () => ({
+        eventId: newEventId(),
+        revision: 1,
+        eventType: 'bench.x',
+        seq: String(++n),
+      }));
+      // concurrent calls: DeliveryStore makes one statement of each kind for the batch
+      let cpu0 = cpuMicros(pid);
+      const rows = await Promise.all(
+        events.map((ev) => store.ensureDeliveries('bench', ev, [`wh_pgcost${n++ % ENDPOINTS}`])),
+      );
+      const ensured = cpuMicros(pid) - cpu0;
+      const startedAt = new Date();
+      cpu0 = cpuMicros(pid);
+      await Promise.all(
+        rows.map(([row]) => store.recordAttempt(row, row.token, succeeded(startedAt), done)),
+      );
+      return { ensured, recorded: cpuMicros(pid) - cpu0 };
+    };
+    // the tables as a running service has them: the bench's own scenarios reach ~12,000 attempts
+    for (let left = PREFILL; left > 0; left -= 200) await batch(Math.min(200, left));
+    await pool.query('ANALYZE webhook_deliveries, webhook_attempts');
+    for (let b = 0; b < BATCHES; b++) {
+      const { ensured, recorded } = await batch(BATCH);
+      ensureUs += ensured;
+      recordUs += recorded;
+    }
+    const per = BATCHES * BATCH;
+    process.stdout.write(
+      `${ROOT}: ${BATCHES} batches of ${BATCH} over ${ENDPOINTS} endpoint(s) after ${PREFILL} ` +
+        `deliveries, PostgreSQL CPU ` +
+        `per delivery: ensure ${h.fmt(ensureUs / per, 1)} µs, record ${h.fmt(recordUs / per, 1)} µs, ` +
+        `both ${h.fmt((ensureUs + recordUs) / per, 1)} µs\n`,
+    );
+    const plans = await pool.query(
+      `SELECT generic_plans, custom_plans, left(regexp_replace(statement, '\\s+', ' ', 'g'), 70) AS s
+         FROM pg_prepared_statements ORDER BY s`,
+    );
+    for (const p of plans.rows) {
+      process.stdout.write(
+        `  ${p.generic_plans} generic, ${p.custom_plans} custom plans: ${p.s}\n`,
+      );
+    }
+  } finally {
+    await pool.end();
+    await withDb((db) => db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`${err.stack ?? err}\n`);
+  process.exit(1);
+});
