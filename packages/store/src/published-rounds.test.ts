@@ -1,5 +1,5 @@
 import { readdirSync } from 'node:fs';
-import { createTestSchema, silentLogger } from '@reten/testing';
+import { createTestSchema, eventually, silentLogger } from '@reten/testing';
 import type { TestSchema } from '@reten/testing';
 import { Pool } from 'pg';
 import { EventStore } from './event-store';
@@ -68,7 +68,14 @@ describe('the published mark (published_rounds)', () => {
     await events.insertBatch([second], []);
     const round2 = await events.unpublished(100);
     expect(round2.map((r) => r.eventId)).toEqual([second.eventId]);
-    await schema.pool.query('SELECT pg_sleep(0.01)'); // now() of the next mark differs
+    // the next mark's now() must fall in a later millisecond than the first's (JS dates)
+    await eventually(async () => {
+      const { rows } = await schema.pool.query<{ later: boolean }>(
+        "SELECT clock_timestamp() >= $1::timestamptz + interval '1 millisecond' AS later",
+        [published!.publishedAt],
+      );
+      expect(rows[0]?.later).toBe(true);
+    });
     await events.markPublishedThrough(round2[0]!.streamPosition!);
     const later = await events.getCurrent('r1', second.eventId);
     expect(later?.publishedAt?.getTime()).toBeGreaterThan(published!.publishedAt!.getTime());
