@@ -29,6 +29,12 @@ SELECT coalesce(
 COMMENT ON COLUMN events.published_at IS
   'Set only by relays before the published_rounds migration; read reten_published_at()';
 
+-- Up to which stream position every revision is published: the newest mark (0 before any).
+-- The one definition of "published" every reader uses.
+CREATE FUNCTION reten_published_through() RETURNS bigint LANGUAGE sql STABLE AS $$
+  SELECT coalesce(max(last_position), 0) FROM published_rounds
+$$;
+
 -- When the revision at `p_position` was published (null: not yet). `p_marked` is its own
 -- `published_at`, set on rows published before this migration.
 CREATE FUNCTION reten_published_at(p_position bigint, p_marked timestamptz)
@@ -45,7 +51,7 @@ $$;
 CREATE VIEW outbox AS
 SELECT e.seq, e.tenant_id, e.event_id, e.revision, e.event_type, e.received_at, e.stream_position
   FROM events e
- WHERE e.stream_position > (SELECT coalesce(max(last_position), 0) FROM published_rounds)
+ WHERE e.stream_position > reten_published_through()
 UNION ALL
 SELECT e.seq, e.tenant_id, e.event_id, e.revision, e.event_type, e.received_at, e.stream_position
   FROM events e
@@ -58,9 +64,10 @@ DROP INDEX events_unpublished_idx;
 -- Down Migration
 UPDATE events SET published_at = reten_published_at(stream_position, NULL)
  WHERE published_at IS NULL AND stream_position IS NOT NULL
-   AND stream_position <= (SELECT coalesce(max(last_position), 0) FROM published_rounds);
+   AND stream_position <= reten_published_through();
 CREATE INDEX events_unpublished_idx ON events (stream_position NULLS LAST, seq)
   WHERE published_at IS NULL;
 DROP VIEW outbox;
 DROP FUNCTION reten_published_at(bigint, timestamptz);
+DROP FUNCTION reten_published_through();
 DROP TABLE published_rounds;

@@ -291,11 +291,9 @@ export class EventStore {
       // Both parts come by each partition's unique index on stream_position (nulls too).
       // The counter's row lock orders two relays of a leadership hand-over; a row positioned by
       // the other one meanwhile is skipped (EvalPlanQual rechecks `stream_position IS NULL`).
-      `WITH mark AS (
-         SELECT coalesce(max(last_position), 0) AS position FROM published_rounds
-       ), oldest AS (
+      `WITH oldest AS (
          (SELECT seq, event_id, stream_position, pg_column_size(data) AS size
-            FROM events WHERE stream_position > (SELECT position FROM mark)
+            FROM events WHERE stream_position > reten_published_through()
            ORDER BY stream_position LIMIT $1)
          UNION ALL
          (SELECT seq, event_id, stream_position, pg_column_size(data) AS size

@@ -56,7 +56,7 @@ export class StreamBackfillStore {
     const res = await this.pool.query<{ position: string | null }>(
       `SELECT stream_position::text AS position FROM events
         WHERE tenant_id = $1
-          AND stream_position <= (SELECT coalesce(max(last_position), 0) FROM published_rounds)
+          AND stream_position <= reten_published_through()
         ORDER BY stream_position DESC LIMIT 1`,
       [tenantId],
     );

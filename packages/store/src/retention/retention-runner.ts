@@ -291,8 +291,7 @@ export class RetentionRunner {
     // an event not yet published is still owed to the broker: 202 means durable
     const keep =
       table.parent === 'events'
-        ? '(stream_position IS NULL OR stream_position > ' +
-          '(SELECT coalesce(max(last_position), 0) FROM published_rounds))'
+        ? '(stream_position IS NULL OR stream_position > reten_published_through())'
         : undefined;
     for (const part of await this.partitions.list(table)) {
       if (part.upperLiteral === undefined || part.upperMs === undefined) continue;

@@ -44,7 +44,7 @@ export async function purgeTenantEvents(
         `WITH doomed AS (
            SELECT event_id FROM events
             WHERE tenant_id = $1 AND is_current AND event_id < $2
-              AND stream_position <= (SELECT max(last_position) FROM published_rounds)
+              AND stream_position <= reten_published_through()
             ORDER BY event_id LIMIT $3)
          DELETE FROM events e USING doomed d
           WHERE e.tenant_id = $1 AND e.event_id = d.event_id AND e.event_id < $2`,
@@ -99,7 +99,7 @@ export async function prunePublishedRounds(pool: Pool, limits: BatchLimits): Pro
       `DELETE FROM published_rounds WHERE last_position = ANY (ARRAY(
          SELECT last_position FROM published_rounds
           WHERE last_position < (SELECT min(stream_position) FROM events)
-            AND last_position < (SELECT max(last_position) FROM published_rounds)
+            AND last_position < reten_published_through()
           ORDER BY last_position LIMIT $1))`,
       [limits.batchRows],
     );

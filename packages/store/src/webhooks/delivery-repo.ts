@@ -187,7 +187,7 @@ export class WebhookDeliveryRepo {
           `SELECT ev.event_id, ev.revision, ev.event_type, ev.seq, ev.ordering_key FROM events ev
             WHERE ev.tenant_id = $1 AND ev.is_current AND ev.occurred_at >= $2
               AND ev.event_type <> $5
-              AND ev.stream_position <= (SELECT max(last_position) FROM published_rounds)
+              AND ev.stream_position <= reten_published_through()
               AND (cardinality($3::text[]) = 0 OR ev.event_type LIKE ANY($3::text[]))
               AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.endpoint_id = $4
                               AND d.event_id = ev.event_id AND d.revision = ev.revision)
