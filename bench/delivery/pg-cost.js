@@ -15,7 +15,9 @@ const { migrate, withDb } = require('./shared');
 
 const ROOT = path.resolve(process.argv[2] ?? path.join(__dirname, '../..'));
 const { createPool, newEventId } = require(path.join(ROOT, 'packages/store/dist/index.js'));
-const { DeliveryStore } = require(path.join(ROOT, 'services/delivery/dist/delivery-store.js'));
+const { DeliveryStore, createHotPathPool } = require(
+  path.join(ROOT, 'services/delivery/dist/delivery-store.js'),
+);
 
 const BATCH = Number(process.env.BENCH_PG_BATCH ?? 6);
 const BATCHES = Number(process.env.BENCH_PG_BATCHES ?? 500);
@@ -26,13 +28,15 @@ const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://root@127.0.0.
 async function main() {
   const schema = `bench_pg_cost_${randomBytes(3).toString('hex')}`;
   await migrate(schema);
-  const pool = createPool({
+  const options = {
     databaseUrl: DATABASE_URL,
     schema,
     statementTimeoutMs: 30_000,
     max: 1,
     applicationName: 'bench-pg-cost',
-  });
+  };
+  // the connection settings of the service's hot path, in trees that have them
+  const pool = createHotPathPool ? createHotPathPool(options) : createPool(options);
   try {
     const pid = (await pool.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
     for (let e = 0; e < ENDPOINTS; e++) {

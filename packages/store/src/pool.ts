@@ -8,6 +8,8 @@ export interface PoolOptions {
   max: number;
   statementTimeoutMs: number;
   applicationName: string;
+  /** Session settings of every connection (`name` → `value`), on top of the schema and timeout. */
+  settings?: Record<string, string>;
 }
 
 /** How much longer than `statement_timeout` a query may take before the client gives up. */
@@ -18,7 +20,10 @@ export function clientConfig(options: PoolOptions): PoolConfig {
   return {
     connectionString: options.databaseUrl,
     // schema is validated as a plain identifier by the config schema
-    options: `-c search_path="${options.schema}" -c statement_timeout=${options.statementTimeoutMs}`,
+    options: [
+      `-c search_path="${options.schema}" -c statement_timeout=${options.statementTimeoutMs}`,
+      ...Object.entries(options.settings ?? {}).map(([name, value]) => `-c ${name}=${value}`),
+    ].join(' '),
     application_name: options.applicationName,
     connectionTimeoutMillis: 5_000,
     // statement_timeout is enforced by the server; a server that stops answering (a stalled

@@ -20,7 +20,7 @@ import { AttemptRunner } from './attempt-runner';
 import { CircuitBreaker } from './circuit-breaker';
 import type { DeliveryConfig } from './config';
 import { parseScheduleMs } from './config';
-import { DeliveryStore } from './delivery-store';
+import { DeliveryStore, createHotPathPool } from './delivery-store';
 import { Dispatcher } from './dispatcher';
 import { EndpointCache } from './endpoint-cache';
 import { BacklogGate } from './backlog-gate';
@@ -55,6 +55,8 @@ export class DeliveryService {
   readonly lifecycle = new Lifecycle();
   readonly registry: Registry;
   private readonly pool: Pool;
+  /** The delivery rows' statements (DeliveryStore's hot path), on connections of their own. */
+  private readonly hotPool: Pool;
   private readonly redis: Redis;
   private readonly broker: BrokerConnection;
   private readonly publisher: ConfirmPublisher;
@@ -95,7 +97,9 @@ export class DeliveryService {
     };
     this.pool = createPool(poolOptions);
     this.pool.on('error', (err) => log.warn({ err: err.message }, 'idle database client error'));
-    const store = new DeliveryStore(this.pool, config.DATABASE_SCHEMA);
+    this.hotPool = createHotPathPool({ ...poolOptions, applicationName: 'reten-delivery-rows' });
+    this.hotPool.on('error', (err) => log.warn({ err: err.message }, 'idle database client error'));
+    const store = new DeliveryStore(this.pool, config.DATABASE_SCHEMA, this.hotPool);
     const cache = new EndpointCache(store, config.DELIVERY_ENDPOINT_CACHE_MS);
     this.redis = new Redis(config.REDIS_URL, {
       lazyConnect: true,
@@ -329,7 +333,7 @@ export class DeliveryService {
     await bounded(this.listener.stop(), CLOSE_TIMEOUT_MS);
     await bounded(this.sender.close(), CLOSE_TIMEOUT_MS);
     this.redis.disconnect();
-    await bounded(this.pool.end(), CLOSE_TIMEOUT_MS);
+    await bounded(Promise.all([this.pool.end(), this.hotPool.end()]), CLOSE_TIMEOUT_MS);
     this.lifecycle.transition('stopped');
   }
 }

@@ -1,7 +1,7 @@
 import { Pool } from 'pg';
 import { createTestSchema } from '@reten/testing';
 import type { TestSchema } from '@reten/testing';
-import { DeliveryStore } from './delivery-store';
+import { DeliveryStore, createHotPathPool } from './delivery-store';
 import type { DeliveryRow } from './endpoint';
 import { INITIAL_TOKEN } from './endpoint';
 import type { AttemptResult } from './retry-policy';
@@ -159,5 +159,87 @@ describe('DeliveryStore statements', () => {
     for (let n = 10; n < 20; n++) await attempt(n);
     // a lookup of an earlier try of the same attempt is needed only for a superseded row
     expect((await scans()) - before).toBe(0);
+  });
+});
+
+describe('DeliveryStore on tables that grow from empty', () => {
+  let schema: TestSchema;
+  let hotPool: Pool;
+
+  beforeAll(async () => {
+    schema = await createTestSchema('delivery store growth');
+    hotPool = createHotPathPool({
+      databaseUrl: schema.databaseUrl,
+      schema: schema.schema,
+      statementTimeoutMs: 10_000,
+      applicationName: 'delivery-store-growth-test',
+      // one connection: the statistics it flushes are all there is to read
+      max: 1,
+    });
+  });
+  afterAll(async () => {
+    await hotPool?.end();
+    await schema?.drop();
+  });
+
+  it('keeps finding delivery rows by index after its plans were made on empty tables', async () => {
+    const store = new DeliveryStore(schema.pool, schema.schema, hotPool);
+    await schema.pool.query(
+      `INSERT INTO webhook_endpoints (id, tenant_id, url, event_types, secret)
+       VALUES ('wh_grow', 'grow', 'http://127.0.0.1:1/x', '{}', 'whsec_x')`,
+    );
+    let n = 0;
+    /** `size` deliveries ensured together, then recorded together (one statement of each). */
+    const batch = async (size: number) => {
+      const rows = await Promise.all(
+        Array.from({ length: size }, () => {
+          n += 1;
+          return store.ensureDeliveries(
+            'grow',
+            {
+              eventId: `evt_grow${String(n).padStart(6, '0')}`,
+              revision: 1,
+              eventType: 'x',
+              seq: String(n),
+            },
+            ['wh_grow'],
+          );
+        }),
+      );
+      await Promise.all(
+        rows.map(([row]) =>
+          store.recordAttempt(row!, INITIAL_TOKEN, result(new Date()), {
+            status: 'succeeded',
+            token: null,
+            nextAttemptAt: null,
+          }),
+        ),
+      );
+    };
+    /** Rows read by sequential scans of the delivery tables so far (this session's flushed). */
+    const scannedRows = async () => {
+      await hotPool.query('SELECT pg_stat_force_next_flush()');
+      await hotPool.query('SELECT pg_stat_clear_snapshot()');
+      const res = await hotPool.query<{ n: string }>(
+        `SELECT coalesce(sum(seq_tup_read), 0) AS n FROM pg_stat_user_tables
+          WHERE schemaname = $1 AND relname LIKE 'webhook_deliveries%'`,
+        [schema.schema],
+      );
+      return Number(res.rows[0]!.n);
+    };
+    // the plans are made while the tables hold a few rows (past the first five custom plans)
+    for (let b = 0; b < 8; b++) await batch(2);
+    // the tables grow as a running service makes them grow (nothing analyzes them meanwhile)
+    await schema.pool.query(
+      `INSERT INTO webhook_deliveries (id, tenant_id, endpoint_id, event_id, revision, event_type,
+                                       event_seq, status, attempts)
+       SELECT 'dlv_fill' || g, 'grow', 'wh_grow', 'evt_fill' || lpad(g::text, 6, '0'), 1, 'x', g,
+              'succeeded', 1
+         FROM generate_series(1, 5000) g`,
+    );
+    const before = await scannedRows();
+    for (let b = 0; b < 10; b++) await batch(2);
+    // a plan made for a few rows hashes all 5,000 (and more) for each batch
+    expect((await scannedRows()) - before).toBe(0);
   });
 });
