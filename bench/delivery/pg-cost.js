@@ -5,7 +5,10 @@
 // over BENCH_PG_ENDPOINTS (1) endpoints after BENCH_PG_PREFILL (20,000) in batches of 200 (not
 // measured), one connection, its backend's CPU (utime + stime from
 // /proc, so run it on the database's machine) read around each statement. Also prints how each
-// statement was planned (generic or custom plans). `node bench/delivery/pg-cost.js [root]`
+// statement was planned (generic or custom plans). BENCH_PG_FRESH=1: no prefill and no ANALYZE,
+// the CPU per delivery printed for every 5,000 as the tables grow from empty (BENCH_PG_BATCHES
+// batches of BENCH_PG_BATCH; e.g. 4000 of 10), as a service starting on a new install meets
+// them. `node bench/delivery/pg-cost.js [root]`
 // (root: a built checkout, default this one), to compare two trees without the bench's noise.
 const path = require('node:path');
 const { randomBytes } = require('node:crypto');
@@ -22,7 +25,9 @@ const { DeliveryStore, createHotPathPool } = require(
 const BATCH = Number(process.env.BENCH_PG_BATCH ?? 6);
 const BATCHES = Number(process.env.BENCH_PG_BATCHES ?? 500);
 const ENDPOINTS = Number(process.env.BENCH_PG_ENDPOINTS ?? 1);
-const PREFILL = Number(process.env.BENCH_PG_PREFILL ?? 20_000);
+const FRESH = process.env.BENCH_PG_FRESH === '1';
+const PREFILL = FRESH ? 0 : Number(process.env.BENCH_PG_PREFILL ?? 20_000);
+const GROWTH_STEP = 5_000;
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/reten_bench';
 
 async function main() {
@@ -82,18 +87,40 @@ async function main() {
       );
       return { ensured, recorded: cpuMicros(pid) - cpu0 };
     };
-    // the tables as a running service has them: the bench's own scenarios reach ~12,000 attempts
-    for (let left = PREFILL; left > 0; left -= 200) await batch(Math.min(200, left));
-    await pool.query('ANALYZE webhook_deliveries, webhook_attempts');
-    for (let b = 0; b < BATCHES; b++) {
-      const { ensured, recorded } = await batch(BATCH);
-      ensureUs += ensured;
-      recordUs += recorded;
+    if (FRESH) {
+      // a service starting on empty tables: its plans are made on a few rows, and nothing
+      // analyzes the tables meanwhile; CPU per delivery per GROWTH_STEP deliveries as they grow
+      let stepEnsure = 0;
+      let stepRecord = 0;
+      for (let b = 1; b <= BATCHES; b++) {
+        const { ensured, recorded } = await batch(BATCH);
+        stepEnsure += ensured;
+        stepRecord += recorded;
+        if ((b * BATCH) % GROWTH_STEP === 0) {
+          process.stdout.write(
+            `  after ${b * BATCH} deliveries: ensure ${h.fmt(stepEnsure / GROWTH_STEP, 0)} µs, ` +
+              `record ${h.fmt(stepRecord / GROWTH_STEP, 0)} µs per delivery\n`,
+          );
+          ensureUs += stepEnsure;
+          recordUs += stepRecord;
+          stepEnsure = stepRecord = 0;
+        }
+      }
+    } else {
+      // the tables as a running service has them: the bench's own scenarios reach ~12,000
+      // attempts
+      for (let left = PREFILL; left > 0; left -= 200) await batch(Math.min(200, left));
+      await pool.query('ANALYZE webhook_deliveries, webhook_attempts');
+      for (let b = 0; b < BATCHES; b++) {
+        const { ensured, recorded } = await batch(BATCH);
+        ensureUs += ensured;
+        recordUs += recorded;
+      }
     }
     const per = BATCHES * BATCH;
     process.stdout.write(
-      `${ROOT}: ${BATCHES} batches of ${BATCH} over ${ENDPOINTS} endpoint(s) after ${PREFILL} ` +
-        `deliveries, PostgreSQL CPU ` +
+      `${ROOT}: ${BATCHES} batches of ${BATCH} over ${ENDPOINTS} endpoint(s) ` +
+        `${FRESH ? 'on tables growing from empty' : `after ${PREFILL} deliveries`}, PostgreSQL CPU ` +
         `per delivery: ensure ${h.fmt(ensureUs / per, 1)} µs, record ${h.fmt(recordUs / per, 1)} µs, ` +
         `both ${h.fmt((ensureUs + recordUs) / per, 1)} µs\n`,
     );

@@ -9,7 +9,8 @@
  * CPU microseconds per delivered event of each consumer process (/proc, utime + stime), and
  * each scenario ends with the median ratio and its spread. Then publish→receipt latency at a
  * paced rate, for both, and the latency Reten adds.
- * Env: BENCH_ROUNDS (3), BENCH_MESSAGES (3000 per round), BENCH_PREFETCH (the service's
+ * Env: BENCH_ROUNDS (3), BENCH_MESSAGES (20000 per round: shorter rounds mostly measure the
+ * warm-up of both freshly started consumers, see bench/README.md), BENCH_PREFETCH (the service's
  * DELIVERY_PREFETCH default; the baseline uses the same), BENCH_ENDPOINT_IN_FLIGHT (unset: the
  * service's default DELIVERY_ENDPOINT_MAX_IN_FLIGHT), BENCH_LATENCY_RATE (200 msg/s),
  * BENCH_LATENCY_SECONDS (3), BENCH_ENDPOINTS (1,10,100), BENCH_DATABASE_URL,
@@ -70,7 +71,7 @@ const { runKeysScenarios } = require('./keys');
 
 const CONFIG = path.join(h.ROOT, 'services/delivery/dist/config.js');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 3000);
+const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 20_000);
 const LAT_RATE = Number(process.env.BENCH_LATENCY_RATE ?? 200);
 const LAT_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 3);
 const ENDPOINTS = (process.env.BENCH_ENDPOINTS ?? '1,10,100').split(',').map(Number);
