@@ -17,6 +17,26 @@ const result = (startedAt: Date): AttemptResult => ({
   retryAfterMs: null,
 });
 
+/**
+ * Sequential scans (`seq_scan`) or the rows they read (`seq_tup_read`) so far, summed over the
+ * schema's tables named `prefix…`, as counted by `pool`'s one session (flushed first).
+ */
+async function seqScanStat(
+  pool: Pool,
+  schema: string,
+  column: 'seq_scan' | 'seq_tup_read',
+  prefix: string,
+): Promise<number> {
+  await pool.query('SELECT pg_stat_force_next_flush()');
+  await pool.query('SELECT pg_stat_clear_snapshot()');
+  const res = await pool.query<{ n: string }>(
+    `SELECT coalesce(sum(${column}), 0) AS n FROM pg_stat_user_tables
+      WHERE schemaname = $1 AND relname LIKE $2`,
+    [schema, `${prefix}%`],
+  );
+  return Number(res.rows[0]!.n);
+}
+
 describe('DeliveryStore.recordAttempt', () => {
   let schema: TestSchema;
   let store: DeliveryStore;
@@ -131,17 +151,7 @@ describe('DeliveryStore statements', () => {
       `INSERT INTO webhook_endpoints (id, tenant_id, url, event_types, secret)
        VALUES ('wh_scan', 'plans', 'http://127.0.0.1:1/x', '{}', 'whsec_x')`,
     );
-    /** Sequential scans of the attempts tables so far (this session's counts flushed first). */
-    const scans = async () => {
-      await pool.query('SELECT pg_stat_force_next_flush()');
-      await pool.query('SELECT pg_stat_clear_snapshot()');
-      const res = await pool.query<{ n: string }>(
-        `SELECT coalesce(sum(seq_scan), 0) AS n FROM pg_stat_user_tables
-          WHERE schemaname = $1 AND relname LIKE 'webhook_attempts%'`,
-        [schema.schema],
-      );
-      return Number(res.rows[0]!.n);
-    };
+    const scans = () => seqScanStat(pool, schema.schema, 'seq_scan', 'webhook_attempts');
     const attempt = async (n: number) => {
       const [row] = await store.ensureDeliveries(
         'plans',
@@ -216,17 +226,8 @@ describe('DeliveryStore on tables that grow from empty', () => {
         ),
       );
     };
-    /** Rows read by sequential scans of the delivery tables so far (this session's flushed). */
-    const scannedRows = async () => {
-      await hotPool.query('SELECT pg_stat_force_next_flush()');
-      await hotPool.query('SELECT pg_stat_clear_snapshot()');
-      const res = await hotPool.query<{ n: string }>(
-        `SELECT coalesce(sum(seq_tup_read), 0) AS n FROM pg_stat_user_tables
-          WHERE schemaname = $1 AND relname LIKE 'webhook_deliveries%'`,
-        [schema.schema],
-      );
-      return Number(res.rows[0]!.n);
-    };
+    const scannedRows = () =>
+      seqScanStat(hotPool, schema.schema, 'seq_tup_read', 'webhook_deliveries');
     // the plans are made while the tables hold a few rows (past the first five custom plans)
     for (let b = 0; b < 8; b++) await batch(2);
     // the tables grow as a running service makes them grow (nothing analyzes them meanwhile)
