@@ -18,13 +18,14 @@ const result = (startedAt: Date): AttemptResult => ({
 });
 
 /**
- * Sequential scans (`seq_scan`) or the rows they read (`seq_tup_read`) so far, summed over the
- * schema's tables named `prefix…`, as counted by `pool`'s one session (flushed first).
+ * A scan count of `pg_stat_user_tables` so far (sequential scans, the rows they read, or the
+ * rows fetched through indexes), summed over the schema's tables named `prefix…`, as counted by
+ * `pool`'s one session (flushed first).
  */
-async function seqScanStat(
+async function scanStat(
   pool: Pool,
   schema: string,
-  column: 'seq_scan' | 'seq_tup_read',
+  column: 'seq_scan' | 'seq_tup_read' | 'idx_tup_fetch',
   prefix: string,
 ): Promise<number> {
   await pool.query('SELECT pg_stat_force_next_flush()');
@@ -151,7 +152,7 @@ describe('DeliveryStore statements', () => {
       `INSERT INTO webhook_endpoints (id, tenant_id, url, event_types, secret)
        VALUES ('wh_scan', 'plans', 'http://127.0.0.1:1/x', '{}', 'whsec_x')`,
     );
-    const scans = () => seqScanStat(pool, schema.schema, 'seq_scan', 'webhook_attempts');
+    const scans = () => scanStat(pool, schema.schema, 'seq_scan', 'webhook_attempts');
     const attempt = async (n: number) => {
       const [row] = await store.ensureDeliveries(
         'plans',
@@ -226,8 +227,10 @@ describe('DeliveryStore on tables that grow from empty', () => {
         ),
       );
     };
-    const scannedRows = () =>
-      seqScanStat(hotPool, schema.schema, 'seq_tup_read', 'webhook_deliveries');
+    /** Rows the delivery tables' scans read so far, sequential or through an index. */
+    const rowsRead = async () =>
+      (await scanStat(hotPool, schema.schema, 'seq_tup_read', 'webhook_deliveries')) +
+      (await scanStat(hotPool, schema.schema, 'idx_tup_fetch', 'webhook_deliveries'));
     // the plans are made while the tables hold a few rows (past the first five custom plans)
     for (let b = 0; b < 8; b++) await batch(2);
     // the tables grow as a running service makes them grow (nothing analyzes them meanwhile)
@@ -238,9 +241,10 @@ describe('DeliveryStore on tables that grow from empty', () => {
               'succeeded', 1
          FROM generate_series(1, 5000) g`,
     );
-    const before = await scannedRows();
+    const before = await rowsRead();
     for (let b = 0; b < 10; b++) await batch(2);
-    // a plan made for a few rows hashes all 5,000 (and more) for each batch
-    expect((await scannedRows()) - before).toBe(0);
+    // by index, each statement reads the rows of its batch; a plan made for a few rows hashes
+    // all 5,000 (and more) for each batch
+    expect((await rowsRead()) - before).toBeLessThan(10 * 20);
   });
 });

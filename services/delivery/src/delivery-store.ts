@@ -40,15 +40,15 @@ const PREPARED_MAX = 64;
  * install, a new partition) makes that plan for tables of a few rows: it hashes every row of
  * the delivery partitions for each batch (a sequential scan), and keeps doing so as they grow,
  * until autovacuum analyzes them. Measured on fresh tables, batches of 10: PostgreSQL's CPU per
- * delivery rose from ~270 µs to ~2,100 µs over the first 40,000 deliveries, while with these
- * settings it stayed at ~100-130 µs. Every statement on these connections finds its rows by an
- * index (by id, or by endpoint, event and revision), so taking the join and scan kinds that need
- * no index off the table changes nothing else; where no index applies, PostgreSQL still scans.
+ * delivery rose from ~340 µs to ~1,900 µs over the first 30,000 deliveries, while with this
+ * setting it stayed at ~130 µs (`BENCH_PG_FRESH=1 node bench/delivery/pg-cost.js`). Every
+ * statement on these connections finds its rows by an index (by id, or by endpoint, event and
+ * revision); where no index applies, PostgreSQL still scans. Hash joins stay allowed: the
+ * statements join their own CTEs, and nested loops there would cost O(batch²) (measured: the
+ * record statement ~49 → ~78 µs per delivery at batches of 200 with hash joins off too).
  */
 export const HOT_PATH_PLANNER_SETTINGS: Readonly<Record<string, string>> = {
   enable_seqscan: 'off',
-  enable_hashjoin: 'off',
-  enable_mergejoin: 'off',
 };
 
 /**
