@@ -113,6 +113,41 @@ describe('the published mark (published_rounds)', () => {
     }
   });
 
+  it('answers the same from a session whose search_path is another schema or none', async () => {
+    const r = row('r3', { v: 1 });
+    await events.insertBatch([r], []);
+    const positioned = await events.unpublished(100);
+    await events.markPublishedThrough(positioned[positioned.length - 1]!.streamPosition!);
+    await events.insertBatch([row('r3', { v: 2 })], []);
+    const q = `"${schema.schema}"`;
+    const sql = `SELECT ${q}.reten_published_through()::text AS through,
+                        (SELECT count(*)::int FROM ${q}.outbox) AS backlog,
+                        (SELECT ${q}.reten_published_at(stream_position, published_at) IS NOT NULL
+                           FROM ${q}.events WHERE event_id = $1) AS published`;
+    const own = (await schema.pool.query(sql, [r.eventId])).rows[0];
+    expect(own).toEqual({ through: expect.any(String), backlog: 1, published: true });
+    // another Reten schema, with its own marks, first in the path; then the default path
+    const other = await createTestSchema('published rounds other');
+    try {
+      await other.pool.query('INSERT INTO published_rounds (last_position) VALUES (1)');
+      const elsewhere = new Pool({
+        connectionString: schema.databaseUrl,
+        max: 1,
+        options: `-c search_path="${other.schema}"`,
+      });
+      const plain = new Pool({ connectionString: schema.databaseUrl, max: 1 });
+      try {
+        expect((await elsewhere.query(sql, [r.eventId])).rows[0]).toEqual(own);
+        expect((await plain.query(sql, [r.eventId])).rows[0]).toEqual(own);
+      } finally {
+        await elsewhere.end();
+        await plain.end();
+      }
+    } finally {
+      await other.drop();
+    }
+  });
+
   it('a revision is unpublished until the relay positions and publishes it', async () => {
     const r = row('r2', { v: 1 });
     await events.insertBatch([r], []);
