@@ -5,6 +5,7 @@ import { Pool } from 'pg';
 import { EventStore } from './event-store';
 import { DEFAULT_MIGRATIONS_DIR, runMigrations } from './migrate';
 import { newEventId } from './ids';
+import { createPool } from './pool';
 import { StreamBackfillStore } from './stream-backfill';
 
 const MIGRATION = '1733700000000_published_rounds';
@@ -27,6 +28,15 @@ function row(tenantId: string, data: unknown) {
 describe('the published mark (published_rounds)', () => {
   let schema: TestSchema;
   let events: EventStore;
+  /** One connection whose search_path is `name`: what a session after the first sees. */
+  const onePool = (name: string) =>
+    createPool({
+      databaseUrl: schema.databaseUrl,
+      schema: name,
+      max: 1,
+      statementTimeoutMs: 10_000,
+      applicationName: 'published-rounds-test',
+    });
 
   beforeAll(async () => {
     schema = await createTestSchema('published rounds');
@@ -93,11 +103,7 @@ describe('the published mark (published_rounds)', () => {
 
   it("marks with an asynchronous commit that does not outlive the mark's own transaction", async () => {
     // one connection, so the statement after the mark runs on the session that marked
-    const pool = new Pool({
-      connectionString: schema.databaseUrl,
-      max: 1,
-      options: `-c search_path="${schema.schema}"`,
-    });
+    const pool = onePool(schema.schema);
     try {
       const store = new EventStore(pool, schema.schema);
       await store.markPublishedThrough('1000000');
@@ -130,11 +136,7 @@ describe('the published mark (published_rounds)', () => {
     const other = await createTestSchema('published rounds other');
     try {
       await other.pool.query('INSERT INTO published_rounds (last_position) VALUES (1)');
-      const elsewhere = new Pool({
-        connectionString: schema.databaseUrl,
-        max: 1,
-        options: `-c search_path="${other.schema}"`,
-      });
+      const elsewhere = onePool(other.schema);
       const plain = new Pool({ connectionString: schema.databaseUrl, max: 1 });
       try {
         expect((await elsewhere.query(sql, [r.eventId])).rows[0]).toEqual(own);

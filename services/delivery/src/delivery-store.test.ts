@@ -1,4 +1,5 @@
-import { Pool } from 'pg';
+import { createPool } from '@reten/store';
+import type { Pool } from '@reten/store';
 import { createTestSchema } from '@reten/testing';
 import type { TestSchema } from '@reten/testing';
 import { DeliveryStore, createHotPathPool } from './delivery-store';
@@ -106,10 +107,12 @@ describe('DeliveryStore statements', () => {
   beforeAll(async () => {
     schema = await createTestSchema('delivery store plans');
     // one connection: its prepared statements are the ones the store made
-    pool = new Pool({
-      connectionString: schema.databaseUrl,
+    pool = createPool({
+      databaseUrl: schema.databaseUrl,
+      schema: schema.schema,
       max: 1,
-      options: `-c search_path="${schema.schema}"`,
+      statementTimeoutMs: 10_000,
+      applicationName: 'delivery-store-plans-test',
     });
   });
   afterAll(async () => {
