@@ -1,5 +1,5 @@
-import { randomFillSync } from 'node:crypto';
-import { monotonicFactory } from 'ulid';
+import { createHash, randomFillSync } from 'node:crypto';
+import { decodeTime, encodeTime, isValid, monotonicFactory } from 'ulid';
 
 /**
  * The same random bytes ulid's default takes (crypto, one byte per character), drawn from a
@@ -28,4 +28,40 @@ export function newEventId(now: number = Date.now()): string {
 /** `<prefix>_` + ULID (`wh_…`, `dlv_…`): time-ordered, strictly increasing within a process. */
 export function newPrefixedId(prefix: string, now: number = Date.now()): string {
   return `${prefix}_${nextUlid(now)}`;
+}
+
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+/**
+ * The id of the delivery of one event revision to one endpoint (`dlv_` + a ULID), the same each
+ * time it is computed: a first attempt can send it as `webhook-id` before any row is stored, and
+ * a redelivered message sends the same one. Its time part is `acceptedAtMs` (when the revision
+ * was accepted), else the event id's own time (0 for an id that is not a ULID), so ids still sort
+ * like the events; its other 80 bits are a SHA-256 of the endpoint, the event and the revision.
+ */
+export function deliveryIdOf(
+  endpointId: string,
+  eventId: string,
+  revision: number,
+  acceptedAtMs?: number,
+): string {
+  let time = acceptedAtMs;
+  if (time === undefined) {
+    const ulid = eventId.slice(eventId.indexOf('_') + 1);
+    time = isValid(ulid) ? decodeTime(ulid) : 0;
+  }
+  const hash = createHash('sha256').update(`${endpointId} ${eventId} ${revision}`).digest();
+  // 80 bits: 16 characters of 5 bits
+  let bits = 0;
+  let value = 0;
+  let random = '';
+  for (let i = 0; random.length < 16;) {
+    if (bits < 5) {
+      value = ((value << 8) | (hash[i++] as number)) & 0xffff;
+      bits += 8;
+    }
+    bits -= 5;
+    random += CROCKFORD[(value >> bits) & 31];
+  }
+  return `dlv_${encodeTime(Math.trunc(time), 10)}${random}`;
 }

@@ -2,7 +2,7 @@ export { clientConfig, createPool, postgresCheck } from './pool';
 export type { Pool, PoolClient, PoolOptions } from './pool';
 export { DEFAULT_MIGRATIONS_DIR, runMigrations } from './migrate';
 export type { MigrateOptions } from './migrate';
-export { newEventId, newPrefixedId } from './ids';
+export { deliveryIdOf, newEventId, newPrefixedId } from './ids';
 export { EventStore, isNotConnectedError, NotConnectedError } from './event-store';
 export {
   apiKeyChannel,

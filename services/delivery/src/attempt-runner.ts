@@ -57,6 +57,13 @@ export interface AttemptRunnerDeps {
 
 const PERSIST_BACKOFF_MAX_MS = 5_000;
 
+/**
+ * How long a first attempt may be in flight before its row is stored (as `pending`, so the API
+ * shows a slow or hanging request); a quicker one stores its row once, with its outcome.
+ */
+export const UNSAVED_IN_FLIGHT_MS = 1_000;
+const UNSAVED_SWEEP_MS = 250;
+
 /** Thrown when the runner stops while an attempt's outcome is still not stored. */
 export class OutcomeNotStoredError extends Error {
   constructor() {
@@ -93,6 +100,9 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 export class AttemptRunner {
   private readonly stopping = new AbortController();
   private readonly recent = new RecentAttempts();
+  /** First attempts in flight whose row is not stored, oldest first: id → row, start. */
+  private readonly unsavedInFlight = new Map<string, { row: DeliveryRow; since: number }>();
+  private unsavedSweep: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly deps: AttemptRunnerDeps,
@@ -102,6 +112,8 @@ export class AttemptRunner {
   /** Ends the retries of outcomes still not stored (shutdown after the drain deadline). */
   stop(): void {
     this.stopping.abort();
+    clearInterval(this.unsavedSweep);
+    this.unsavedSweep = undefined;
   }
 
   /** Resolves once no attempt of this delivery runs in this process: its row is current then. */
@@ -146,13 +158,20 @@ export class AttemptRunner {
     let row = snapshot;
     if (stale) {
       const fresh = await store.delivery(row.id);
-      if (!fresh || fresh.token !== token) return; // done or taken over since it was read
-      row = fresh;
+      if (fresh) {
+        if (fresh.token !== token) return; // done or taken over since it was read
+        row = fresh;
+      } else if (!row.unsaved) {
+        return; // deleted since it was read
+      }
     }
     const key = orderingKey === null ? undefined : { endpointId: endpoint.id, orderingKey };
     // an earlier delivery of its key to this endpoint is unfinished: wait in PostgreSQL
     if (key && (await keyOrder.hold(row, token, key))) return;
     if (!endpoint.enabled) {
+      const current = await this.stored(row, token);
+      if (!current) return;
+      row = current;
       if (key) await keyOrder.setHoldsKey(row, token, endpoint.onFailure === 'block');
       await store.markFailed(row, token, 'endpoint disabled');
       metrics.outcomes.inc({ status: 'failed' });
@@ -184,7 +203,9 @@ export class AttemptRunner {
     });
     const headers = requestHeaders(endpoint, row, body, this.options.userAgent, now);
     Object.assign(headers, traceHeadersOf(span));
+    if (row.unsaved) this.trackUnsaved(row);
     const result = await sender.send(endpoint.id, endpoint.url, headers, body);
+    if (row.unsaved) this.unsavedInFlight.delete(row.id);
     // before the lane's next request starts (synchronously, in requestEnded): it must see
     // the circuit this outcome may open
     this.deps.breaker.record(endpoint.id, result.succeeded);
@@ -210,6 +231,9 @@ export class AttemptRunner {
     reason: 'rate_limit' | 'backlog' | 'circuit_open',
     trace: EventTrace = {},
   ): Promise<void> {
+    const current = await this.stored(row, token);
+    if (!current) return;
+    row = current;
     const next = successorToken(token);
     const dueAt = Date.now() + delayMs;
     await this.deps.scheduler.schedule([
@@ -309,6 +333,39 @@ export class AttemptRunner {
         `every attempt failed since ${recorded.failingSince.toISOString()}`,
       );
     }
+  }
+
+  /**
+   * The stored row of a delivery (see DeliveryStore.saveRow for a row not stored yet); undefined
+   * when another message holds it by now.
+   */
+  private async stored(row: DeliveryRow, token: string): Promise<DeliveryRow | undefined> {
+    if (!row.unsaved) return row;
+    const saved = await this.deps.store.saveRow(row);
+    return saved.token === token ? saved : undefined;
+  }
+
+  /** Stores the row of this first attempt if its request is still in flight after a while. */
+  private trackUnsaved(row: DeliveryRow): void {
+    this.unsavedInFlight.set(row.id, { row, since: Date.now() });
+    if (this.unsavedSweep !== undefined || this.stopping.signal.aborted) return;
+    this.unsavedSweep = setInterval(() => this.saveSlowRows(), UNSAVED_SWEEP_MS);
+    this.unsavedSweep.unref();
+  }
+
+  private saveSlowRows(): void {
+    const due = Date.now() - UNSAVED_IN_FLIGHT_MS;
+    // insertion order is start order: stop at the first one still young
+    for (const [id, { row, since }] of this.unsavedInFlight) {
+      if (since > due) return;
+      this.unsavedInFlight.delete(id);
+      // the attempt's record finds this row and updates it; failing here only hides it longer
+      this.deps.store.saveRow(row).catch((err: unknown) => {
+        this.deps.log.debug({ err, deliveryId: id }, 'row of a slow first attempt not stored');
+      });
+    }
+    clearInterval(this.unsavedSweep);
+    this.unsavedSweep = undefined;
   }
 
   /** Runs a write that follows a stored state change (no request sent) until it succeeds. */

@@ -91,6 +91,62 @@ describe('DeliveryStore.recordAttempt', () => {
     expect(await history(row)).toEqual({ status: 'succeeded', attempts: 1, recorded: 1 });
   });
 
+  /** A delivery of a fresh endpoint with no row stored, as a first attempt sees it. */
+  async function unsavedRow(): Promise<DeliveryRow> {
+    const stored = await pendingRow();
+    await schema.pool.query('DELETE FROM webhook_deliveries WHERE id = $1', [stored.id]);
+    return { ...stored, unsaved: true };
+  }
+
+  it('stores an unsaved first attempt as one inserted row, never updated, under its id', async () => {
+    const row = await unsavedRow();
+    expect(await store.recordAttempt(row, INITIAL_TOKEN, result(new Date()), done)).toEqual({
+      failingSince: null,
+    });
+    expect(await history(row)).toEqual({ status: 'succeeded', attempts: 1, recorded: 1 });
+    // xmax 0: no update (nor lock) ever touched the row version the insert made
+    const version = await schema.pool.query<{ xmax: string }>(
+      'SELECT xmax::text FROM webhook_deliveries WHERE id = $1',
+      [row.id],
+    );
+    expect(version.rows[0]!.xmax).toBe('0');
+  });
+
+  it('stores an unsaved first attempt once when it is repeated after its answer was lost', async () => {
+    const row = await unsavedRow();
+    const attempt = result(new Date());
+    await store.recordAttempt(row, INITIAL_TOKEN, attempt, done);
+    expect(await store.recordAttempt(row, INITIAL_TOKEN, attempt, done)).toBeUndefined();
+    expect(await history(row)).toEqual({ status: 'succeeded', attempts: 1, recorded: 1 });
+  });
+
+  it('stores an unsaved first attempt on the row stored meanwhile (a slow request, another copy)', async () => {
+    const row = await unsavedRow();
+    const saved = await store.saveRow(row);
+    expect(saved).toMatchObject({ id: row.id, status: 'pending', token: INITIAL_TOKEN });
+    expect(saved.unsaved).toBeUndefined();
+    expect(await store.recordAttempt(row, INITIAL_TOKEN, result(new Date()), done)).toEqual({
+      failingSince: null,
+    });
+    expect(await history(row)).toEqual({ status: 'succeeded', attempts: 1, recorded: 1 });
+    // a copy that sent it again before it knew: kept in the history, the row left as it is
+    const again = await store.recordAttempt(row, INITIAL_TOKEN, result(new Date()), done);
+    expect(again).toBeUndefined();
+    expect(await history(row)).toEqual({ status: 'succeeded', attempts: 2, recorded: 2 });
+  });
+
+  it('finds the stored rows of an event revision, and none of the endpoints without one', async () => {
+    const row = await pendingRow();
+    const event = { eventId: row.eventId, revision: 1, eventType: 'store.x', seq: row.eventSeq };
+    expect(await store.existingDeliveries('store', event, [row.endpointId, 'wh_none'])).toEqual([
+      row,
+    ]);
+    expect(await store.existingDeliveries('other', event, [row.endpointId])).toEqual([]);
+    expect(
+      await store.existingDeliveries('store', { ...event, revision: 2 }, [row.endpointId]),
+    ).toEqual([]);
+  });
+
   it('keeps in the history a request whose message was superseded, without changing the row', async () => {
     const row = await pendingRow();
     await store.recordAttempt(row, INITIAL_TOKEN, result(new Date(Date.now() - 1000)), done);

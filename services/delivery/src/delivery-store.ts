@@ -114,10 +114,19 @@ export class DeliveryStore {
     BATCH_MAX,
     BATCH_IN_FLIGHT,
   );
+  private readonly existingBatch = new MicroBatch<EnsureItem, DeliveryRow[]>(
+    (items) => this.attempts.existingMany(items),
+    BATCH_MAX,
+    BATCH_IN_FLIGHT,
+  );
   private readonly recordBatch = new MicroBatch<
     RecordItem,
     { failingSince: Date | null } | undefined
   >((items) => this.attempts.recordMany(items), BATCH_MAX, BATCH_IN_FLIGHT);
+  private readonly recordFirstBatch = new MicroBatch<
+    RecordItem,
+    { failingSince: Date | null } | undefined
+  >((items) => this.attempts.recordFirstMany(items), BATCH_MAX, BATCH_IN_FLIGHT);
 
   /**
    * `hotPool` runs the delivery rows' statements (see createHotPathPool); the other reads and
@@ -148,6 +157,42 @@ export class DeliveryStore {
     return this.ensureBatch.call({ tenantId, event, endpointIds });
   }
 
+  /**
+   * The delivery rows stored already of one event revision to these endpoints (a read; see
+   * `DeliveryRow.unsaved` for the endpoints it finds none of). Concurrent calls share one
+   * statement.
+   */
+  existingDeliveries(
+    tenantId: string,
+    event: EnsureItem['event'],
+    endpointIds: string[],
+  ): Promise<DeliveryRow[]> {
+    return this.existingBatch.call({ tenantId, event, endpointIds });
+  }
+
+  /**
+   * The stored row of a delivery whose first attempt went out before it had one
+   * (`row.unsaved`): inserted now under the id the attempt used, or the row stored meanwhile
+   * by another copy of the message (by endpoint, event and revision). Concurrent calls share
+   * one statement with ensureDeliveries.
+   */
+  async saveRow(row: DeliveryRow): Promise<DeliveryRow> {
+    const rows = await this.ensureBatch.call({
+      tenantId: row.tenantId,
+      event: {
+        eventId: row.eventId,
+        revision: row.revision,
+        eventType: row.eventType,
+        seq: row.eventSeq,
+      },
+      endpointIds: [row.endpointId],
+      ids: [row.id],
+    });
+    const saved = rows[0];
+    if (!saved) throw new Error(`delivery row ${row.id} neither inserted nor found`);
+    return saved;
+  }
+
   delivery(id: string): Promise<DeliveryRow | undefined> {
     return this.attempts.delivery(id);
   }
@@ -158,13 +203,20 @@ export class DeliveryStore {
    * (taken over by a newer message) only the attempt is stored, and the result is undefined.
    * Safe to repeat after a lost answer. Concurrent calls share one statement.
    */
-  recordAttempt(
+  async recordAttempt(
     row: DeliveryRow,
     expectedToken: string | null,
     result: AttemptResult,
     outcome: AttemptOutcome,
   ): Promise<{ failingSince: Date | null } | undefined> {
-    return this.recordBatch.call({ row, expectedToken, result, outcome });
+    if (!row.unsaved) return this.recordBatch.call({ row, expectedToken, result, outcome });
+    // one insert of the row as the attempt left it (the common case: one write per delivery)
+    const first = await this.recordFirstBatch.call({ row, expectedToken, result, outcome });
+    if (first !== undefined) return first;
+    // the row exists (another copy of the message, a slow request's row, a lost answer to an
+    // earlier try of this call): the attempt is stored on it as on any stored row
+    const saved = await this.saveRow(row);
+    return this.recordBatch.call({ row: saved, expectedToken, result, outcome });
   }
 
   /** Moves a row to a new token without an attempt (deferred by backlog or rate limit). */

@@ -2,6 +2,8 @@ import type { ConsumeMessage } from 'amqplib';
 import { decodeEventMessage, decodeTargetedMessage, receivedAtMs } from '@reten/broker';
 import type { DecodedTargetedMessage } from '@reten/broker';
 import { WEBHOOK_TEST_EVENT_TYPE, matchesTypeFilter } from '@reten/contracts';
+import { deliveryIdOf } from '@reten/store';
+import type { EnsureItem } from '@reten/store';
 import type { EventEnvelope } from '@reten/contracts';
 import type { AttemptRunner, EventTrace } from './attempt-runner';
 import type { BacklogGate } from './backlog-gate';
@@ -191,22 +193,26 @@ export class MessageHandler {
     if (endpoints.length === 0) return { jobs: [], body };
     const readAt = Date.now();
     const orderingKey = envelope.ordering_key ?? headers.orderingKey ?? null;
-    const rows = await this.store.ensureDeliveries(
-      tenantId,
-      {
-        eventId: envelope.event_id,
-        revision: envelope.revision,
-        eventType: envelope.event_type,
-        seq: headers.seq ?? '0',
-        orderingKey,
-      },
-      endpoints.map((e) => e.id),
-    );
+    const acceptedAtMs = receivedAtMs(msg);
+    const event = {
+      eventId: envelope.event_id,
+      revision: envelope.revision,
+      eventType: envelope.event_type,
+      seq: headers.seq ?? '0',
+      orderingKey,
+      acceptedAtMs,
+    };
+    const endpointIds = endpoints.map((e) => e.id);
+    // an event with an ordering key has its rows before its first attempts: KeyOrder reads them
+    const rows =
+      orderingKey === null
+        ? await this.firstRows(tenantId, event, endpointIds)
+        : await this.store.ensureDeliveries(tenantId, event, endpointIds);
     const byId = new Map(endpoints.map((e) => [e.id, e]));
     const trace = {
       traceparent: headers.traceparent,
       tracestate: headers.tracestate,
-      receivedAtMs: receivedAtMs(msg),
+      receivedAtMs: acceptedAtMs,
     };
     const jobs: Job[] = [];
     for (const row of rows) {
@@ -218,6 +224,39 @@ export class MessageHandler {
     }
     jobs.sort((a, b) => (a.endpoint.id < b.endpoint.id ? -1 : 1));
     return { jobs, body };
+  }
+
+  /**
+   * The rows of an event's deliveries to these endpoints for their first attempts: the stored
+   * ones (another copy of the message came first), else rows not stored yet (`unsaved`), whose
+   * first attempt stores them in one insert, under the id it sends (`deliveryIdOf`).
+   */
+  private async firstRows(
+    tenantId: string,
+    event: EnsureItem['event'],
+    endpointIds: string[],
+  ): Promise<DeliveryRow[]> {
+    const stored = await this.store.existingDeliveries(tenantId, event, endpointIds);
+    if (stored.length === endpointIds.length) return stored;
+    const found = new Set(stored.map((r) => r.endpointId));
+    const rows = stored;
+    for (const endpointId of endpointIds) {
+      if (found.has(endpointId)) continue;
+      rows.push({
+        id: deliveryIdOf(endpointId, event.eventId, event.revision, event.acceptedAtMs),
+        tenantId,
+        endpointId,
+        eventId: event.eventId,
+        revision: event.revision,
+        eventType: event.eventType,
+        eventSeq: event.seq,
+        status: 'pending',
+        attempts: 0,
+        token: INITIAL_TOKEN,
+        unsaved: true,
+      });
+    }
+    return rows;
   }
 
   private async prepareTargeted(targeted: DecodedTargetedMessage): Promise<Job[]> {

@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { newPrefixedId } from '../ids';
+import { deliveryIdOf } from '../ids';
 import { INITIAL_TOKEN, qualified } from './webhook-rows';
 import type { DeliveryRow, WebhookAttemptRecord, WebhookDeliveryRecord } from './webhook-rows';
 
@@ -63,8 +63,15 @@ export interface EnsureItem {
     seq: string;
     /** The event's ordering key; absent or null when it has none. */
     orderingKey?: string | null | undefined;
+    /** When the revision was accepted (epoch ms): the time part of its delivery ids. */
+    acceptedAtMs?: number | undefined;
   };
   endpointIds: string[];
+  /**
+   * The ids of rows still to create, one per endpoint: by default `deliveryIdOf(...)` of the
+   * endpoint, the event, its revision and `acceptedAtMs`.
+   */
+  ids?: string[] | undefined;
 }
 
 export interface RecordItem {
@@ -72,6 +79,105 @@ export interface RecordItem {
   expectedToken: string | null;
   result: AttemptFacts;
   outcome: AttemptOutcome;
+}
+
+/**
+ * The end of both record statements, given `i` (the items), `d` (the rows whose state the items
+ * set: id, tenant_id, endpoint_id, attempts) and `a` (the attempts inserted): the endpoint's
+ * counts and failure run, and per row of `d` since when its endpoint has been failing.
+ */
+const ATTEMPT_EFFECTS = `
+       -- the API's counts of the endpoint, kept with the attempts they count (one row per
+       -- endpoint, minute and backend slot: concurrent batches do not share a row lock)
+       cm AS (
+         INSERT INTO webhook_attempt_counts AS c (endpoint_id, minute, slot, tenant_id, attempts,
+                                                  succeeded)
+         SELECT endpoint_id, date_trunc('minute', started_at), pg_backend_pid() % 8, tenant_id,
+                count(*), count(*) FILTER (WHERE succeeded)
+           FROM a GROUP BY 1, 2, 4 ORDER BY 1, 2
+         ON CONFLICT (endpoint_id, minute, slot) DO UPDATE
+            SET attempts = c.attempts + EXCLUDED.attempts,
+                succeeded = c.succeeded + EXCLUDED.succeeded),
+       ce AS (
+         INSERT INTO webhook_endpoint_counts AS c (endpoint_id, slot, tenant_id, attempts,
+                                                   succeeded, last_error, last_error_at)
+         SELECT endpoint_id, pg_backend_pid() % 8, tenant_id, count(*),
+                count(*) FILTER (WHERE succeeded),
+                (array_agg(error ORDER BY started_at DESC) FILTER (WHERE NOT succeeded))[1],
+                max(started_at) FILTER (WHERE NOT succeeded)
+           FROM a GROUP BY 1, 3 ORDER BY 1
+         ON CONFLICT (endpoint_id, slot) DO UPDATE
+            SET attempts = c.attempts + EXCLUDED.attempts,
+                succeeded = c.succeeded + EXCLUDED.succeeded,
+                last_error = CASE WHEN EXCLUDED.last_error_at >= c.last_error_at
+                                    OR c.last_error_at IS NULL
+                                  THEN EXCLUDED.last_error ELSE c.last_error END,
+                last_error_at = GREATEST(c.last_error_at, EXCLUDED.last_error_at)),
+       -- the latest attempt of each endpoint in this batch decides its failure run; the
+       -- endpoint row is written only when the run starts or ends, so concurrent attempts to
+       -- one endpoint do not queue on its row lock
+       last AS (
+         SELECT DISTINCT ON (d.endpoint_id) d.endpoint_id, i.succeeded, i.started_at
+           FROM d JOIN i ON i.id = d.id ORDER BY d.endpoint_id, i.started_at DESC),
+       u AS (
+         UPDATE webhook_endpoints e
+            SET failing_since = CASE WHEN last.succeeded THEN NULL ELSE last.started_at END
+           FROM last
+          WHERE e.id = last.endpoint_id
+            AND (CASE WHEN last.succeeded THEN e.failing_since IS NOT NULL
+                      ELSE e.failing_since IS NULL END)
+         RETURNING e.id, e.failing_since)
+       SELECT d.id,
+              CASE WHEN i.succeeded THEN NULL
+                   ELSE COALESCE(u.failing_since, e.failing_since) END AS failing_since
+         FROM d JOIN i ON i.id = d.id
+         JOIN webhook_endpoints e ON e.id = d.endpoint_id
+         LEFT JOIN u ON u.id = d.endpoint_id`;
+
+/** The attempt's columns of record items: start, status code, error, latency, success, phase, excerpt. */
+function attemptColumns(items: RecordItem[]): unknown[][] {
+  return [
+    items.map((it) => it.result.startedAt.toISOString()),
+    items.map((it) => it.result.statusCode),
+    items.map(
+      (it) =>
+        it.result.error ?? (it.result.succeeded ? null : `HTTP ${it.result.statusCode ?? '?'}`),
+    ),
+    items.map((it) => Math.round(it.result.latencyMs)),
+    items.map((it) => it.result.succeeded),
+    items.map((it) => it.result.phase),
+    items.map((it) => it.result.responseExcerpt),
+  ];
+}
+
+/** Per record item: since when its endpoint has been failing, or undefined when it set no row. */
+function failingSincePerItem(
+  items: RecordItem[],
+  rows: { id: string; failing_since: Date | null }[],
+): ({ failingSince: Date | null } | undefined)[] {
+  const byId = new Map(rows.map((r) => [r.id, r.failing_since]));
+  return items.map((it) =>
+    byId.has(it.row.id) ? { failingSince: byId.get(it.row.id) ?? null } : undefined,
+  );
+}
+
+/** Rows of a statement over items, one list per item (its event revision, its endpoints). */
+function rowsPerItem(items: EnsureItem[], records: DeliveryStateRecord[]): DeliveryRow[][] {
+  // rows grouped by event revision once: a batch holds up to hundreds of items and rows
+  const byEvent = new Map<string, DeliveryRow[]>();
+  for (const record of records) {
+    const r = toDeliveryRow(record);
+    const key = `${r.tenantId} ${r.eventId} ${r.revision}`;
+    const list = byEvent.get(key);
+    if (list) list.push(r);
+    else byEvent.set(key, [r]);
+  }
+  return items.map((it) => {
+    const rows = byEvent.get(`${it.tenantId} ${it.event.eventId} ${it.event.revision}`) ?? [];
+    return it.endpointIds.length === 1
+      ? rows.filter((r) => r.endpointId === it.endpointIds[0])
+      : rows.filter((r) => it.endpointIds.includes(r.endpointId));
+  });
 }
 
 /*
@@ -105,8 +211,12 @@ export class DeliveryAttemptRepo {
     const endpoints: string[] = [];
     const keys: (string | null)[] = [];
     for (const it of items) {
-      for (const endpointId of it.endpointIds) {
-        ids.push(newPrefixedId('dlv'));
+      for (let k = 0; k < it.endpointIds.length; k++) {
+        const endpointId = it.endpointIds[k] as string;
+        ids.push(
+          it.ids?.[k] ??
+            deliveryIdOf(endpointId, it.event.eventId, it.event.revision, it.event.acceptedAtMs),
+        );
         tenants.push(it.tenantId);
         revisions.push(it.event.revision);
         eventIds.push(it.event.eventId);
@@ -138,21 +248,36 @@ export class DeliveryAttemptRepo {
                AND d.event_id = i.event_id AND d.revision = i.revision`,
       [ids, tenants, revisions, eventIds, seqs, types, endpoints, INITIAL_TOKEN, keys],
     );
-    // rows grouped by event revision once: a batch holds up to hundreds of items and rows
-    const byEvent = new Map<string, DeliveryRow[]>();
-    for (const record of res.rows) {
-      const r = toDeliveryRow(record);
-      const key = `${r.tenantId} ${r.eventId} ${r.revision}`;
-      const list = byEvent.get(key);
-      if (list) list.push(r);
-      else byEvent.set(key, [r]);
+    return rowsPerItem(items, res.rows);
+  }
+
+  /**
+   * The delivery rows stored already of event revisions to endpoints, one list per item, in
+   * order (a read: a first attempt finds none, and goes out before its row is stored).
+   */
+  async existingMany(items: EnsureItem[]): Promise<DeliveryRow[][]> {
+    const tenants: string[] = [];
+    const endpoints: string[] = [];
+    const eventIds: string[] = [];
+    const revisions: number[] = [];
+    for (const it of items) {
+      for (const endpointId of it.endpointIds) {
+        tenants.push(it.tenantId);
+        endpoints.push(endpointId);
+        eventIds.push(it.event.eventId);
+        revisions.push(it.event.revision);
+      }
     }
-    return items.map((it) => {
-      const rows = byEvent.get(`${it.tenantId} ${it.event.eventId} ${it.event.revision}`) ?? [];
-      return it.endpointIds.length === 1
-        ? rows.filter((r) => r.endpointId === it.endpointIds[0])
-        : rows.filter((r) => it.endpointIds.includes(r.endpointId));
-    });
+    const res = await this.pool.query<DeliveryStateRecord>(
+      `SELECT ${qualified(DELIVERY_COLUMNS, 'd')}
+         FROM webhook_deliveries d
+         JOIN unnest((SELECT $1::text[]), (SELECT $2::text[]), (SELECT $3::text[]),
+                     (SELECT $4::int[])) AS i(tenant_id, endpoint_id, event_id, revision)
+           ON d.tenant_id = i.tenant_id AND d.endpoint_id = i.endpoint_id
+          AND d.event_id = i.event_id AND d.revision = i.revision`,
+      [tenants, endpoints, eventIds, revisions],
+    );
+    return rowsPerItem(items, res.rows);
   }
 
   /** One delivery row by id. */
@@ -207,74 +332,71 @@ export class DeliveryAttemptRepo {
                 i.succeeded, i.status_code, i.phase, i.error, i.excerpt
            FROM (SELECT * FROM d UNION ALL SELECT * FROM s) ds JOIN i ON i.id = ds.id
          RETURNING tenant_id, endpoint_id, started_at, succeeded, error),
-       -- the API's counts of the endpoint, kept with the attempts they count (one row per
-       -- endpoint, minute and backend slot: concurrent batches do not share a row lock)
-       cm AS (
-         INSERT INTO webhook_attempt_counts AS c (endpoint_id, minute, slot, tenant_id, attempts,
-                                                  succeeded)
-         SELECT endpoint_id, date_trunc('minute', started_at), pg_backend_pid() % 8, tenant_id,
-                count(*), count(*) FILTER (WHERE succeeded)
-           FROM a GROUP BY 1, 2, 4 ORDER BY 1, 2
-         ON CONFLICT (endpoint_id, minute, slot) DO UPDATE
-            SET attempts = c.attempts + EXCLUDED.attempts,
-                succeeded = c.succeeded + EXCLUDED.succeeded),
-       ce AS (
-         INSERT INTO webhook_endpoint_counts AS c (endpoint_id, slot, tenant_id, attempts,
-                                                   succeeded, last_error, last_error_at)
-         SELECT endpoint_id, pg_backend_pid() % 8, tenant_id, count(*),
-                count(*) FILTER (WHERE succeeded),
-                (array_agg(error ORDER BY started_at DESC) FILTER (WHERE NOT succeeded))[1],
-                max(started_at) FILTER (WHERE NOT succeeded)
-           FROM a GROUP BY 1, 3 ORDER BY 1
-         ON CONFLICT (endpoint_id, slot) DO UPDATE
-            SET attempts = c.attempts + EXCLUDED.attempts,
-                succeeded = c.succeeded + EXCLUDED.succeeded,
-                last_error = CASE WHEN EXCLUDED.last_error_at >= c.last_error_at
-                                    OR c.last_error_at IS NULL
-                                  THEN EXCLUDED.last_error ELSE c.last_error END,
-                last_error_at = GREATEST(c.last_error_at, EXCLUDED.last_error_at)),
-       -- the latest attempt of each endpoint in this batch decides its failure run; the
-       -- endpoint row is written only when the run starts or ends, so concurrent attempts to
-       -- one endpoint do not queue on its row lock
-       last AS (
-         SELECT DISTINCT ON (d.endpoint_id) d.endpoint_id, i.succeeded, i.started_at
-           FROM d JOIN i ON i.id = d.id ORDER BY d.endpoint_id, i.started_at DESC),
-       u AS (
-         UPDATE webhook_endpoints e
-            SET failing_since = CASE WHEN last.succeeded THEN NULL ELSE last.started_at END
-           FROM last
-          WHERE e.id = last.endpoint_id
-            AND (CASE WHEN last.succeeded THEN e.failing_since IS NOT NULL
-                      ELSE e.failing_since IS NULL END)
-         RETURNING e.id, e.failing_since)
-       SELECT d.id,
-              CASE WHEN i.succeeded THEN NULL
-                   ELSE COALESCE(u.failing_since, e.failing_since) END AS failing_since
-         FROM d JOIN i ON i.id = d.id
-         JOIN webhook_endpoints e ON e.id = d.endpoint_id
-         LEFT JOIN u ON u.id = d.endpoint_id`,
+${ATTEMPT_EFFECTS}`,
       [
         items.map((it) => it.row.id),
         items.map((it) => it.expectedToken),
         items.map((it) => it.outcome.status),
         items.map((it) => it.outcome.token),
         items.map((it) => it.outcome.nextAttemptAt?.toISOString() ?? null),
-        items.map((it) => it.result.startedAt.toISOString()),
-        items.map((it) => it.result.statusCode),
-        items.map(
-          (it) =>
-            it.result.error ?? (it.result.succeeded ? null : `HTTP ${it.result.statusCode ?? '?'}`),
-        ),
-        items.map((it) => Math.round(it.result.latencyMs)),
-        items.map((it) => it.result.succeeded),
-        items.map((it) => it.result.phase),
-        items.map((it) => it.result.responseExcerpt),
+        ...attemptColumns(items),
       ],
     );
-    const byId = new Map(res.rows.map((r) => [r.id, r.failing_since]));
-    return items.map((it) =>
-      byId.has(it.row.id) ? { failingSince: byId.get(it.row.id) ?? null } : undefined,
+    return failingSincePerItem(items, res.rows);
+  }
+
+  /**
+   * Stores first attempts of deliveries that have no row yet (`row.unsaved`): one statement
+   * inserts each row in the state its attempt left it, with the attempt. Per item as recordMany,
+   * except undefined: its row exists already (made meanwhile by another copy of the message, or
+   * by ensureMany while the request was slow), nothing of the item is stored, and the caller
+   * stores it with recordMany on that row.
+   */
+  async recordFirstMany(
+    items: RecordItem[],
+  ): Promise<({ failingSince: Date | null } | undefined)[]> {
+    const res = await this.pool.query<{ id: string; failing_since: Date | null }>(
+      `WITH i AS (
+         SELECT * FROM unnest((SELECT $1::text[]), (SELECT $2::text[]), (SELECT $3::text[]),
+                              (SELECT $4::text[]), (SELECT $5::int[]), (SELECT $6::text[]),
+                              (SELECT $7::bigint[]), (SELECT $8::text[]), (SELECT $9::text[]),
+                              (SELECT $10::timestamptz[]), (SELECT $11::timestamptz[]),
+                              (SELECT $12::int[]), (SELECT $13::text[]), (SELECT $14::int[]),
+                              (SELECT $15::boolean[]), (SELECT $16::text[]), (SELECT $17::text[]))
+           AS i(id, tenant_id, endpoint_id, event_id, revision, event_type, event_seq, status,
+                token, next_at, started_at, status_code, error, latency_ms, succeeded, phase,
+                excerpt)),
+       d AS (
+         INSERT INTO webhook_deliveries (id, tenant_id, endpoint_id, event_id, revision, event_type,
+                event_seq, status, attempts, token, next_attempt_at, last_attempt_at,
+                last_status_code, last_error)
+         SELECT id, tenant_id, endpoint_id, event_id, revision, event_type, event_seq, status, 1,
+                token, next_at, started_at, status_code, error FROM i
+         ON CONFLICT DO NOTHING
+         RETURNING id, tenant_id, endpoint_id, attempts),
+       a AS (
+         INSERT INTO webhook_attempts (tenant_id, delivery_id, endpoint_id, attempt, started_at,
+                latency_ms, succeeded, status_code, phase, error, response_excerpt)
+         SELECT d.tenant_id, d.id, d.endpoint_id, d.attempts, i.started_at, i.latency_ms,
+                i.succeeded, i.status_code, i.phase, i.error, i.excerpt
+           FROM d JOIN i ON i.id = d.id
+         RETURNING tenant_id, endpoint_id, started_at, succeeded, error),
+${ATTEMPT_EFFECTS}`,
+      [
+        items.map((it) => it.row.id),
+        items.map((it) => it.row.tenantId),
+        items.map((it) => it.row.endpointId),
+        items.map((it) => it.row.eventId),
+        items.map((it) => it.row.revision),
+        items.map((it) => it.row.eventType),
+        items.map((it) => it.row.eventSeq),
+        items.map((it) => it.outcome.status),
+        items.map((it) => it.outcome.token),
+        items.map((it) => it.outcome.nextAttemptAt?.toISOString() ?? null),
+        ...attemptColumns(items),
+      ],
     );
+    return failingSincePerItem(items, res.rows);
   }
 
   /** Moves a row to a new token without an attempt (deferred by backlog or rate limit). */

@@ -107,6 +107,12 @@ export interface DeliveryRow {
   status: WebhookDeliveryRecord['status'];
   attempts: number;
   token: string | null;
+  /**
+   * True when no row is stored yet: the first attempt of an event without an ordering key goes
+   * out before its row exists, and its outcome is stored by inserting the row (see
+   * DeliveryAttemptRepo.recordFirstMany). The id is `deliveryIdOf(...)`, the one the row gets.
+   */
+  unsaved?: boolean;
 }
 
 /** The token of a delivery row created by the fan-out of a published event. */
