@@ -1,14 +1,17 @@
 'use strict';
-// PostgreSQL's CPU per delivery for the delivery service's two hot statements alone (ensure the
-// delivery rows before the request, record the attempt after it), as DeliveryStore runs them
-// (named statements): BENCH_PG_BATCHES (500) batches of BENCH_PG_BATCH (6) deliveries spread
-// over BENCH_PG_ENDPOINTS (1) endpoints after BENCH_PG_PREFILL (20,000) in batches of 200 (not
-// measured), one connection, its backend's CPU (utime + stime from
-// /proc, so run it on the database's machine) read around each statement. Also prints how each
-// statement was planned (generic or custom plans). BENCH_PG_FRESH=1: no prefill and no ANALYZE,
-// the CPU per delivery printed for every 5,000 as the tables grow from empty (BENCH_PG_BATCHES
-// batches of BENCH_PG_BATCH; e.g. 4000 of 10), as a service starting on a new install meets
-// them. `node bench/delivery/pg-cost.js [root]`
+// PostgreSQL's CPU per delivery for the delivery service's hot statements alone, as
+// DeliveryStore runs them (named statements): before the request ("before") and after it
+// ("after"). BENCH_PG_PATH picks the path: `first` (the default where the tree has it) is a first
+// attempt of an event without an ordering key: a read of the stored rows before, one insert of
+// the finished row and its attempt after; `two-step` (events with an ordering key, and every
+// event in trees before it) ensures the rows before and updates them after. BENCH_PG_BATCHES
+// (500) batches of BENCH_PG_BATCH (6) deliveries spread over BENCH_PG_ENDPOINTS (1) endpoints
+// after BENCH_PG_PREFILL (20,000, two-step, batches of 200, not measured), one connection, its
+// backend's CPU (utime + stime from /proc, so run it on the database's machine) read around each
+// statement. Also prints how each statement was planned (generic or custom plans).
+// BENCH_PG_FRESH=1: no prefill and no ANALYZE, the CPU per delivery printed for every 5,000 as
+// the tables grow from empty (BENCH_PG_BATCHES batches of BENCH_PG_BATCH; e.g. 4000 of 10), as a
+// service starting on a new install meets them. `node bench/delivery/pg-cost.js [root]`
 // (root: a built checkout, default this one), to compare two trees without the bench's noise.
 const path = require('node:path');
 const { randomBytes } = require('node:crypto');
@@ -17,7 +20,9 @@ const { cpuMicros } = require('../lib/stack');
 const { migrate, withDb } = require('./shared');
 
 const ROOT = path.resolve(process.argv[2] ?? path.join(__dirname, '../..'));
-const { createPool, newEventId } = require(path.join(ROOT, 'packages/store/dist/index.js'));
+const { createPool, deliveryIdOf, newEventId } = require(
+  path.join(ROOT, 'packages/store/dist/index.js'),
+);
 const { DeliveryStore, createHotPathPool } = require(
   path.join(ROOT, 'services/delivery/dist/delivery-store.js'),
 );
@@ -26,6 +31,7 @@ const BATCH = Number(process.env.BENCH_PG_BATCH ?? 6);
 const BATCHES = Number(process.env.BENCH_PG_BATCHES ?? 500);
 const ENDPOINTS = Number(process.env.BENCH_PG_ENDPOINTS ?? 1);
 const FRESH = process.env.BENCH_PG_FRESH === '1';
+const PATH = process.env.BENCH_PG_PATH ?? 'first';
 const PREFILL = FRESH ? 0 : Number(process.env.BENCH_PG_PREFILL ?? 20_000);
 const GROWTH_STEP = 5_000;
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/reten_bench';
@@ -66,8 +72,13 @@ async function main() {
       retryAfterMs: null,
     });
     const done = { status: 'succeeded', token: null, nextAttemptAt: null };
-    /** One batch of `size` deliveries: ensured together, then recorded together. */
-    const batch = async (size) => {
+    // a tree before the first-attempt insert has only the two-step path
+    const first = PATH === 'first' && typeof store.existingDeliveries === 'function';
+    /**
+     * One batch of `size` deliveries: their rows read (first) or ensured (two-step) together,
+     * then their attempts recorded together.
+     */
+    const batch = async (size, kind = first ? 'first' : 'two-step') => {
       const events = Array.from({ length: size }, () => ({
         eventId: newEventId(),
         revision: 1,
@@ -77,7 +88,27 @@ async function main() {
       // concurrent calls: DeliveryStore makes one statement of each kind for the batch
       let cpu0 = cpuMicros(pid);
       const rows = await Promise.all(
-        events.map((ev) => store.ensureDeliveries('bench', ev, [`wh_pgcost${n++ % ENDPOINTS}`])),
+        events.map(async (ev) => {
+          const endpointId = `wh_pgcost${n++ % ENDPOINTS}`;
+          if (kind === 'two-step') return store.ensureDeliveries('bench', ev, [endpointId]);
+          await store.existingDeliveries('bench', ev, [endpointId]);
+          const id = deliveryIdOf(endpointId, ev.eventId, ev.revision);
+          return [
+            {
+              id,
+              tenantId: 'bench',
+              endpointId,
+              eventId: ev.eventId,
+              revision: 1,
+              eventType: ev.eventType,
+              eventSeq: ev.seq,
+              status: 'pending',
+              attempts: 0,
+              token: 'initial',
+              unsaved: true,
+            },
+          ];
+        }),
       );
       const ensured = cpuMicros(pid) - cpu0;
       const startedAt = new Date();
@@ -98,8 +129,8 @@ async function main() {
         stepRecord += recorded;
         if ((b * BATCH) % GROWTH_STEP === 0) {
           process.stdout.write(
-            `  after ${b * BATCH} deliveries: ensure ${h.fmt(stepEnsure / GROWTH_STEP, 0)} µs, ` +
-              `record ${h.fmt(stepRecord / GROWTH_STEP, 0)} µs per delivery\n`,
+            `  after ${b * BATCH} deliveries: before ${h.fmt(stepEnsure / GROWTH_STEP, 0)} µs, ` +
+              `after ${h.fmt(stepRecord / GROWTH_STEP, 0)} µs per delivery\n`,
           );
           ensureUs += stepEnsure;
           recordUs += stepRecord;
@@ -109,7 +140,7 @@ async function main() {
     } else {
       // the tables as a running service has them: the bench's own scenarios reach ~12,000
       // attempts
-      for (let left = PREFILL; left > 0; left -= 200) await batch(Math.min(200, left));
+      for (let left = PREFILL; left > 0; left -= 200) await batch(Math.min(200, left), 'two-step');
       await pool.query('ANALYZE webhook_deliveries, webhook_attempts');
       for (let b = 0; b < BATCHES; b++) {
         const { ensured, recorded } = await batch(BATCH);
@@ -119,9 +150,10 @@ async function main() {
     }
     const per = BATCHES * BATCH;
     process.stdout.write(
-      `${ROOT}: ${BATCHES} batches of ${BATCH} over ${ENDPOINTS} endpoint(s) ` +
+      `${ROOT} (${first ? 'first' : 'two-step'}): ${BATCHES} batches of ${BATCH} over ` +
+        `${ENDPOINTS} endpoint(s) ` +
         `${FRESH ? 'on tables growing from empty' : `after ${PREFILL} deliveries`}, PostgreSQL CPU ` +
-        `per delivery: ensure ${h.fmt(ensureUs / per, 1)} µs, record ${h.fmt(recordUs / per, 1)} µs, ` +
+        `per delivery: before ${h.fmt(ensureUs / per, 1)} µs, after ${h.fmt(recordUs / per, 1)} µs, ` +
         `both ${h.fmt((ensureUs + recordUs) / per, 1)} µs\n`,
     );
     const plans = await pool.query(

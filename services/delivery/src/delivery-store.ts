@@ -52,10 +52,11 @@ export const HOT_PATH_PLANNER_SETTINGS: Readonly<Record<string, string>> = {
 };
 
 /**
- * Connections of the hot-path pool: the ensure and the record statement run one at a time each
- * (BATCH_IN_FLIGHT), plus the occasional read or update by id of a retry.
+ * Connections of the hot-path pool: each batched statement (the read of stored rows, ensure,
+ * record, and the first attempts' insert) runs one at a time (BATCH_IN_FLIGHT), plus the
+ * occasional read or update by id of a retry.
  */
-export const HOT_PATH_POOL_SIZE = 4;
+export const HOT_PATH_POOL_SIZE = 5;
 
 /** The pool of DeliveryStore's hot path: its own connections, with HOT_PATH_PLANNER_SETTINGS. */
 export function createHotPathPool(
@@ -102,7 +103,9 @@ export function preparingPool(pool: Pool): Pool {
 
 /**
  * The delivery service's reads and writes, over the repositories of `@reten/store` that own
- * the webhook tables. What it adds: concurrent ensure and record calls share one statement.
+ * the webhook tables. What it adds: concurrent calls of each batched kind (the read of stored
+ * rows, ensure, record, the first attempts' insert) share one statement, and a first attempt of
+ * a row not stored yet (`row.unsaved`) is stored with one insert.
  */
 export class DeliveryStore {
   private readonly endpoints: WebhookEndpointRepo;
