@@ -227,7 +227,7 @@ export type WebhookAttempt = z.infer<typeof WebhookAttemptSchema>;
 export const DeliveryStatusSchema = z
   .enum(['pending', 'succeeded', 'retrying', 'failed', 'held'])
   .describe(
-    '`held`: waits for an earlier delivery of the same ordering key to this endpoint to succeed or finally fail (no attempt is made meanwhile)',
+    '`pending`: no attempt finished yet (a first attempt that ends within a second is listed from its outcome on; a slower one is listed as `pending` while it runs). `held`: waits for an earlier delivery of the same ordering key to this endpoint to succeed or finally fail (no attempt is made meanwhile)',
   );
 
 export const WebhookDeliverySchema = z
