@@ -1,3 +1,4 @@
+import { WebhookDeliveryRepo, deliveryIdOf } from '@reten/store';
 import { eventually, webhookReceiver } from '@reten/testing';
 import type { WebhookReceiver } from '@reten/testing';
 import { UNSAVED_IN_FLIGHT_MS } from './attempt-runner';
@@ -89,5 +90,31 @@ describe('delivery service: a first attempt stores its delivery row once', () =>
         expect.objectContaining({ id: pending.id, status: 'succeeded', attempts: 1, recorded: 1 }),
       ]),
     );
+  });
+
+  it('gives a delivery that a replay creates the id a first attempt would have sent', async () => {
+    receiver.respond({ status: 204 });
+    const ev = await d.publish('replay.created', { order_id: 'ord_replay' });
+    // an endpoint that did not exist when the event went out: the replay creates its row
+    const ep = await d.createEndpoint({ url: receiver.url('/replayed') });
+    const received = await d.schema.pool.query<{ received_at: Date }>(
+      'SELECT received_at FROM events WHERE event_id = $1',
+      [ev.eventId],
+    );
+    const expected = deliveryIdOf(ep.id, ev.eventId, 1, received.rows[0]!.received_at.getTime());
+    const replayed = await new WebhookDeliveryRepo(d.schema.pool, d.schema.schema).replay(
+      'dev',
+      { id: ep.id, eventTypes: ['replay.*'] },
+      new Date(Date.now() - 60_000),
+      false,
+    );
+    expect(replayed).toBe(1);
+    const [req] = await eventually(() => {
+      const sent = receiver.requestsTo('/replayed');
+      expect(sent).toHaveLength(1);
+      return sent;
+    });
+    expect(req!.headers['webhook-id']).toBe(expected);
+    expect(req!.headers['x-reten-event-id']).toBe(ev.eventId);
   });
 });

@@ -13,7 +13,6 @@ import {
   EventStore,
   eworkerRegistryChannel,
   IdempotencyStore,
-  newPrefixedId,
   postgresCheck,
   RetentionRunner,
   retentionOptionsOf,
@@ -187,9 +186,7 @@ export class Gateway {
     // the stack runs the relay as its own process (services/relay); a lone gateway runs it here
     if (config.RELAY_ENABLED) this.relay.start();
     this.retention?.start();
-    const deliveries = new WebhookDeliveryRepo(this.pool, config.DATABASE_SCHEMA, () =>
-      newPrefixedId('dlv'),
-    );
+    const deliveries = new WebhookDeliveryRepo(this.pool, config.DATABASE_SCHEMA);
     const { app, listener } = createApp({
       ingestor: new Ingestor(this.writer, this.idempotency, this.metrics, this.schemas),
       store: this.store,

@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import { deliveryIdOf } from '../ids';
 import { dispatchChannel } from '../notify-channels';
 import { qualified } from './webhook-rows';
 import type { WebhookAttemptRecord, WebhookDeliveryRecord } from './webhook-rows';
@@ -71,10 +72,19 @@ function progressOf(r: DeliveryRecord) {
 export class WebhookDeliveryRepo {
   private readonly channel: string;
 
+  /**
+   * `newId`: the id of a delivery row a replay creates; by default the one the delivery service
+   * gives it (`deliveryIdOf`), so a replay and a first attempt in flight send one `webhook-id`.
+   */
   constructor(
     private readonly pool: Pool,
     schema: string,
-    private readonly newId: () => string,
+    private readonly newId: (
+      endpointId: string,
+      eventId: string,
+      revision: number,
+      acceptedAtMs: number,
+    ) => string = deliveryIdOf,
   ) {
     this.channel = dispatchChannel(schema);
   }
@@ -183,8 +193,10 @@ export class WebhookDeliveryRepo {
           event_type: string;
           seq: string;
           ordering_key: string | null;
+          received_at: Date;
         }>(
-          `SELECT ev.event_id, ev.revision, ev.event_type, ev.seq, ev.ordering_key FROM events ev
+          `SELECT ev.event_id, ev.revision, ev.event_type, ev.seq, ev.ordering_key, ev.received_at
+             FROM events ev
             WHERE ev.tenant_id = $1 AND ev.is_current AND ev.occurred_at >= $2
               AND ev.event_type <> $5
               AND ev.stream_position <= reten_published_through()
@@ -206,7 +218,9 @@ export class WebhookDeliveryRepo {
             [
               tenantId,
               endpoint.id,
-              missing.rows.map(() => this.newId()),
+              missing.rows.map((r) =>
+                this.newId(endpoint.id, r.event_id, r.revision, r.received_at.getTime()),
+              ),
               missing.rows.map((r) => r.event_id),
               missing.rows.map((r) => r.revision),
               missing.rows.map((r) => r.event_type),
