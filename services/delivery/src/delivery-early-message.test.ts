@@ -36,6 +36,14 @@ describe('delivery service: a retry message that arrives before its row says so'
     const event = await d.publish('early.x', { i: 0 }, 'early');
     await d.restartService();
     await eventually(() => expect(receiver.requestsTo('/early')).toHaveLength(1));
+    // its outcome stored (the first attempt inserts the row once the receiver answered)
+    await eventually(async () => {
+      const row = await d.schema.pool.query<{ status: string }>(
+        'SELECT status FROM webhook_deliveries WHERE endpoint_id = $1',
+        [ep.id],
+      );
+      expect(row.rows[0]?.status).toBe('succeeded');
+    });
     const res = await d.schema.pool.query<{ id: string; token: string | null }>(
       `UPDATE webhook_deliveries SET status = 'retrying', token = 'before-the-attempt'
         WHERE endpoint_id = $1 RETURNING id`,
