@@ -236,10 +236,9 @@ export class MessageHandler {
     event: EnsureItem['event'],
     endpointIds: string[],
   ): Promise<DeliveryRow[]> {
-    const stored = await this.store.existingDeliveries(tenantId, event, endpointIds);
-    if (stored.length === endpointIds.length) return stored;
-    const found = new Set(stored.map((r) => r.endpointId));
-    const rows = stored;
+    const rows = await this.store.existingDeliveries(tenantId, event, endpointIds);
+    if (rows.length === endpointIds.length) return rows;
+    const found = new Set(rows.map((r) => r.endpointId));
     for (const endpointId of endpointIds) {
       if (found.has(endpointId)) continue;
       rows.push({
