@@ -142,11 +142,18 @@ async function main() {
       // attempts
       for (let left = PREFILL; left > 0; left -= 200) await batch(Math.min(200, left), 'two-step');
       await pool.query('ANALYZE webhook_deliveries, webhook_attempts');
+      const client0 = process.cpuUsage();
       for (let b = 0; b < BATCHES; b++) {
         const { ensured, recorded } = await batch(BATCH);
         ensureUs += ensured;
         recordUs += recorded;
       }
+      // this process: the store layer and the pg client, plus this harness (events, /proc reads)
+      const client = process.cpuUsage(client0);
+      process.stdout.write(
+        `client process CPU per delivery (store, pg client and this harness): ` +
+          `${h.fmt((client.user + client.system) / (BATCHES * BATCH), 1)} µs\n`,
+      );
     }
     const per = BATCHES * BATCH;
     process.stdout.write(
