@@ -34,10 +34,15 @@ class Stack {
   }
 }
 
-/** An offset that puts all four stack ports on free ports (8080 + offset …). */
+/**
+ * An offset that puts all the stack's ports on free ports (8080 + offset …), below Linux's
+ * ephemeral range (32768 and up by default): a port in that range that answers nothing now can
+ * be taken a moment later as the local port of another test's connection, and the service
+ * listening there fails with EADDRINUSE (seen in CI: 33328).
+ */
 async function freeOffset(): Promise<number> {
   for (;;) {
-    const offset = 20_000 + Math.floor(Math.random() * 20_000);
+    const offset = 2_000 + Math.floor(Math.random() * 22_000);
     const busy = await Promise.all(
       STACK_SERVICES.map((s) => tcpAnswers('127.0.0.1', s.port + offset)),
     );
