@@ -1,5 +1,6 @@
 import { hash as digestOf, randomFillSync } from 'node:crypto';
-import { decodeTime, encodeTime, isValid, monotonicFactory } from 'ulid';
+import { encodeTime, monotonicFactory } from 'ulid';
+import { ULID_ALPHABET, timeOfEventKey } from './retention/event-key';
 
 /**
  * The same random bytes ulid's default takes (crypto, one byte per character), drawn from a
@@ -30,8 +31,6 @@ export function newPrefixedId(prefix: string, now: number = Date.now()): string 
   return `${prefix}_${nextUlid(now)}`;
 }
 
-const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
-
 /**
  * The id of the delivery of one event revision to one endpoint (`dlv_` + a ULID), the same each
  * time it is computed: a first attempt can send it as `webhook-id` before any row is stored, and
@@ -45,11 +44,7 @@ export function deliveryIdOf(
   revision: number,
   acceptedAtMs?: number,
 ): string {
-  let time = acceptedAtMs;
-  if (time === undefined) {
-    const ulid = eventId.slice(eventId.indexOf('_') + 1);
-    time = isValid(ulid) ? decodeTime(ulid) : 0;
-  }
+  const time = acceptedAtMs ?? timeOfEventKey(eventId) ?? 0;
   // (the one-shot digest: about 0.9 µs less per id than createHash().update().digest())
   const hash = digestOf('sha256', `${endpointId} ${eventId} ${revision}`, 'buffer');
   // 80 bits: 16 characters of 5 bits
@@ -62,7 +57,7 @@ export function deliveryIdOf(
       bits += 8;
     }
     bits -= 5;
-    random += CROCKFORD[(value >> bits) & 31];
+    random += ULID_ALPHABET[(value >> bits) & 31];
   }
   return `dlv_${encodeTime(Math.trunc(time), 10)}${random}`;
 }

@@ -1,5 +1,6 @@
 /** Crockford base32, the ULID alphabet: its order is the order of the values. */
-const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+export const ULID_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+const ALPHABET = ULID_ALPHABET;
 const TIME_CHARS = 10;
 
 /**
