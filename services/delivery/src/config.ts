@@ -101,6 +101,12 @@ export const deliveryConfigShape = {
     600_000,
     'Longest in-process wait for a rate-limit slot; longer waits go to a retry tier (not an attempt)',
   ),
+  DELIVERY_RATE_LIMIT_LEASE_MS: intVar(
+    10,
+    0,
+    1_000,
+    'Window of an endpoint’s rate-limit slots a replica reserves in one Redis call, handing them to its later attempts itself (limits above one request per window only); another replica may wait up to this long for a slot; 0: each call reserves only the slots of the attempts waiting',
+  ),
   DELIVERY_ENDPOINT_CACHE_MS: intVar(
     10_000,
     0,

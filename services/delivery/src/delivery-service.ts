@@ -147,6 +147,7 @@ export class DeliveryService {
           config.REDIS_KEY_PREFIX,
           config.DELIVERY_RATE_LIMIT_MAX_WAIT_MS,
           limiterState,
+          config.DELIVERY_RATE_LIMIT_LEASE_MS,
         ),
         scheduler,
         breaker: new CircuitBreaker(

@@ -102,6 +102,82 @@ describe('EndpointRateLimiter (batched reservations in Redis)', () => {
     expect((await a.reserve('wh_d', 100)).waitMs).toBeLessThan(5);
   });
 
+  it('leases a window at a high limit: later callers take its slots without a round trip', async () => {
+    const redis = await connected();
+    let calls = 0;
+    const sendCommand = redis.sendCommand.bind(redis);
+    redis.sendCommand = (cmd: { name: string }) => {
+      calls += 1;
+      return sendCommand(cmd as never);
+    };
+    const prefix = `${uniqueName('rl')}:`;
+    // 1,000/s (one slot a millisecond) with a window of 200 ms
+    const limiter = new EndpointRateLimiter(redis, prefix, 2_000, outageLog().log, 200);
+    const t0 = performance.now();
+    const first = await limiter.reserve('wh_l', 1_000);
+    expect(first.granted).toBe(true);
+    const afterFirst = calls;
+    // one caller at a time: each takes the window's next slot, one interval after the last
+    const at: number[] = [t0 + first.waitMs];
+    for (let i = 0; i < 50; i++) {
+      const asked = performance.now();
+      const slot = await limiter.reserve('wh_l', 1_000);
+      expect(slot.granted).toBe(true);
+      at.push(asked + slot.waitMs);
+    }
+    expect(calls).toBe(afterFirst);
+    for (let i = 1; i < at.length; i++) expect(at[i]! - at[i - 1]!).toBeGreaterThanOrEqual(0.99);
+    // no other replica gets a slot inside the window: its first slot is at the window's end
+    const other = new EndpointRateLimiter(await connected(), prefix, 2_000, outageLog().log, 200);
+    const asked = performance.now();
+    const theirs = await other.reserve('wh_l', 1_000);
+    expect(asked + theirs.waitMs - t0).toBeGreaterThanOrEqual(195);
+    expect(asked + theirs.waitMs - t0).toBeLessThan(260);
+  });
+
+  it('keeps the limit across replicas that lease windows, and reserves only its callers at 100/s', async () => {
+    const prefix = `${uniqueName('rl')}:`;
+    const perSecond = 500;
+    const replicas = await Promise.all(
+      [0, 1].map(
+        async () => new EndpointRateLimiter(await connected(), prefix, 2_000, outageLog().log, 20),
+      ),
+    );
+    // each replica runs 4 callers that send at their slot and ask again, for 600 ms: twice the
+    // demand the limit allows
+    const sent: number[] = [];
+    const until = performance.now() + 600;
+    const caller = async (limiter: EndpointRateLimiter) => {
+      while (performance.now() < until) {
+        const asked = performance.now();
+        const slot = await limiter.reserve('wh_m', perSecond);
+        if (!slot.granted) continue;
+        const at = asked + slot.waitMs;
+        sent.push(at);
+        await new Promise((r) => setTimeout(r, Math.max(0, at - performance.now())));
+      }
+    };
+    await Promise.all(replicas.flatMap((r) => [caller(r), caller(r), caller(r), caller(r)]));
+    sent.sort((a, b) => a - b);
+    // in any 100 ms, at most 50 slots (one per 2 ms), give or take one at each edge
+    let most = 0;
+    for (let i = 0, j = 0; i < sent.length; i++) {
+      while (sent[i]! - sent[j]! >= 100) j++;
+      most = Math.max(most, i - j + 1);
+    }
+    expect(most).toBeLessThanOrEqual(52);
+    // and the replicas did not starve each other: most of the allowed slots were used
+    const span = sent[sent.length - 1]! - sent[0]!;
+    expect(sent.length).toBeGreaterThan((span / 2) * 0.7);
+
+    // at 100/s a window of 10 ms holds one slot: a lone caller reserves its own only
+    const lone = new EndpointRateLimiter(await connected(), prefix, 2_000, outageLog().log, 10);
+    const a = await lone.reserve('wh_n', 100);
+    const b = await lone.reserve('wh_n', 100);
+    expect(a.waitMs).toBeLessThan(5);
+    expect(b.waitMs).toBeGreaterThan(5);
+  });
+
   it('fails open per caller while Redis is cut, counting each; between probes nothing waits for Redis', async () => {
     const target = new URL(url);
     const proxy = await TcpProxy.start(target.hostname, Number(target.port || 6379));
