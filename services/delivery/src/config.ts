@@ -101,6 +101,12 @@ export const deliveryConfigShape = {
     600_000,
     'Longest in-process wait for a rate-limit slot; longer waits go to a retry tier (not an attempt)',
   ),
+  DELIVERY_RECORD_BATCH_MS: intVar(
+    10,
+    0,
+    1_000,
+    'Longest time an attempt’s outcome waits for others to share its PostgreSQL statement (after the request: delays its message’s ack and the API’s view of it, not the webhook); 0: stored in the next event-loop turn',
+  ),
   DELIVERY_RATE_LIMIT_LEASE_MS: intVar(
     10,
     0,

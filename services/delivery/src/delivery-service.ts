@@ -99,7 +99,12 @@ export class DeliveryService {
     this.pool.on('error', (err) => log.warn({ err: err.message }, 'idle database client error'));
     this.hotPool = createHotPathPool({ ...poolOptions, applicationName: 'reten-delivery-rows' });
     this.hotPool.on('error', (err) => log.warn({ err: err.message }, 'idle database client error'));
-    const store = new DeliveryStore(this.pool, config.DATABASE_SCHEMA, this.hotPool);
+    const store = new DeliveryStore(
+      this.pool,
+      config.DATABASE_SCHEMA,
+      this.hotPool,
+      config.DELIVERY_RECORD_BATCH_MS,
+    );
     const cache = new EndpointCache(store, config.DELIVERY_ENDPOINT_CACHE_MS);
     this.redis = new Redis(config.REDIS_URL, {
       lazyConnect: true,

@@ -122,22 +122,32 @@ export class DeliveryStore {
     BATCH_MAX,
     BATCH_IN_FLIGHT,
   );
-  private readonly recordBatch = new MicroBatch<
+  private readonly recordBatch: MicroBatch<RecordItem, { failingSince: Date | null } | undefined>;
+  private readonly recordFirstBatch: MicroBatch<
     RecordItem,
     { failingSince: Date | null } | undefined
-  >((items) => this.attempts.recordMany(items), BATCH_MAX, BATCH_IN_FLIGHT);
-  private readonly recordFirstBatch = new MicroBatch<
-    RecordItem,
-    { failingSince: Date | null } | undefined
-  >((items) => this.attempts.recordFirstMany(items), BATCH_MAX, BATCH_IN_FLIGHT);
+  >;
 
   /**
    * `hotPool` runs the delivery rows' statements (see createHotPathPool); the other reads and
-   * writes go to `pool`.
+   * writes go to `pool`. `recordBatchMs`: how long an attempt's outcome may wait for others to
+   * share its statement (see DELIVERY_RECORD_BATCH_MS); 0: the next turn of the event loop.
    */
-  constructor(pool: Pool, schema: string, hotPool: Pool = pool) {
+  constructor(pool: Pool, schema: string, hotPool: Pool = pool, recordBatchMs = 0) {
     this.endpoints = new WebhookEndpointRepo(pool);
     this.attempts = new DeliveryAttemptRepo(preparingPool(hotPool));
+    this.recordBatch = new MicroBatch(
+      (items) => this.attempts.recordMany(items),
+      BATCH_MAX,
+      BATCH_IN_FLIGHT,
+      recordBatchMs,
+    );
+    this.recordFirstBatch = new MicroBatch(
+      (items) => this.attempts.recordFirstMany(items),
+      BATCH_MAX,
+      BATCH_IN_FLIGHT,
+      recordBatchMs,
+    );
     this.queue = new DeliveryDispatchQueue(pool);
     this.systemEvents = new SystemEventStore(pool, schema);
   }

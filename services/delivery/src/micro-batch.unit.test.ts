@@ -95,4 +95,57 @@ describe('MicroBatch', () => {
     expect(await Promise.all(all)).toEqual([1, 2, 3, 4, 5, 6, 7]);
     expect(batches.slice(2)).toEqual([[5, 6], [7]]);
   });
+
+  describe('with lingerMs', () => {
+    beforeEach(() => jest.useFakeTimers());
+    afterEach(() => jest.useRealTimers());
+
+    it('holds a batch until its oldest call has waited lingerMs, gathering the later calls', async () => {
+      const batches: number[][] = [];
+      const batch = new MicroBatch<number, number>(
+        (items) => {
+          batches.push(items);
+          return Promise.resolve(items);
+        },
+        100,
+        1,
+        10,
+      );
+      const first = batch.call(1);
+      await jest.advanceTimersByTimeAsync(4);
+      const second = batch.call(2);
+      await jest.advanceTimersByTimeAsync(5);
+      expect(batches).toEqual([]);
+      await jest.advanceTimersByTimeAsync(1);
+      expect(batches).toEqual([[1, 2]]);
+      expect(await Promise.all([first, second])).toEqual([1, 2]);
+    });
+
+    it('sends a full batch at once, and what waited during a running batch when it ends', async () => {
+      const batches: number[][] = [];
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      const batch = new MicroBatch<number, number>(
+        async (items) => {
+          batches.push(items);
+          await gate;
+          return items;
+        },
+        2,
+        1,
+        10,
+      );
+      const all = [batch.call(1), batch.call(2)];
+      await jest.advanceTimersByTimeAsync(0);
+      expect(batches).toEqual([[1, 2]]);
+      all.push(batch.call(3));
+      // the running batch holds the next one past the linger; it goes as soon as the first ends
+      await jest.advanceTimersByTimeAsync(30);
+      expect(batches).toEqual([[1, 2]]);
+      release();
+      await jest.advanceTimersByTimeAsync(0);
+      expect(batches).toEqual([[1, 2], [3]]);
+      expect(await Promise.all(all)).toEqual([1, 2, 3]);
+    });
+  });
 });

@@ -149,23 +149,24 @@ describe('EndpointRateLimiter (batched reservations in Redis)', () => {
     const until = performance.now() + 600;
     const caller = async (limiter: EndpointRateLimiter) => {
       while (performance.now() < until) {
-        const asked = performance.now();
         const slot = await limiter.reserve('wh_m', perSecond);
         if (!slot.granted) continue;
-        const at = asked + slot.waitMs;
+        // as the attempt runner does: it waits `waitMs` from the answer, then sends
+        const at = performance.now() + slot.waitMs;
         sent.push(at);
         await new Promise((r) => setTimeout(r, Math.max(0, at - performance.now())));
       }
     };
     await Promise.all(replicas.flatMap((r) => [caller(r), caller(r), caller(r), caller(r)]));
     sent.sort((a, b) => a - b);
-    // in any 100 ms, at most 50 slots (one per 2 ms), give or take one at each edge
+    // in any 100 ms, at most 50 slots (one per 2 ms), within 10 % (each replica's clock reads
+    // the slots of its windows a round trip late, as it reads single slots)
     let most = 0;
     for (let i = 0, j = 0; i < sent.length; i++) {
       while (sent[i]! - sent[j]! >= 100) j++;
       most = Math.max(most, i - j + 1);
     }
-    expect(most).toBeLessThanOrEqual(52);
+    expect(most).toBeLessThanOrEqual(55);
     // and the replicas did not starve each other: most of the allowed slots were used
     const span = sent[sent.length - 1]! - sent[0]!;
     expect(sent.length).toBeGreaterThan((span / 2) * 0.7);
