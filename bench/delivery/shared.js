@@ -125,7 +125,14 @@ async function publish(url, n, endpoints, paced) {
       persistent: true,
       contentType: 'application/json',
       messageId: `${id}:1`,
-      headers: { 'x-reten-tenant': TENANT, 'x-reten-revision': 1, 'x-reten-seq': String(i + 1) },
+      // as the relay sends a round it publishes for the first time (its steady state; see
+      // OutboxRelay): the delivery service then looks for no stored rows of the event
+      headers: {
+        'x-reten-tenant': TENANT,
+        'x-reten-revision': 1,
+        'x-reten-seq': String(i + 1),
+        'x-reten-first-publish': 1,
+      },
     });
     if (i % 200 === 199 || interval) await ch.waitForConfirms();
   }

@@ -80,6 +80,7 @@ describe('the event message, encoded and decoded through a real RabbitMQ', () =>
       streamPosition: '41',
       eventType: 'order.created',
       replay: false,
+      firstPublish: false,
     });
     const decoded = decodeEventMessage(msg);
     expect(decoded.ok && decoded.envelope).toMatchObject({ event_id: ID, revision: 2 });
@@ -96,6 +97,15 @@ describe('the event message, encoded and decoded through a real RabbitMQ', () =>
     delete headers[MESSAGE_HEADERS.receivedAt];
     const legacy = await roundTrip({ ...old, options: { ...old.options, headers } });
     expect(receivedAtMs(legacy)).toBe(Date.parse('2024-03-19T12:00:01Z'));
+  });
+
+  it('says when the relay publishes the revision for the first time, and a replay never does', async () => {
+    const msg = await roundTrip(encodeEventMessage(event, true));
+    expect(msg.properties.headers?.[MESSAGE_HEADERS.firstPublish]).toBe(1);
+    expect(readEventHeaders(msg).firstPublish).toBe(true);
+    const again = await roundTrip(encodeEventMessage(event));
+    expect(again.properties.headers?.[MESSAGE_HEADERS.firstPublish]).toBeUndefined();
+    expect(readEventHeaders(again).firstPublish).toBe(false);
   });
 
   it('leaves the stream position out until the relay has given one', async () => {

@@ -33,8 +33,11 @@ export interface EventMessage extends EnvelopeSource {
 
 type Headers = Record<string, unknown>;
 
-/** The message of one event revision on `reten.events`, routed by its type. */
-export function encodeEventMessage(m: EventMessage): OutgoingMessage {
+/**
+ * The message of one event revision on `reten.events`, routed by its type. `firstPublish`: the
+ * relay knows no copy of it was published before (the `x-reten-first-publish` header).
+ */
+export function encodeEventMessage(m: EventMessage, firstPublish = false): OutgoingMessage {
   return {
     exchange: EVENTS_EXCHANGE,
     routingKey: m.eventType,
@@ -54,6 +57,7 @@ export function encodeEventMessage(m: EventMessage): OutgoingMessage {
         ...(m.orderingKey ? { [MESSAGE_HEADERS.orderingKey]: m.orderingKey } : {}),
         ...(m.traceparent ? { [MESSAGE_HEADERS.traceparent]: m.traceparent } : {}),
         ...(m.tracestate ? { [MESSAGE_HEADERS.tracestate]: m.tracestate } : {}),
+        ...(firstPublish ? { [MESSAGE_HEADERS.firstPublish]: 1 } : {}),
       },
     },
   };
@@ -101,6 +105,11 @@ export interface EventMessageHeaders {
   eventType: string;
   /** Sent by a parked replay rather than by the relay. */
   replay: boolean;
+  /**
+   * Published by the relay for the first time (`x-reten-first-publish`): no earlier copy of it
+   * exists, unless the broker redelivers this one (`fields.redelivered`).
+   */
+  firstPublish: boolean;
 }
 
 export function readEventHeaders(msg: Message): EventMessageHeaders {
@@ -115,6 +124,7 @@ export function readEventHeaders(msg: Message): EventMessageHeaders {
     tracestate: headerString(headers, MESSAGE_HEADERS.tracestate),
     eventType: typeof type === 'string' && type !== '' ? type : msg.fields.routingKey,
     replay: headers[EWORKER_REPLAY_HEADER] !== undefined,
+    firstPublish: headers[MESSAGE_HEADERS.firstPublish] !== undefined,
   };
 }
 

@@ -15,6 +15,12 @@ export const MESSAGE_HEADERS = {
   tracestate: 'tracestate',
   /** When the gateway accepted the revision, epoch milliseconds: what the lag histograms measure from. */
   receivedAt: 'x-reten-received-at',
+  /**
+   * Set (to 1) by the relay on a message it publishes for the first time: no copy of it can
+   * have been published before (see OutboxRelay). Absent on a republished round, after a
+   * failed publish, after a change of leader, and from relays older than the header.
+   */
+  firstPublish: 'x-reten-first-publish',
 } as const;
 
 export interface ExchangeDeclaration {

@@ -4,8 +4,10 @@ import { createMetricsRegistry } from '@reten/observability';
 import type { Registry } from '@reten/observability';
 import { EventStore, clientConfig, createPool, newEventId } from '@reten/store';
 import type { Pool } from '@reten/store';
+import { MESSAGE_HEADERS } from '@reten/contracts';
 import {
   EventTap,
+  TcpProxy,
   createTestSchema,
   createTestVhost,
   eventually,
@@ -24,7 +26,11 @@ interface RunningRelay {
 }
 
 /** The relay as a process wires it (pool, confirm publisher, lock connection), on the test's schema and vhost. */
-async function startRelay(schema: TestSchema, vhost: TestVhost): Promise<RunningRelay> {
+async function startRelay(
+  schema: TestSchema,
+  vhost: Pick<TestVhost, 'url'>,
+  confirmTimeoutMs?: number,
+): Promise<RunningRelay> {
   const log = silentLogger();
   const poolOptions = {
     databaseUrl: schema.databaseUrl,
@@ -52,6 +58,7 @@ async function startRelay(schema: TestSchema, vhost: TestVhost): Promise<Running
       DATABASE_SCHEMA: schema.schema,
       RELAY_LOCK_RETRY_MS: 100,
       RELAY_POLL_INTERVAL_MS: 200,
+      ...(confirmTimeoutMs === undefined ? {} : { RELAY_CONFIRM_TIMEOUT_MS: confirmTimeoutMs }),
     },
     lockClientConfig: clientConfig(poolOptions),
     store,
@@ -143,5 +150,57 @@ describe('outbox relay (@reten/relay, without a gateway)', () => {
     await eventually(() => expect(dedupedIds(tap).slice(before)).toEqual(sent), {
       timeoutMs: 10_000,
     });
+  });
+
+  it('marks a round as a first publish only after a round of its own, past the confirm timeout since it took the lock, and not after a failed publish', async () => {
+    const own = await createTestSchema('relay first publish');
+    const ownVhost = await createTestVhost('relay first publish');
+    const ownTap = await EventTap.open(ownVhost.url);
+    const target = new URL(ownVhost.url);
+    const proxy = await TcpProxy.start(target.hostname, Number(target.port || 5672));
+    const copies = (id: string) =>
+      ownTap.messages.filter((m) => (m.body as { event_id: string }).event_id === id);
+    const first = (id: string) => copies(id).map((m) => MESSAGE_HEADERS.firstPublish in m.headers);
+    /** Commits one event and resolves once the tap has it. */
+    const oneMore = async (): Promise<string> => {
+      const [id] = await commitEvents(own, 'relay.first', 1);
+      await eventually(() => expect(copies(id!).length).toBeGreaterThan(0), { timeoutMs: 5_000 });
+      return id!;
+    };
+    let relay: RunningRelay | undefined;
+    try {
+      const backlog = await commitEvents(own, 'relay.first', 5);
+      relay = await startRelay(own, { url: proxy.proxiedUrl(ownVhost.url) }, 300);
+      // the first round after taking the lock may repeat what a previous leader published
+      await eventually(() => expect(dedupedIds(ownTap)).toEqual(backlog), { timeoutMs: 10_000 });
+      expect(backlog.flatMap(first)).toEqual([false, false, false, false, false]);
+
+      // rounds after it are first publishes once the confirm timeout has passed since the lock
+      let flagged: string | undefined;
+      for (const deadline = Date.now() + 10_000; !flagged && Date.now() < deadline;) {
+        const id = await oneMore();
+        if (first(id)[0]) flagged = id;
+      }
+      expect(flagged).toBeDefined();
+      expect(first(await oneMore())).toEqual([true]);
+
+      // a publish cut before its confirm: it may have reached the broker, so its retry is not
+      // a first publish; the round after the retry was marked is again
+      const cut = proxy.cutAfterClientSends('relay.first');
+      const [lost] = await commitEvents(own, 'relay.first', 1);
+      await cut;
+      proxy.restore();
+      await eventually(() => expect(first(lost!).slice(-1)).toEqual([false]), {
+        timeoutMs: 15_000,
+      });
+      expect(first(lost!).slice(1)).not.toContain(true);
+      expect(first(await oneMore())).toEqual([true]);
+    } finally {
+      await relay?.stop();
+      await proxy.close();
+      await ownTap.close();
+      await own.drop();
+      await ownVhost.drop();
+    }
   });
 });

@@ -37,6 +37,13 @@ export interface RelayOptions {
  * Invariant: only the holder of the leader lock publishes, so publish order = seq order.
  * A batch is marked published only after every message of it was confirmed; a crash in
  * between republishes it (consumers dedupe on event id and revision).
+ *
+ * A round whose events cannot have been published before carries `x-reten-first-publish` (so
+ * the delivery service need not look for an earlier copy's delivery rows): one that follows a
+ * round this leader published and marked itself, with no failed publish in between, and that
+ * starts at least `confirmTimeoutMs` after it took the lock (a leader that lost the lock
+ * without noticing yet may still have a round in flight until then). The first round after
+ * taking the lock, and every round after a failure, go without it.
  */
 export class OutboxRelay {
   private readonly wakeSignal = new WakeSignal();
@@ -44,6 +51,10 @@ export class OutboxRelay {
   private loop: Promise<void> | undefined;
   /** When this relay last published a batch or found nothing to publish (epoch ms). */
   private lastProgressAt = Date.now();
+  /** The last round was published and marked by this leader, and nothing failed since. */
+  private clean = false;
+  /** Before this (epoch ms), no round is a first publish (see the class comment). */
+  private firstPublishFrom = Infinity;
 
   constructor(
     private readonly store: EventStore,
@@ -104,6 +115,9 @@ export class OutboxRelay {
 
   private async publishWhileLeader(): Promise<void> {
     this.log.info('relay active');
+    // the previous leader may have published beyond its last mark
+    this.clean = false;
+    this.firstPublishFrom = Date.now() + this.options.confirmTimeoutMs;
     while (!this.stopping && this.lock.isHeld) {
       if (!this.publisher.ready) {
         await this.wakeSignal.wait(this.options.retryDelayMs);
@@ -124,13 +138,16 @@ export class OutboxRelay {
             }),
           )
         : [];
+      const firstPublish = this.clean && Date.now() >= this.firstPublishFrom;
       try {
         await this.publisher.publishBatch(
-          rows.map(encodeEventMessage),
+          rows.map((r) => encodeEventMessage(r, firstPublish)),
           this.options.confirmTimeoutMs,
         );
         for (const span of spans) endSpan(span);
       } catch (err) {
+        // some of them may have reached the broker: the retry republishes them
+        this.clean = false;
         for (const span of spans) endSpan(span, err);
         this.metrics.relayErrors.inc();
         this.log.warn(
@@ -143,6 +160,7 @@ export class OutboxRelay {
       if (!this.lock.isHeld) return; // lost leadership mid-batch: the next leader republishes
       // rows come in position order, each positioned: the last one's marks the whole batch
       await this.store.markPublishedThrough(rows[rows.length - 1]!.streamPosition!);
+      this.clean = true;
       const now = Date.now();
       this.lastProgressAt = now;
       const { relayPublishLatency, publishLag } = this.metrics;

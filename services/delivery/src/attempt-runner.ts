@@ -138,7 +138,10 @@ export class AttemptRunner {
     // (most deliveries have no attempt running here: no await then)
     if (this.recent.isRunning(row.id)) await this.recent.settled(row.id);
     // synchronous from here until start(): no other attempt of this delivery can slip in
-    const stale = this.recent.mayBeStale(row.id, readAt);
+    // (a row not stored yet is stored by now if an attempt of it ended here: read it)
+    const stale =
+      this.recent.mayBeStale(row.id, readAt) ||
+      (row.unsaved === true && this.recent.endedLately(row.id));
     const done = this.attempt(row, token, endpoint, body, stale, orderingKey, trace, requestEnded);
     this.recent.start(row.id, done);
     await done;

@@ -2,6 +2,7 @@ import { WebhookDeliveryRepo, deliveryIdOf } from '@reten/store';
 import { eventually, webhookReceiver } from '@reten/testing';
 import type { WebhookReceiver } from '@reten/testing';
 import { UNSAVED_IN_FLIGHT_MS } from './attempt-runner';
+import { DeliveryStore } from './delivery-store';
 import { startTestDelivery } from './test-fixture';
 import type { TestDelivery } from './test-fixture';
 
@@ -116,5 +117,42 @@ describe('delivery service: a first attempt stores its delivery row once', () =>
     });
     expect(req!.headers['webhook-id']).toBe(expected);
     expect(req!.headers['x-reten-event-id']).toBe(ev.eventId);
+  });
+
+  it('reads no rows for a first-published event; a copy that may repeat it reads them and is not sent again', async () => {
+    receiver.respond({ status: 204 });
+    const ep = await d.createEndpoint({ url: receiver.url('/first') });
+    // counts the reads of stored rows; each still runs its statement
+    const reads = jest.spyOn(DeliveryStore.prototype, 'existingDeliveries');
+    try {
+      const ev = await d.publish('order.created', { order_id: 'ord_first' });
+      const readsOf = () => reads.mock.calls.filter(([, e]) => e.eventId === ev.eventId).length;
+      await eventually(async () =>
+        expect(await rowsOf(ep.id, ev.eventId)).toEqual([
+          expect.objectContaining({ status: 'succeeded', attempts: 1, recorded: 1 }),
+        ]),
+      );
+      expect(readsOf()).toBe(0);
+      // a republished round: it reads the stored row, and does not send
+      await d.republish(ev);
+      await eventually(() => expect(readsOf()).toBe(1));
+      // a copy marked as a first publish once more (a broker letting it overtake a retried
+      // round): this process attempted that delivery lately, so it reads the row first
+      await d.republish(ev, { firstPublish: true });
+      const marker = await d.publish('order.created', { order_id: 'ord_first_after' });
+      await eventually(() =>
+        expect(receiver.requestsTo('/first').map((r) => r.headers['x-reten-event-id'])).toContain(
+          marker.eventId,
+        ),
+      );
+      expect(
+        receiver.requestsTo('/first').filter((r) => r.headers['x-reten-event-id'] === ev.eventId),
+      ).toHaveLength(1);
+      expect(await rowsOf(ep.id, ev.eventId)).toEqual([
+        expect.objectContaining({ status: 'succeeded', attempts: 1, recorded: 1 }),
+      ]);
+    } finally {
+      reads.mockRestore();
+    }
   });
 });

@@ -45,6 +45,33 @@ export function orderingKeyOfBody(body: string): string | null {
   return typeof parsed.ordering_key === 'string' ? parsed.ordering_key : null;
 }
 
+/** Rows not stored yet of an event's first attempts to these endpoints, but those in `skip`. */
+function unsavedRows(
+  tenantId: string,
+  event: EnsureItem['event'],
+  endpointIds: string[],
+  skip: Set<string>,
+): DeliveryRow[] {
+  const rows: DeliveryRow[] = [];
+  for (const endpointId of endpointIds) {
+    if (skip.has(endpointId)) continue;
+    rows.push({
+      id: deliveryIdOf(endpointId, event.eventId, event.revision, event.acceptedAtMs),
+      tenantId,
+      endpointId,
+      eventId: event.eventId,
+      revision: event.revision,
+      eventType: event.eventType,
+      eventSeq: event.seq,
+      status: 'pending',
+      attempts: 0,
+      token: INITIAL_TOKEN,
+      unsaved: true,
+    });
+  }
+  return rows;
+}
+
 /** How soon a message that arrived before its row was updated to its token comes back. */
 const EARLY_RETRY_MS = 100;
 
@@ -81,6 +108,8 @@ export function receives(endpoint: Endpoint, envelope: EventEnvelope): boolean {
 export class MessageHandler {
   private turn: Promise<void> = Promise.resolve();
   private readonly chains = new KeyChains(CHAIN_MAX_WAITING);
+  /** Messages handled once already (a retry in process may find rows the first try stored). */
+  private readonly tried = new WeakSet<ConsumeMessage>();
 
   constructor(
     private readonly store: DeliveryStore,
@@ -205,9 +234,11 @@ export class MessageHandler {
     const endpointIds = endpoints.map((e) => e.id);
     // an event with an ordering key has its rows before its first attempts: KeyOrder reads them
     const rows =
-      orderingKey === null
-        ? await this.firstRows(tenantId, event, endpointIds)
-        : await this.store.ensureDeliveries(tenantId, event, endpointIds);
+      orderingKey !== null
+        ? await this.store.ensureDeliveries(tenantId, event, endpointIds)
+        : this.firstCopy(msg, headers.firstPublish)
+          ? unsavedRows(tenantId, event, endpointIds, new Set())
+          : await this.firstRows(tenantId, event, endpointIds);
     const byId = new Map(endpoints.map((e) => [e.id, e]));
     const trace = {
       traceparent: headers.traceparent,
@@ -227,6 +258,17 @@ export class MessageHandler {
   }
 
   /**
+   * Whether this message is the only copy of its event there has been: the relay published it
+   * for the first time (`x-reten-first-publish`), the broker did not redeliver it, and this
+   * process did not try it before. Then no delivery row of it can exist yet, and none is read.
+   */
+  private firstCopy(msg: ConsumeMessage, firstPublish: boolean): boolean {
+    if (this.tried.has(msg)) return false;
+    this.tried.add(msg);
+    return firstPublish && !msg.fields.redelivered;
+  }
+
+  /**
    * The rows of an event's deliveries to these endpoints for their first attempts: the stored
    * ones (another copy of the message came first), else rows not stored yet (`unsaved`), whose
    * first attempt stores them in one insert, under the id it sends (`deliveryIdOf`).
@@ -239,23 +281,7 @@ export class MessageHandler {
     const rows = await this.store.existingDeliveries(tenantId, event, endpointIds);
     if (rows.length === endpointIds.length) return rows;
     const found = new Set(rows.map((r) => r.endpointId));
-    for (const endpointId of endpointIds) {
-      if (found.has(endpointId)) continue;
-      rows.push({
-        id: deliveryIdOf(endpointId, event.eventId, event.revision, event.acceptedAtMs),
-        tenantId,
-        endpointId,
-        eventId: event.eventId,
-        revision: event.revision,
-        eventType: event.eventType,
-        eventSeq: event.seq,
-        status: 'pending',
-        attempts: 0,
-        token: INITIAL_TOKEN,
-        unsaved: true,
-      });
-    }
-    return rows;
+    return rows.concat(unsavedRows(tenantId, event, endpointIds, found));
   }
 
   private async prepareTargeted(targeted: DecodedTargetedMessage): Promise<Job[]> {

@@ -30,6 +30,12 @@ export class RecentAttempts {
     return at !== undefined && at >= readAt;
   }
 
+  /** Whether an attempt of this delivery ended here within the window (its row is stored). */
+  endedLately(deliveryId: string): boolean {
+    const at = this.endedAt.get(deliveryId);
+    return at !== undefined && at >= Date.now() - WINDOW_MS;
+  }
+
   /** Marks an attempt of `deliveryId` as running until `done` settles (right after `settled`). */
   start(deliveryId: string, done: Promise<unknown>): void {
     this.running.set(deliveryId, done);

@@ -66,8 +66,12 @@ export interface TestDelivery {
   publishMany(
     events: { type: string; data: unknown; tenantId?: string; orderingKey?: string }[],
   ): Promise<PublishedEvent[]>;
-  /** Publishes the message of an event again, as the relay may (at least once). */
-  republish(event: PublishedEvent): Promise<void>;
+  /**
+   * Publishes the message of an event again, as the relay may (at least once): as a retried
+   * round, without `x-reten-first-publish`, unless `firstPublish` (which no relay does; a broker
+   * could only let such a copy overtake the retried one).
+   */
+  republish(event: PublishedEvent, options?: { firstPublish?: boolean }): Promise<void>;
   /** Stops the service (e.g. to start another one on the same schema/vhost). */
   stopService(): Promise<void>;
   /** Starts a new service on the same schema, vhost and Redis prefix. */
@@ -144,9 +148,12 @@ export async function startTestDelivery(
   };
   let stopped = options.inProcess === false;
   const replicas: DeliveryService[] = [];
-  /** Publishes an event message to `reten.events` as the relay does, and waits for its confirm. */
-  const sendEvent = async (event: EventMessage) => {
-    const m = encodeEventMessage(event);
+  /**
+   * Publishes an event message to `reten.events` as the relay does, and waits for its confirm:
+   * a first publish as in the relay's steady state, unless it repeats one.
+   */
+  const sendEvent = async (event: EventMessage, firstPublish = true) => {
+    const m = encodeEventMessage(event, firstPublish);
     channel.publish(m.exchange, m.routingKey, m.content, m.options);
     await channel.waitForConfirms();
   };
@@ -235,15 +242,15 @@ export async function startTestDelivery(
         };
       });
       for (const p of published) {
-        const m = encodeEventMessage(p.message);
+        const m = encodeEventMessage(p.message, true);
         channel.publish(m.exchange, m.routingKey, m.content, m.options);
       }
       await channel.waitForConfirms();
       await markPublished(published.map((p) => p.eventId));
       return published;
     },
-    async republish(event) {
-      await sendEvent(event.message);
+    async republish(event, options = {}) {
+      await sendEvent(event.message, options.firstPublish ?? false);
     },
     async stopService() {
       if (!stopped) await service.stop();
