@@ -2,8 +2,9 @@
 // PostgreSQL's CPU per delivery for the delivery service's hot statements alone, as
 // DeliveryStore runs them (named statements): before the request ("before") and after it
 // ("after"). BENCH_PG_PATH picks the path: `first` (the default where the tree has it) is a first
-// attempt of an event without an ordering key: a read of the stored rows before, one insert of
-// the finished row and its attempt after; `two-step` (events with an ordering key, and every
+// attempt of an event without an ordering key: a read of the stored rows before (which the
+// service skips for a message the relay published for the first time, x-reten-first-publish),
+// one insert of the finished row and its attempt after; `two-step` (events with an ordering key, and every
 // event in trees before it) ensures the rows before and updates them after. BENCH_PG_BATCHES
 // (500) batches of BENCH_PG_BATCH (6) deliveries spread over BENCH_PG_ENDPOINTS (1) endpoints
 // after BENCH_PG_PREFILL (20,000, two-step, batches of 200, not measured), one connection, its
