@@ -50,11 +50,11 @@ function unsavedRows(
   tenantId: string,
   event: EnsureItem['event'],
   endpointIds: string[],
-  skip: Set<string>,
+  skip?: Set<string>,
 ): DeliveryRow[] {
   const rows: DeliveryRow[] = [];
   for (const endpointId of endpointIds) {
-    if (skip.has(endpointId)) continue;
+    if (skip?.has(endpointId)) continue;
     rows.push({
       id: deliveryIdOf(endpointId, event.eventId, event.revision, event.acceptedAtMs),
       tenantId,
@@ -237,7 +237,7 @@ export class MessageHandler {
       orderingKey !== null
         ? await this.store.ensureDeliveries(tenantId, event, endpointIds)
         : this.firstCopy(msg, headers.firstPublish)
-          ? unsavedRows(tenantId, event, endpointIds, new Set())
+          ? unsavedRows(tenantId, event, endpointIds)
           : await this.firstRows(tenantId, event, endpointIds);
     const byId = new Map(endpoints.map((e) => [e.id, e]));
     const trace = {
