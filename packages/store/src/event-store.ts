@@ -283,8 +283,43 @@ export class EventStore {
    * their group commit; rows without a position (revisions, system events) get the next ones
    * here, in seq order, after every positioned row, before the relay publishes them. A row keeps
    * its position, so a republished batch keeps its positions and its order.
+   *
+   * Two statements, because planning is most of what a round costs PostgreSQL: each walk of a
+   * partitioned table plans every partition and its indexes (~1.8 ms for the numbering
+   * statement with 5 partitions, more than the round's inserts; a plan kept across rounds is
+   * no way out, since a partition created empty keeps a sequential scan in a kept plan until
+   * it is analysed). The common round, with every waiting row positioned, is one SELECT that
+   * walks the table once and reads each row's data there (~0.8 ms). It also says whether any row
+   * waits without a position; only then does the round take the numbering statement, in the
+   * same way as before.
    */
   async unpublished(limit: number, maxBytes = Number.MAX_SAFE_INTEGER): Promise<OutboxRow[]> {
+    const fast = await this.pool.query<OutboxRecord & { unnumbered: boolean }>(
+      // the same rows, limits and order as the numbering statement below gives when no row waits
+      // without a position (its snapshot says so: `unnumbered`). The data of rows past the byte
+      // limit is never read: pg_column_size reads the stored size, and only the rows kept are
+      // turned into text. One row with nulls when nothing is positioned past the mark.
+      `WITH oldest AS (
+         SELECT seq, tenant_id, event_id, revision, event_type, occurred_at, data, received_at,
+                stream_position, ordering_key, traceparent, tracestate,
+                pg_column_size(data) AS size
+           FROM events WHERE stream_position > (SELECT reten_published_through())
+          ORDER BY stream_position LIMIT $1
+       ), sized AS (
+         SELECT *, row_number() OVER w AS n, sum(size) OVER w AS running
+           FROM oldest WINDOW w AS (ORDER BY stream_position)
+       )
+       SELECT f.unnumbered, s.seq, s.tenant_id, s.event_id, s.revision, s.event_type,
+              s.occurred_at, s.data::text AS data, s.received_at,
+              s.stream_position::text AS stream_position, s.ordering_key, s.traceparent,
+              s.tracestate
+         FROM (SELECT EXISTS (SELECT 1 FROM events WHERE stream_position IS NULL) AS unnumbered) f
+         LEFT JOIN sized s ON s.n = 1 OR s.running <= $2
+        ORDER BY s.n`,
+      [limit, maxBytes],
+    );
+    if (fast.rows[0]?.unnumbered !== true)
+      return fast.rows.filter((r) => r.seq !== null).map(toOutboxRow);
     const res = await this.pool.query<OutboxRecord>(
       // at most `limit` rows and, past the first, `maxBytes` of stored data (pg_column_size:
       // jsonb as stored, possibly compressed), so a burst of large events cannot fill memory.
