@@ -290,8 +290,7 @@ export class EventStore {
    * no way out, since a partition created empty keeps a sequential scan in a kept plan until
    * it is analysed). The common round, with every waiting row positioned, is one SELECT that
    * walks the table once and reads each row's data there (~0.8 ms). It also says whether any row
-   * waits without a position; only then does the round take the numbering statement, in the
-   * same way as before.
+   * waits without a position; only then does the round take the numbering statement below.
    */
   async unpublished(limit: number, maxBytes = Number.MAX_SAFE_INTEGER): Promise<OutboxRow[]> {
     const fast = await this.pool.query<OutboxRecord & { unnumbered: boolean }>(
