@@ -321,7 +321,7 @@ export class AttemptRunner {
     if (recorded === undefined) {
       log.info(
         { deliveryId: row.id },
-        'attempt of a superseded delivery message stored in the history only',
+        'attempt of a superseded delivery message (stored in the history only) or of a deleted endpoint',
       );
       return;
     }
@@ -340,12 +340,12 @@ export class AttemptRunner {
 
   /**
    * The stored row of a delivery (see DeliveryStore.saveRow for a row not stored yet); undefined
-   * when another message holds it by now.
+   * when another message holds it by now, or its endpoint was deleted.
    */
   private async stored(row: DeliveryRow, token: string): Promise<DeliveryRow | undefined> {
     if (!row.unsaved) return row;
     const saved = await this.deps.store.saveRow(row);
-    return saved.token === token ? saved : undefined;
+    return saved?.token === token ? saved : undefined;
   }
 
   /** Stores the row of this first attempt if its request is still in flight after a while. */

@@ -124,7 +124,7 @@ describe('DeliveryStore.recordAttempt', () => {
     const row = await unsavedRow();
     const saved = await store.saveRow(row);
     expect(saved).toMatchObject({ id: row.id, status: 'pending', token: INITIAL_TOKEN });
-    expect(saved.unsaved).toBeUndefined();
+    expect(saved?.unsaved).toBeUndefined();
     expect(await store.recordAttempt(row, INITIAL_TOKEN, result(new Date()), done)).toEqual({
       failingSince: null,
     });

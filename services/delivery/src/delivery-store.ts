@@ -186,10 +186,10 @@ export class DeliveryStore {
   /**
    * The stored row of a delivery whose first attempt went out before it had one
    * (`row.unsaved`): inserted now under the id the attempt used, or the row stored meanwhile
-   * by another copy of the message (by endpoint, event and revision). Concurrent calls share
-   * one statement with ensureDeliveries.
+   * by another copy of the message (by endpoint, event and revision); undefined when its
+   * endpoint was deleted. Concurrent calls share one statement with ensureDeliveries.
    */
-  async saveRow(row: DeliveryRow): Promise<DeliveryRow> {
+  async saveRow(row: DeliveryRow): Promise<DeliveryRow | undefined> {
     const rows = await this.ensureBatch.call({
       tenantId: row.tenantId,
       event: {
@@ -201,9 +201,8 @@ export class DeliveryStore {
       endpointIds: [row.endpointId],
       ids: [row.id],
     });
-    const saved = rows[0];
-    if (!saved) throw new Error(`delivery row ${row.id} neither inserted nor found`);
-    return saved;
+    // neither inserted nor found: its endpoint was deleted (with the endpoint's rows)
+    return rows[0];
   }
 
   delivery(id: string): Promise<DeliveryRow | undefined> {
@@ -227,8 +226,10 @@ export class DeliveryStore {
     const first = await this.recordFirstBatch.call({ row, expectedToken, result, outcome });
     if (first !== undefined) return first;
     // the row exists (another copy of the message, a slow request's row, a lost answer to an
-    // earlier try of this call): the attempt is stored on it as on any stored row
+    // earlier try of this call): the attempt is stored on it as on any stored row; an endpoint
+    // deleted meanwhile has no row left to store it on
     const saved = await this.saveRow(row);
+    if (saved === undefined) return undefined;
     return this.recordBatch.call({ row: saved, expectedToken, result, outcome });
   }
 

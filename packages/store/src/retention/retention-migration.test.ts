@@ -2,6 +2,7 @@ import { readdirSync } from 'node:fs';
 import { createTestSchema, silentLogger } from '@reten/testing';
 import type { TestSchema } from '@reten/testing';
 import { DEFAULT_MIGRATIONS_DIR, runMigrations } from '../migrate';
+import { WebhookEndpointRepo } from '../webhooks/endpoint-repo';
 import { eventKeyAt } from './event-key';
 
 const RETENTION_MIGRATION = '1733500000000';
@@ -156,8 +157,8 @@ describe('the retention migration', () => {
         [id(1)],
       ),
     ).rejects.toMatchObject({ code: '23505' });
-    // deleting an endpoint still deletes its deliveries and attempts
-    await q(`DELETE FROM webhook_endpoints WHERE id = 'wh_1'`);
+    // deleting an endpoint still deletes its deliveries and attempts, old partitions' too
+    expect(await new WebhookEndpointRepo(schema.pool).delete('acme', 'wh_1')).toBe(true);
     expect((await q('SELECT count(*)::int AS n FROM webhook_attempts')).rows[0]).toEqual({ n: 0 });
     expect((await q('SELECT count(*)::int AS n FROM webhook_deliveries')).rows[0]).toEqual({
       n: 0,

@@ -82,6 +82,16 @@ export interface RecordItem {
 }
 
 /**
+ * The endpoints of a batch's items (`i`), as `k`: each locked FOR KEY SHARE, the lock a foreign
+ * key check takes, once per batch instead of once per row. A statement inserts delivery rows
+ * only for the endpoints it finds: an endpoint deleted meanwhile is not found, and deleting one
+ * (WebhookEndpointRepo.delete) waits for the statements that hold its lock, then deletes the
+ * rows they stored (infra/postgres/migrations/1733900000000_delivery_rows_endpoint_lock.sql).
+ */
+const LOCKED_ENDPOINTS = `k AS MATERIALIZED (
+         SELECT id FROM webhook_endpoints WHERE id IN (SELECT endpoint_id FROM i) FOR KEY SHARE)`;
+
+/**
  * The end of both record statements, given `i` (the items), `d` (the rows whose state the items
  * set: id, tenant_id, endpoint_id, attempts) and `a` (the attempts inserted): the endpoint's
  * counts and failure run, and per row of `d` since when its endpoint has been failing.
@@ -198,7 +208,8 @@ export class DeliveryAttemptRepo {
 
   /**
    * The delivery rows of event revisions to endpoints, created when missing (idempotent: a
-   * redelivered message finds the rows it created before); one list per item, in order.
+   * redelivered message finds the rows it created before); one list per item, in order. An
+   * endpoint deleted meanwhile gets no row.
    */
   async ensureMany(items: EnsureItem[]): Promise<DeliveryRow[][]> {
     // one pass over the items into the statement's columns (no object per row)
@@ -233,11 +244,13 @@ export class DeliveryAttemptRepo {
                               (SELECT $7::text[]), (SELECT $9::text[]))
            AS i(id, tenant_id, revision, event_id, event_seq, event_type, endpoint_id,
                 ordering_key)),
+       ${LOCKED_ENDPOINTS},
        ins AS (
          INSERT INTO webhook_deliveries (id, tenant_id, endpoint_id, event_id, revision, event_type,
                                          event_seq, token, ordering_key)
          SELECT id, tenant_id, endpoint_id, event_id, revision, event_type, event_seq, $8,
-                ordering_key FROM i
+                ordering_key
+           FROM i WHERE endpoint_id IN (SELECT id FROM k)
          ON CONFLICT (endpoint_id, event_id, revision) DO NOTHING
          RETURNING ${DELIVERY_COLUMNS})
        SELECT ${DELIVERY_COLUMNS} FROM ins
@@ -349,8 +362,8 @@ ${ATTEMPT_EFFECTS}`,
    * Stores first attempts of deliveries that have no row yet (`row.unsaved`): one statement
    * inserts each row in the state its attempt left it, with the attempt. Per item as recordMany,
    * except undefined: its row exists already (made meanwhile by another copy of the message, or
-   * by ensureMany while the request was slow), nothing of the item is stored, and the caller
-   * stores it with recordMany on that row.
+   * by ensureMany while the request was slow), or its endpoint was deleted; nothing of the item
+   * is stored, and the caller stores it with recordMany on the row ensureMany finds, if any.
    */
   async recordFirstMany(
     items: RecordItem[],
@@ -366,12 +379,14 @@ ${ATTEMPT_EFFECTS}`,
            AS i(id, tenant_id, endpoint_id, event_id, revision, event_type, event_seq, status,
                 token, next_at, started_at, status_code, error, latency_ms, succeeded, phase,
                 excerpt)),
+       ${LOCKED_ENDPOINTS},
        d AS (
          INSERT INTO webhook_deliveries (id, tenant_id, endpoint_id, event_id, revision, event_type,
                 event_seq, status, attempts, token, next_attempt_at, last_attempt_at,
                 last_status_code, last_error)
          SELECT id, tenant_id, endpoint_id, event_id, revision, event_type, event_seq, status, 1,
-                token, next_at, started_at, status_code, error FROM i
+                token, next_at, started_at, status_code, error
+           FROM i WHERE endpoint_id IN (SELECT id FROM k)
          ON CONFLICT DO NOTHING
          RETURNING id, tenant_id, endpoint_id, attempts),
        a AS (

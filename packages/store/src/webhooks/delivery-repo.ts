@@ -182,6 +182,16 @@ export class WebhookDeliveryRepo {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
+      // the lock a foreign key check takes (see LOCKED_ENDPOINTS in delivery-attempts.ts): an
+      // endpoint deleted meanwhile gets no rows, and deleting it waits for this transaction
+      const locked = await client.query(
+        'SELECT 1 FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2 FOR KEY SHARE',
+        [tenantId, endpoint.id],
+      );
+      if (locked.rows.length === 0) {
+        await client.query('COMMIT');
+        return 0;
+      }
       let created = 0;
       if (!failedOnly) {
         const likes = endpoint.eventTypes.map((f) =>

@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import { inTransaction } from '../transaction';
 import { DeliveryKeyOrder } from './key-order';
 import type { WebhookEndpoint } from '@reten/contracts';
 import type { EndpointForDelivery, WebhookEndpointRecord } from './webhook-rows';
@@ -240,19 +241,33 @@ export class WebhookEndpointRepo {
   }
 
   /**
-   * Deletes the endpoint and (cascade) its deliveries. The delivery service may be recording
-   * outcomes of those deliveries meanwhile, locking the same rows in another order: PostgreSQL
-   * then aborts one of the two with a deadlock, and when it is this statement it runs again
-   * (the delivery service retries its own writes too).
+   * Deletes the endpoint, its deliveries and their attempts, in one transaction (the counts go
+   * by cascade). Deleting the endpoint's row waits for the delivery service's statements that
+   * hold its lock (see LOCKED_ENDPOINTS in delivery-attempts.ts), so the rows they stored are
+   * deleted too, and later ones store none. The delivery service may be recording outcomes of
+   * those deliveries meanwhile, locking the same rows in another order: PostgreSQL then aborts
+   * one of the two with a deadlock, and when it is this transaction it runs again (the delivery
+   * service retries its own writes too).
    */
   async delete(tenantId: string, id: string): Promise<boolean> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const res = await this.pool.query(
-          'DELETE FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2',
-          [tenantId, id],
-        );
-        return (res.rowCount ?? 0) > 0;
+        return await inTransaction(this.pool, async (client) => {
+          const res = await client.query(
+            'DELETE FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2',
+            [tenantId, id],
+          );
+          if ((res.rowCount ?? 0) === 0) return false;
+          await client.query(
+            'DELETE FROM webhook_deliveries WHERE tenant_id = $1 AND endpoint_id = $2',
+            [tenantId, id],
+          );
+          await client.query(
+            'DELETE FROM webhook_attempts WHERE tenant_id = $1 AND endpoint_id = $2',
+            [tenantId, id],
+          );
+          return true;
+        });
       } catch (err) {
         if ((err as { code?: unknown }).code !== DEADLOCK_DETECTED || attempt >= DELETE_ATTEMPTS) {
           throw err;

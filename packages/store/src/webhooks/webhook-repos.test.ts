@@ -3,6 +3,8 @@ import type { TestSchema } from '@reten/testing';
 import { ENDPOINT_DISABLED_EVENT_TYPE } from '@reten/contracts';
 import { SystemEventStore } from '../system-events';
 import { DeliveryAttemptRepo } from './delivery-attempts';
+import type { RecordItem } from './delivery-attempts';
+import type { DeliveryRow } from './webhook-rows';
 import { WebhookDeliveryRepo } from './delivery-repo';
 import { WebhookEndpointRepo } from './endpoint-repo';
 import type { NewEndpoint } from './endpoint-repo';
@@ -168,5 +170,107 @@ describe('the webhook repositories', () => {
     );
     expect(left.rows[0]).toEqual({ n: 0 });
     expect(await endpoints.get('acme', 'we_deadlock')).toBeUndefined();
+  });
+
+  /** A first attempt (its row not stored yet) to `endpointId`, succeeded. */
+  function firstAttempt(endpointId: string, tenantId: string): RecordItem {
+    const eventId = newEventId();
+    const row: DeliveryRow = {
+      id: `dlv_first_${(ids += 1)}`,
+      tenantId,
+      endpointId,
+      eventId,
+      revision: 1,
+      eventType: 't',
+      eventSeq: String(ids),
+      status: 'pending',
+      attempts: 0,
+      token: 'initial',
+      unsaved: true,
+    };
+    return {
+      row,
+      expectedToken: row.token,
+      result: {
+        startedAt: new Date(),
+        latencyMs: 5,
+        succeeded: true,
+        statusCode: 204,
+        phase: null,
+        error: null,
+        responseExcerpt: null,
+      },
+      outcome: { status: 'succeeded', token: null, nextAttemptAt: null },
+    };
+  }
+
+  const rowsOf = async (endpointId: string) =>
+    (
+      await schema.pool.query<{ deliveries: number; attempts: number }>(
+        `SELECT (SELECT count(*)::int FROM webhook_deliveries WHERE endpoint_id = $1) AS deliveries,
+                (SELECT count(*)::int FROM webhook_attempts WHERE endpoint_id = $1) AS attempts`,
+        [endpointId],
+      )
+    ).rows[0];
+
+  it('stores a batch of first attempts whose endpoint was deleted meanwhile, but for that endpoint', async () => {
+    await endpoints.create(newEndpoint('we_batch_live', 'acme'));
+    await endpoints.create(newEndpoint('we_batch_gone', 'acme'));
+    const live = firstAttempt('we_batch_live', 'acme');
+    const gone = firstAttempt('we_batch_gone', 'acme');
+    expect(await endpoints.delete('acme', 'we_batch_gone')).toBe(true);
+    // one statement: the deleted endpoint's item must not fail the others
+    const stored = await attempts.recordFirstMany([gone, live]);
+    expect(stored).toEqual([undefined, { failingSince: null }]);
+    // and the row it would be stored on next (DeliveryStore.saveRow) is not made either
+    const ensured = await attempts.ensureMany([
+      {
+        tenantId: 'acme',
+        event: { eventId: gone.row.eventId, revision: 1, eventType: 't', seq: '1' },
+        endpointIds: ['we_batch_gone'],
+      },
+      {
+        tenantId: 'acme',
+        event: { eventId: newEventId(), revision: 1, eventType: 't', seq: '2' },
+        endpointIds: ['we_batch_live'],
+      },
+    ]);
+    expect(ensured.map((rows) => rows.length)).toEqual([0, 1]);
+    expect(await rowsOf('we_batch_gone')).toEqual({ deliveries: 0, attempts: 0 });
+    expect(await rowsOf('we_batch_live')).toEqual({ deliveries: 2, attempts: 1 });
+  });
+
+  it('deletes an endpoint after the statement storing its deliveries, with the rows it stored', async () => {
+    await endpoints.create(newEndpoint('we_locked', 'acme'));
+    const writer = await schema.pool.connect();
+    try {
+      const { rows } = await writer.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      const writerPid = rows[0]!.pid;
+      // a batch of the delivery service inside a transaction that has not committed yet
+      await writer.query('BEGIN');
+      const batch = new DeliveryAttemptRepo(writer as unknown as typeof schema.pool);
+      expect(await batch.recordFirstMany([firstAttempt('we_locked', 'acme')])).toEqual([
+        { failingSince: null },
+      ]);
+      const deleted = endpoints.delete('acme', 'we_locked');
+      // the delete waits for the batch's lock on the endpoint
+      await eventually(async () => {
+        const blocked = await schema.pool.query<{ n: number }>(
+          'SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))',
+          [writerPid],
+        );
+        expect(blocked.rows[0]!.n).toBeGreaterThan(0);
+      });
+      await writer.query('COMMIT');
+      expect(await deleted).toBe(true);
+    } finally {
+      writer.release();
+    }
+    expect(await rowsOf('we_locked')).toEqual({ deliveries: 0, attempts: 0 });
+    // a batch after the delete stores nothing of it
+    expect(await attempts.recordFirstMany([firstAttempt('we_locked', 'acme')])).toEqual([
+      undefined,
+    ]);
+    expect(await rowsOf('we_locked')).toEqual({ deliveries: 0, attempts: 0 });
   });
 });
