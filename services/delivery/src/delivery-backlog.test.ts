@@ -1,11 +1,10 @@
 import { eventually, webhookReceiver } from '@reten/testing';
 import type { WebhookReceiver } from '@reten/testing';
-import { startTestDelivery } from './test-fixture';
+import { counterValue, startTestDelivery } from './test-fixture';
 import type { TestDelivery } from './test-fixture';
 
-async function deferredFor(d: TestDelivery, reason: string): Promise<number> {
-  const metric = await d.service.registry.getSingleMetric('reten_webhook_deferred_total')?.get();
-  return metric?.values.find((v) => v.labels.reason === reason)?.value ?? 0;
+function deferredFor(d: TestDelivery, reason: string): Promise<number> {
+  return counterValue(d, 'reten_webhook_deferred_total', 'reason', reason);
 }
 
 describe('delivery service: a backlog larger than an endpoint lane', () => {

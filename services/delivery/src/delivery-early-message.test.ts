@@ -3,14 +3,13 @@ import { encodeTargetedMessage } from '@reten/broker';
 import { DELIVERY_QUEUE } from '@reten/contracts';
 import { eventually, webhookReceiver } from '@reten/testing';
 import type { WebhookReceiver } from '@reten/testing';
-import { startTestDelivery } from './test-fixture';
+import { counterValue, startTestDelivery } from './test-fixture';
 import type { TestDelivery } from './test-fixture';
 import { successorToken } from './tokens';
 
 /** How often this process sent a retry message back because its row did not hold its token yet. */
-async function earlyDeferrals(d: TestDelivery): Promise<number> {
-  const metric = await d.service.registry.getSingleMetric('reten_webhook_deferred_total')?.get();
-  return metric?.values.find((v) => v.labels.reason === 'early')?.value ?? 0;
+function earlyDeferrals(d: TestDelivery): Promise<number> {
+  return counterValue(d, 'reten_webhook_deferred_total', 'reason', 'early');
 }
 
 describe('delivery service: a retry message that arrives before its row says so', () => {

@@ -1,13 +1,8 @@
 import { WebhookEndpointRepo } from '@reten/store';
 import { eventually, webhookReceiver } from '@reten/testing';
 import type { WebhookReceiver } from '@reten/testing';
-import { startTestDelivery } from './test-fixture';
+import { counterValue, startTestDelivery } from './test-fixture';
 import type { TestDelivery } from './test-fixture';
-
-async function counted(d: TestDelivery, metric: string, label: string, value: string) {
-  const found = await d.service.registry.getSingleMetric(metric)?.get();
-  return found?.values.find((v) => v.labels[label] === value)?.value ?? 0;
-}
 
 describe('delivery service: an endpoint deleted while its request is in flight', () => {
   let d: TestDelivery;
@@ -38,9 +33,11 @@ describe('delivery service: an endpoint deleted while its request is in flight',
     // its outcome is handled once the receiver answers: before, storing it failed (the row's
     // foreign key), and so did each retry, with every outcome batched with it
     await eventually(async () =>
-      expect(await counted(d, 'reten_webhook_deliveries_total', 'status', 'succeeded')).toBe(1),
+      expect(await counterValue(d, 'reten_webhook_deliveries_total', 'status', 'succeeded')).toBe(
+        1,
+      ),
     );
-    expect(await counted(d, 'reten_delivery_errors_total', 'kind', 'record')).toBe(0);
+    expect(await counterValue(d, 'reten_delivery_errors_total', 'kind', 'record')).toBe(0);
     const after = await d.publish('live.created', { n: 2 });
     await eventually(async () => {
       const res = await d.schema.pool.query(

@@ -85,6 +85,17 @@ export interface TestDelivery {
   close(): Promise<void>;
 }
 
+/** The value of a counter of the service's registry whose label `label` is `value` (0 when none). */
+export async function counterValue(
+  d: TestDelivery,
+  metric: string,
+  label: string,
+  value: string,
+): Promise<number> {
+  const found = await d.service.registry.getSingleMetric(metric)?.get();
+  return found?.values.find((v) => v.labels[label] === value)?.value ?? 0;
+}
+
 /**
  * A real delivery service in this process against the real PostgreSQL (own schema), RabbitMQ
  * (own vhost) and Redis (own key prefix); `env` overrides config (short schedules, timeouts).

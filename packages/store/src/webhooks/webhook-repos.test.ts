@@ -46,6 +46,35 @@ function newEndpoint(id: string, tenantId: string): NewEndpoint {
   };
 }
 
+/** An attempt of `row` that succeeded, as the delivery service records it. */
+function succeededAttempt(row: DeliveryRow): RecordItem {
+  return {
+    row,
+    expectedToken: row.token,
+    result: {
+      startedAt: new Date(),
+      latencyMs: 5,
+      succeeded: true,
+      statusCode: 204,
+      phase: null,
+      error: null,
+      responseExcerpt: null,
+    },
+    outcome: { status: 'succeeded', token: null, nextAttemptAt: null },
+  };
+}
+
+/** Resolves once a backend waits for a lock that backend `pid` holds. */
+async function blocksAnother(pid: number): Promise<void> {
+  await eventually(async () => {
+    const blocked = await schema.pool.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))',
+      [pid],
+    );
+    expect(blocked.rows[0]!.n).toBeGreaterThan(0);
+  });
+}
+
 describe('the webhook repositories', () => {
   it("never show or change one tenant's endpoint to another tenant", async () => {
     await endpoints.create(newEndpoint('we_iso', 'acme'));
@@ -77,22 +106,7 @@ describe('the webhook repositories', () => {
     ]);
     const row = created?.[0];
     if (!row) throw new Error('no delivery row created');
-    await attempts.recordMany([
-      {
-        row,
-        expectedToken: row.token,
-        result: {
-          startedAt: new Date(),
-          latencyMs: 5,
-          succeeded: true,
-          statusCode: 200,
-          phase: null,
-          error: null,
-          responseExcerpt: null,
-        },
-        outcome: { status: 'succeeded', token: null, nextAttemptAt: null },
-      },
-    ]);
+    await attempts.recordMany([succeededAttempt(row)]);
     expect(await deliveries.get('acme', row.id)).toMatchObject({ status: 'succeeded' });
     expect(await deliveries.get('other', row.id)).toBeUndefined();
     expect(await deliveries.list('other', 'we_dlv', { limit: 10 })).toEqual([]);
@@ -143,15 +157,9 @@ describe('the webhook repositories', () => {
       const writerPid = rows[0]!.pid;
       await writer.query('BEGIN');
       await writer.query(`UPDATE webhook_deliveries SET attempts = 1 WHERE id = 'dlv_dl_last'`);
-      // the cascade deletes the first row, then waits for the last one
+      // the delete removes the first row, then waits for the last one
       const deleted = endpoints.delete('acme', 'we_deadlock');
-      await eventually(async () => {
-        const blocked = await schema.pool.query<{ n: number }>(
-          'SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))',
-          [writerPid],
-        );
-        expect(blocked.rows[0]!.n).toBeGreaterThan(0);
-      });
+      await blocksAnother(writerPid);
       // now the writer waits for the first row: one of the two is aborted as a deadlock
       const second = writer
         .query(`UPDATE webhook_deliveries SET attempts = 1 WHERE id = 'dlv_dl_first'`)
@@ -188,20 +196,7 @@ describe('the webhook repositories', () => {
       token: 'initial',
       unsaved: true,
     };
-    return {
-      row,
-      expectedToken: row.token,
-      result: {
-        startedAt: new Date(),
-        latencyMs: 5,
-        succeeded: true,
-        statusCode: 204,
-        phase: null,
-        error: null,
-        responseExcerpt: null,
-      },
-      outcome: { status: 'succeeded', token: null, nextAttemptAt: null },
-    };
+    return succeededAttempt(row);
   }
 
   const rowsOf = async (endpointId: string) =>
@@ -254,13 +249,7 @@ describe('the webhook repositories', () => {
       ]);
       const deleted = endpoints.delete('acme', 'we_locked');
       // the delete waits for the batch's lock on the endpoint
-      await eventually(async () => {
-        const blocked = await schema.pool.query<{ n: number }>(
-          'SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))',
-          [writerPid],
-        );
-        expect(blocked.rows[0]!.n).toBeGreaterThan(0);
-      });
+      await blocksAnother(writerPid);
       await writer.query('COMMIT');
       expect(await deleted).toBe(true);
     } finally {
