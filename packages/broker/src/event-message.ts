@@ -169,19 +169,23 @@ export type DecodedEventMessage =
 
 /**
  * Reads an event message: the tenant header and the envelope in the body. Anything that does
- * not fit is an error for the consumer to park, never a reason to stop.
+ * not fit is an error for the consumer to park, never a reason to stop. `body`: the content as
+ * text, when the caller decoded it already.
  */
-export function decodeEventMessage(msg: Message): DecodedEventMessage {
+export function decodeEventMessage(
+  msg: Message,
+  body: string = msg.content.toString('utf8'),
+): DecodedEventMessage {
   const headers = readEventHeaders(msg);
   const tenantId = headers.tenantId;
   if (tenantId === undefined) return { ok: false, error: 'message without tenant header' };
-  let body: unknown;
+  let parsed: unknown;
   try {
-    body = JSON.parse(msg.content.toString('utf8'));
+    parsed = JSON.parse(body);
   } catch {
     return { ok: false, error: 'body is not JSON' };
   }
-  const envelope = EventEnvelopeSchema.safeParse(body);
+  const envelope = EventEnvelopeSchema.safeParse(parsed);
   if (!envelope.success) return { ok: false, error: 'body is not an event envelope' };
   return { ok: true, envelope: envelope.data, headers: { ...headers, tenantId } };
 }

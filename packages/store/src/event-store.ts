@@ -1,6 +1,7 @@
 import type { Pool } from 'pg';
 import { toOutboxRow } from './event-rows';
 import { outboxChannel } from './notify-channels';
+import { pgArray } from './pg-array';
 import { inTransaction } from './transaction';
 import type {
   EventListFilter,
@@ -127,19 +128,19 @@ export class EventStore {
              )
              SELECT seq FROM inserted`,
         values: [
-          rows.map((r) => r.tenantId),
-          rows.map((r) => r.eventId),
-          rows.map((r) => r.revision),
-          rows.map((r) => r.eventType),
-          rows.map((r) => r.occurredAt.toISOString()),
-          rows.map((r) => r.dataJson),
-          completions.map((c) => c.tenantId),
-          completions.map((c) => c.key),
-          completions.map((c) => c.status),
-          completions.map((c) => c.bodyJson),
-          rows.map((r) => r.orderingKey ?? null),
-          rows.map((r) => r.traceparent ?? null),
-          rows.map((r) => r.tracestate ?? null),
+          pgArray(rows.map((r) => r.tenantId)),
+          pgArray(rows.map((r) => r.eventId)),
+          pgArray(rows.map((r) => r.revision)),
+          pgArray(rows.map((r) => r.eventType)),
+          pgArray(rows.map((r) => r.occurredAt.toISOString())),
+          pgArray(rows.map((r) => r.dataJson)),
+          pgArray(completions.map((c) => c.tenantId)),
+          pgArray(completions.map((c) => c.key)),
+          pgArray(completions.map((c) => c.status)),
+          pgArray(completions.map((c) => c.bodyJson)),
+          pgArray(rows.map((r) => r.orderingKey ?? null)),
+          pgArray(rows.map((r) => r.traceparent ?? null)),
+          pgArray(rows.map((r) => r.tracestate ?? null)),
         ],
       });
     } catch (err) {
@@ -177,7 +178,7 @@ export class EventStore {
       `SELECT e.event_id FROM events e
          JOIN unnest($1::text[], $2::text[]) AS r(tenant_id, event_id)
            ON e.tenant_id = r.tenant_id AND e.event_id = r.event_id AND e.revision = 1`,
-      [rows.map((r) => r.tenantId), rows.map((r) => r.eventId)],
+      [pgArray(rows.map((r) => r.tenantId)), pgArray(rows.map((r) => r.eventId))],
     );
     return new Set(res.rows.map((r) => r.event_id));
   }

@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
 import { deliveryIdOf } from '../ids';
+import { pgArray } from '../pg-array';
 import { INITIAL_TOKEN, qualified } from './webhook-rows';
 import type { DeliveryRow, WebhookAttemptRecord, WebhookDeliveryRecord } from './webhook-rows';
 
@@ -145,18 +146,20 @@ const ATTEMPT_EFFECTS = `
          LEFT JOIN u ON u.id = d.endpoint_id`;
 
 /** The attempt's columns of record items: start, status code, error, latency, success, phase, excerpt. */
-function attemptColumns(items: RecordItem[]): unknown[][] {
+function attemptColumns(items: RecordItem[]): string[] {
   return [
-    items.map((it) => it.result.startedAt.toISOString()),
-    items.map((it) => it.result.statusCode),
-    items.map(
-      (it) =>
-        it.result.error ?? (it.result.succeeded ? null : `HTTP ${it.result.statusCode ?? '?'}`),
+    pgArray(items.map((it) => it.result.startedAt.toISOString())),
+    pgArray(items.map((it) => it.result.statusCode)),
+    pgArray(
+      items.map(
+        (it) =>
+          it.result.error ?? (it.result.succeeded ? null : `HTTP ${it.result.statusCode ?? '?'}`),
+      ),
     ),
-    items.map((it) => Math.round(it.result.latencyMs)),
-    items.map((it) => it.result.succeeded),
-    items.map((it) => it.result.phase),
-    items.map((it) => it.result.responseExcerpt),
+    pgArray(items.map((it) => Math.round(it.result.latencyMs))),
+    pgArray(items.map((it) => it.result.succeeded)),
+    pgArray(items.map((it) => it.result.phase)),
+    pgArray(items.map((it) => it.result.responseExcerpt)),
   ];
 }
 
@@ -259,7 +262,17 @@ export class DeliveryAttemptRepo {
          FROM webhook_deliveries d
          JOIN i ON d.tenant_id = i.tenant_id AND d.endpoint_id = i.endpoint_id
                AND d.event_id = i.event_id AND d.revision = i.revision`,
-      [ids, tenants, revisions, eventIds, seqs, types, endpoints, INITIAL_TOKEN, keys],
+      [
+        pgArray(ids),
+        pgArray(tenants),
+        pgArray(revisions),
+        pgArray(eventIds),
+        pgArray(seqs),
+        pgArray(types),
+        pgArray(endpoints),
+        INITIAL_TOKEN,
+        pgArray(keys),
+      ],
     );
     return rowsPerItem(items, res.rows);
   }
@@ -288,7 +301,7 @@ export class DeliveryAttemptRepo {
                      (SELECT $4::int[])) AS i(tenant_id, endpoint_id, event_id, revision)
            ON d.tenant_id = i.tenant_id AND d.endpoint_id = i.endpoint_id
           AND d.event_id = i.event_id AND d.revision = i.revision`,
-      [tenants, endpoints, eventIds, revisions],
+      [pgArray(tenants), pgArray(endpoints), pgArray(eventIds), pgArray(revisions)],
     );
     return rowsPerItem(items, res.rows);
   }
@@ -347,11 +360,11 @@ export class DeliveryAttemptRepo {
          RETURNING tenant_id, endpoint_id, started_at, succeeded, error),
 ${ATTEMPT_EFFECTS}`,
       [
-        items.map((it) => it.row.id),
-        items.map((it) => it.expectedToken),
-        items.map((it) => it.outcome.status),
-        items.map((it) => it.outcome.token),
-        items.map((it) => it.outcome.nextAttemptAt?.toISOString() ?? null),
+        pgArray(items.map((it) => it.row.id)),
+        pgArray(items.map((it) => it.expectedToken)),
+        pgArray(items.map((it) => it.outcome.status)),
+        pgArray(items.map((it) => it.outcome.token)),
+        pgArray(items.map((it) => it.outcome.nextAttemptAt?.toISOString() ?? null)),
         ...attemptColumns(items),
       ],
     );
@@ -398,16 +411,16 @@ ${ATTEMPT_EFFECTS}`,
          RETURNING tenant_id, endpoint_id, started_at, succeeded, error),
 ${ATTEMPT_EFFECTS}`,
       [
-        items.map((it) => it.row.id),
-        items.map((it) => it.row.tenantId),
-        items.map((it) => it.row.endpointId),
-        items.map((it) => it.row.eventId),
-        items.map((it) => it.row.revision),
-        items.map((it) => it.row.eventType),
-        items.map((it) => it.row.eventSeq),
-        items.map((it) => it.outcome.status),
-        items.map((it) => it.outcome.token),
-        items.map((it) => it.outcome.nextAttemptAt?.toISOString() ?? null),
+        pgArray(items.map((it) => it.row.id)),
+        pgArray(items.map((it) => it.row.tenantId)),
+        pgArray(items.map((it) => it.row.endpointId)),
+        pgArray(items.map((it) => it.row.eventId)),
+        pgArray(items.map((it) => it.row.revision)),
+        pgArray(items.map((it) => it.row.eventType)),
+        pgArray(items.map((it) => it.row.eventSeq)),
+        pgArray(items.map((it) => it.outcome.status)),
+        pgArray(items.map((it) => it.outcome.token)),
+        pgArray(items.map((it) => it.outcome.nextAttemptAt?.toISOString() ?? null)),
         ...attemptColumns(items),
       ],
     );
