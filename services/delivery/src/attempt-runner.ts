@@ -125,7 +125,7 @@ export class AttemptRunner {
    * Attempts a delivery whose row was read at `readAt`. Attempts of one delivery never overlap
    * in a process, and a row read before another attempt of it ended here is read again.
    */
-  async run(
+  run(
     row: DeliveryRow,
     token: string,
     endpoint: Endpoint,
@@ -135,8 +135,26 @@ export class AttemptRunner {
     trace: EventTrace = {},
     requestEnded: () => void = () => undefined,
   ): Promise<void> {
-    // (most deliveries have no attempt running here: no await then)
-    if (this.recent.isRunning(row.id)) await this.recent.settled(row.id);
+    // (most deliveries have no attempt running here: no await, and no promise of its own then)
+    if (!this.recent.isRunning(row.id)) {
+      return this.begin(row, token, endpoint, body, readAt, orderingKey, trace, requestEnded);
+    }
+    return this.recent
+      .settled(row.id)
+      .then(() => this.begin(row, token, endpoint, body, readAt, orderingKey, trace, requestEnded));
+  }
+
+  /** Starts an attempt once no other attempt of the delivery runs here (see run). */
+  private begin(
+    row: DeliveryRow,
+    token: string,
+    endpoint: Endpoint,
+    body: string,
+    readAt: number,
+    orderingKey: string | null,
+    trace: EventTrace,
+    requestEnded: () => void,
+  ): Promise<void> {
     // synchronous from here until start(): no other attempt of this delivery can slip in
     // (a row not stored yet is stored by now if an attempt of it ended here: read it)
     const stale =
@@ -144,7 +162,7 @@ export class AttemptRunner {
       (row.unsaved === true && this.recent.endedLately(row.id));
     const done = this.attempt(row, token, endpoint, body, stale, orderingKey, trace, requestEnded);
     this.recent.start(row.id, done);
-    await done;
+    return done;
   }
 
   private async attempt(

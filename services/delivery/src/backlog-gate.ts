@@ -22,7 +22,8 @@ export class BacklogGate {
   /** A prepared message waits for its turn with jobs for these endpoints; call the result when it has it. */
   enqueue(endpointIds: string[]): () => void {
     for (const id of endpointIds) this.queued.set(id, (this.queued.get(id) ?? 0) + 1);
-    for (const notify of this.onQueued.splice(0)) notify();
+    // (splice makes an array even when nothing waits: this runs for every message)
+    if (this.onQueued.length > 0) for (const notify of this.onQueued.splice(0)) notify();
     let dequeued = false;
     return () => {
       if (dequeued) return;

@@ -4,8 +4,15 @@
  */
 type Job = (release: () => void) => Promise<void>;
 
+/** A job waiting in its lane, with how to settle what `submit` returned. */
+interface Queued {
+  job: Job;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
 interface Lane {
-  queue: Job[];
+  queue: Queued[];
   running: number;
   /** When the lane last finished a job (or was created). */
   progressAt: number;
@@ -33,16 +40,16 @@ export class EndpointLanes {
     private readonly backlogMax: number,
   ) {}
 
-  /** Queues `job` on the endpoint's lane; resolves when it ran, or false when the lane is full. */
-  submit(endpointId: string, job: Job): Promise<boolean> | false {
+  /** Queues `job` on the endpoint's lane; settles as it ends, or false when the lane is full. */
+  submit(endpointId: string, job: Job): Promise<void> | false {
     let lane = this.lanes.get(endpointId);
     if (!lane) {
       lane = { queue: [], running: 0, progressAt: Date.now() };
       this.lanes.set(endpointId, lane);
     }
     if (lane.queue.length >= this.backlogMax) return false;
-    const done = new Promise<boolean>((resolve, reject) => {
-      lane.queue.push((release) => job(release).then(() => resolve(true), reject));
+    const done = new Promise<void>((resolve, reject) => {
+      lane.queue.push({ job, resolve, reject });
     });
     this.pump(endpointId);
     return done;
@@ -88,7 +95,7 @@ export class EndpointLanes {
         if (!this.waitingForSlot.includes(endpointId)) this.waitingForSlot.push(endpointId);
         return;
       }
-      const job = lane.queue.shift() as Job;
+      const queued = lane.queue.shift() as Queued;
       lane.running++;
       this.runningTotal++;
       let released = false;
@@ -104,9 +111,19 @@ export class EndpointLanes {
         if (lane.running === 0 && lane.queue.length === 0 && this.lanes.get(endpointId) === lane) {
           this.lanes.delete(endpointId);
         }
-        for (const notify of this.onChange.splice(0)) notify();
+        if (this.onChange.length > 0) for (const notify of this.onChange.splice(0)) notify();
       };
-      void job(release).finally(release);
+      // (one reaction per job, no promise in between: the hot path runs this for every delivery)
+      queued.job(release).then(
+        () => {
+          queued.resolve();
+          release();
+        },
+        (err: unknown) => {
+          queued.reject(err);
+          release();
+        },
+      );
     }
   }
 }

@@ -128,21 +128,29 @@ export class MessageHandler {
     this.turn = new Promise<void>((resolve) => (release = resolve));
     let started: Promise<void>[] = [];
     try {
-      const prepared = await this.prepare(msg).then(
-        (p) => ({ ok: true as const, p }),
-        (err: unknown) => ({ ok: false as const, err }),
-      );
-      const dequeue = prepared.ok
-        ? this.gate.enqueue(prepared.p.jobs.map((j) => j.endpoint.id))
+      // (no wrapper promise: this runs once per message)
+      let prepared: { jobs: Job[]; body: string } | undefined;
+      let failure: unknown;
+      try {
+        prepared = await this.prepare(msg);
+      } catch (err) {
+        failure = err;
+      }
+      const dequeue = prepared
+        ? this.gate.enqueue(prepared.jobs.map((j) => j.endpoint.id))
         : () => undefined;
       await previous;
       dequeue();
-      if (!prepared.ok) throw prepared.err;
-      started = await this.hand(prepared.p.jobs, prepared.p.body);
+      if (!prepared) throw failure;
+      started = await this.hand(prepared.jobs, prepared.body);
     } finally {
       release();
     }
     // wait for every job before failing, so a retry of this message never races its own jobs
+    if (started.length === 1) {
+      await started[0];
+      return;
+    }
     const results = await Promise.allSettled(started);
     const failed = results.find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;
@@ -189,7 +197,7 @@ export class MessageHandler {
   }
 
   private submit(job: Job, body: string): Promise<void> | false {
-    const ran = this.lanes.submit(job.endpoint.id, (release) =>
+    return this.lanes.submit(job.endpoint.id, (release) =>
       this.runner.run(
         job.row,
         job.token,
@@ -201,14 +209,13 @@ export class MessageHandler {
         release,
       ),
     );
-    return ran && ran.then(() => undefined);
   }
 
   private async prepare(msg: ConsumeMessage): Promise<{ jobs: Job[]; body: string }> {
     const body = msg.content.toString('utf8');
     const targeted = decodeTargetedMessage(msg);
     if (targeted !== undefined) return { jobs: await this.prepareTargeted(targeted), body };
-    const decoded = decodeEventMessage(msg);
+    const decoded = decodeEventMessage(msg, body);
     if (!decoded.ok) throw new PoisonMessageError(decoded.error);
     const { envelope, headers } = decoded;
     const tenantId = headers.tenantId;
