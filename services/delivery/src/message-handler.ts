@@ -246,7 +246,9 @@ export class MessageHandler {
         : this.firstCopy(msg, headers.firstPublish)
           ? unsavedRows(tenantId, event, endpointIds)
           : await this.firstRows(tenantId, event, endpointIds);
-    const byId = new Map(endpoints.map((e) => [e.id, e]));
+    // (one endpoint, the common case: no map)
+    const only = endpoints.length === 1 ? endpoints[0] : undefined;
+    const byId = only ? undefined : new Map(endpoints.map((e) => [e.id, e]));
     const trace = {
       traceparent: headers.traceparent,
       tracestate: headers.tracestate,
@@ -254,13 +256,17 @@ export class MessageHandler {
     };
     const jobs: Job[] = [];
     for (const row of rows) {
-      const endpoint = byId.get(row.endpointId);
+      const endpoint = only
+        ? only.id === row.endpointId
+          ? only
+          : undefined
+        : byId?.get(row.endpointId);
       // a row another message already took over (retrying, done) is not touched again
       if (endpoint && row.status === 'pending' && row.token === INITIAL_TOKEN) {
         jobs.push({ row, token: INITIAL_TOKEN, endpoint, readAt, orderingKey, trace });
       }
     }
-    jobs.sort((a, b) => (a.endpoint.id < b.endpoint.id ? -1 : 1));
+    if (jobs.length > 1) jobs.sort((a, b) => (a.endpoint.id < b.endpoint.id ? -1 : 1));
     return { jobs, body };
   }
 
