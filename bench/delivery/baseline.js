@@ -4,8 +4,19 @@
  * POSTs each body with undici to the receiver, acks after the 2xx.
  * Args: <amqp url> <queue> <prefetch> <receiver base url>
  */
+const { PerformanceObserver } = require('node:perf_hooks');
 const amqplib = require('amqplib');
 const { Pool } = require('undici');
+
+/** GC pauses of this process so far (ms), what prom-client's nodejs_gc_duration_seconds sums. */
+let gcMs = 0;
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) gcMs += entry.duration;
+}).observe({ entryTypes: ['gc'] });
+// the bench asks between its samples (IPC)
+process.on('message', (m) => {
+  if (m === 'gc?') process.send?.({ gcMs });
+});
 
 const [url, queue, prefetch, base] = process.argv.slice(2);
 

@@ -6,7 +6,8 @@
  * The delivery service runs on its default configuration; the run prints every setting it
  * gives that differs from a default, and why. Baseline and service alternate for BENCH_ROUNDS
  * rounds per scenario (the order flips every round); each round prints deliveries/s and the
- * CPU microseconds per delivered event of each consumer process (/proc, utime + stime), and
+ * CPU microseconds per delivered event of each consumer process (/proc, utime + stime) and
+ * its GC pauses per event (main thread, perf_hooks), and
  * each scenario ends with the median ratio and its spread. Then publish→receipt latency at a
  * paced rate, for both, and the latency Reten adds.
  * Env: BENCH_ROUNDS (3), BENCH_MESSAGES (20000 per round: shorter rounds mostly measure the
@@ -47,6 +48,35 @@ async function deliveryBackendMicros() {
     }
   }
   return out;
+}
+
+/**
+ * GC pauses of a consumer process so far, in ms (main thread, what `perf_hooks` reports): the
+ * delivery service's `nodejs_gc_duration_seconds` sums from /metrics, the baseline's over IPC.
+ * Allocation shows here per round, where the ratio hides it in the host's noise.
+ */
+async function gcMs(child) {
+  if (child.metricsPort === undefined) {
+    const reply = new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('baseline did not report GC')), 5_000);
+      child.once('message', (m) => {
+        clearTimeout(timer);
+        resolve(m.gcMs);
+      });
+    });
+    child.send('gc?');
+    return reply;
+  }
+  const res = await fetch(`http://127.0.0.1:${child.metricsPort}/metrics`, {
+    signal: AbortSignal.timeout(5_000),
+  });
+  let seconds = 0;
+  for (const m of (await res.text()).matchAll(
+    /^nodejs_gc_duration_seconds_sum\{[^}]*\} (\S+)$/gm,
+  )) {
+    seconds += Number(m[1]);
+  }
+  return seconds * 1000;
 }
 
 /** CPU µs the delivery service's backends used between two samples (new backends: all of it). */
@@ -161,13 +191,16 @@ async function scenario(receiver, endpoints, config) {
         return p;
       }
       await replaceEndpoints(schema, endpoints, (i) => `${base}/run/${run}/e${i}`);
-      return (await startDelivery({ schema, rabbitUrl: url, tag, env: config.env })).child;
+      const started = await startDelivery({ schema, rabbitUrl: url, tag, env: config.env });
+      started.child.metricsPort = started.port;
+      return started.child;
     };
 
     /** One throughput run: deliveries/s and CPU µs per delivered event of the consumer. */
     const throughput = async (which, run) => {
       child = await start(which, run);
       const cpu0 = cpuMicros(child.pid);
+      const gc0 = await gcMs(child);
       const servers0 = serverMicros();
       const backends0 = which === 'reten' ? await deliveryBackendMicros() : new Map();
       const t0 = Date.now();
@@ -175,6 +208,7 @@ async function scenario(receiver, endpoints, config) {
       const t1 = await waitCount(receiver, run, MESSAGES, 300_000);
       await sleep(SETTLE_MS);
       const cpuUs = cpuMicros(child.pid) - cpu0;
+      const gcUs = ((await gcMs(child)) - gc0) * 1000;
       const serversUs = serverMicros() - servers0;
       const backendsUs =
         which === 'reten' ? backendMicrosBetween(backends0, await deliveryBackendMicros()) : 0;
@@ -183,6 +217,7 @@ async function scenario(receiver, endpoints, config) {
       return {
         perSecond: MESSAGES / ((t1 - t0) / 1000),
         cpuUsPerEvent: cpuUs / MESSAGES,
+        gcUsPerEvent: gcUs / MESSAGES,
         serversCpuUsPerEvent: serversUs / MESSAGES,
         pgCpuUsPerEvent: backendsUs / MESSAGES,
       };
@@ -202,7 +237,8 @@ async function scenario(receiver, endpoints, config) {
           `${h.fmt(round.reten.cpuUsPerEvent)} µs/event, ratio ${h.fmt(round.ratio, 2)}; ` +
           `servers (${SERVERS.join(', ')}) µs/event baseline ` +
           `${h.fmt(round.baseline.serversCpuUsPerEvent)}, reten ${h.fmt(round.reten.serversCpuUsPerEvent)} ` +
-          `(its PostgreSQL backends ${h.fmt(round.reten.pgCpuUsPerEvent)})`,
+          `(its PostgreSQL backends ${h.fmt(round.reten.pgCpuUsPerEvent)}); GC pauses µs/event ` +
+          `baseline ${h.fmt(round.baseline.gcUsPerEvent)}, reten ${h.fmt(round.reten.gcUsPerEvent)}`,
       );
     }
 
@@ -262,7 +298,13 @@ async function main() {
           `${spread(
             rounds.map((x) => x.reten.cpuUsPerEvent),
             0,
-          )} µs/event`,
+          )} µs/event; GC pauses µs/event baseline ${spread(
+            rounds.map((x) => x.baseline.gcUsPerEvent),
+            0,
+          )}, reten ${spread(
+            rounds.map((x) => x.reten.gcUsPerEvent),
+            0,
+          )}`,
       );
       line(
         `${String(endpoints).padStart(3)} endpoint(s) at ${LAT_RATE} msg/s: publish→receipt ` +
