@@ -13,7 +13,8 @@
  * Env: BENCH_ROUNDS (3), BENCH_MESSAGES (20000 per round: shorter rounds mostly measure the
  * warm-up of both freshly started consumers, see bench/README.md), BENCH_PREFETCH (the service's
  * DELIVERY_PREFETCH default; the baseline uses the same), BENCH_ENDPOINT_IN_FLIGHT (unset: the
- * service's default DELIVERY_ENDPOINT_MAX_IN_FLIGHT), BENCH_LATENCY_RATE (200 msg/s),
+ * service's default DELIVERY_ENDPOINT_MAX_IN_FLIGHT, the ceiling of each endpoint's requests in
+ * flight; the endpoints' rate limit, 10,000/s, asks for more), BENCH_LATENCY_RATE (200 msg/s),
  * BENCH_LATENCY_SECONDS (3), BENCH_ENDPOINTS (1,10,100), BENCH_DATABASE_URL,
  * BENCH_DELIVERY_NODE_ARGS (node arguments of the delivery process, e.g.
  * `--cpu-prof --cpu-prof-dir=/tmp/prof`), BENCH_KEYS=0 (skip the ordering-key scenario of
@@ -87,6 +88,7 @@ function backendMicrosBetween(before, after) {
 }
 const {
   DELIVERY,
+  ENDPOINT_RATE_LIMIT,
   EVENTS_EXCHANGE,
   migrate,
   startDelivery,
@@ -100,6 +102,7 @@ const {
 const { runKeysScenarios } = require('./keys');
 
 const CONFIG = path.join(h.ROOT, 'services/delivery/dist/config.js');
+const LANES = path.join(h.ROOT, 'services/delivery/dist/endpoint-lanes.js');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 20_000);
 const LAT_RATE = Number(process.env.BENCH_LATENCY_RATE ?? 200);
@@ -148,7 +151,14 @@ function settings() {
     'WEBHOOK_ALLOW_PRIVATE=true (the receiver listens on 127.0.0.1, which the SSRF guard ' +
       'refuses otherwise; a user sets it only for a local stack or tests)',
   );
-  return { env, prefetch, differ };
+  // what each bench endpoint gets from its rate limit, as the service computes it
+  const value = (name) => Number(env[name] ?? defaults(name));
+  const inFlight = require(LANES).endpointSlots(ENDPOINT_RATE_LIMIT, {
+    min: value('DELIVERY_ENDPOINT_MIN_IN_FLIGHT'),
+    max: value('DELIVERY_ENDPOINT_MAX_IN_FLIGHT'),
+    latencyMs: value('DELIVERY_ENDPOINT_LATENCY_MS'),
+  });
+  return { env, prefetch, differ, inFlight };
 }
 
 async function scenario(receiver, endpoints, config) {
@@ -272,6 +282,10 @@ async function main() {
       `(both consumers), load average ${h.fmt(os.loadavg()[0], 1)}`,
   );
   line(`delivery service on its defaults except: ${config.differ.join('; ')}`);
+  line(
+    `endpoints at rate_limit_per_second ${h.fmt(ENDPOINT_RATE_LIMIT, 0)} (the API's most): ` +
+      `${config.inFlight} requests in flight each`,
+  );
   const receiver = await startReceiver();
   const rows = [];
   try {
@@ -322,7 +336,14 @@ async function main() {
   fs.writeFileSync(
     out,
     JSON.stringify(
-      { messages: MESSAGES, prefetch: config.prefetch, settings: config.differ, rows, keys },
+      {
+        messages: MESSAGES,
+        prefetch: config.prefetch,
+        settings: config.differ,
+        inFlight: config.inFlight,
+        rows,
+        keys,
+      },
       null,
       2,
     ),

@@ -49,6 +49,12 @@ async function startDelivery({ schema, rabbitUrl, tag, env = {} }) {
   return { child, port };
 }
 
+/**
+ * The endpoints' `rate_limit_per_second`: the most the API allows, so the limit does not bound
+ * the bench (it also sets each endpoint's requests in flight, see the delivery README's Lanes).
+ */
+const ENDPOINT_RATE_LIMIT = 10_000;
+
 /** Replaces the endpoints of `schema` with `count`, endpoint i taking type `bench.e<i>` to `urlOf(i)`. */
 async function replaceEndpoints(schema, count, urlOf) {
   await withDb(async (db) => {
@@ -57,12 +63,13 @@ async function replaceEndpoints(schema, count, urlOf) {
     for (let i = 0; i < count; i++) {
       await db.query(
         `INSERT INTO webhook_endpoints (id, tenant_id, url, event_types, rate_limit_per_second, secret)
-         VALUES ($1, $2, $3, $4, 100000, $5)`,
+         VALUES ($1, $2, $3, $4, $5, $6)`,
         [
           `wh_BENCH${String(i).padStart(22, '0')}`,
           TENANT,
           urlOf(i),
           [`bench.e${i}`],
+          ENDPOINT_RATE_LIMIT,
           `whsec_${randomBytes(32).toString('base64')}`,
         ],
       );
@@ -160,6 +167,7 @@ async function withDb(fn) {
 }
 
 module.exports = {
+  ENDPOINT_RATE_LIMIT,
   DATABASE_URL,
   DELIVERY,
   migrate,

@@ -115,7 +115,15 @@ export const CreateWebhookRequestSchema = z
       .default([])
       .describe('Exact types or wildcards such as `order.*`; empty = every type'),
     enabled: z.boolean().default(true),
-    rate_limit_per_second: z.number().int().min(1).max(10_000).default(DEFAULT_WEBHOOK_RATE_LIMIT),
+    rate_limit_per_second: z
+      .number()
+      .int()
+      .min(1)
+      .max(10_000)
+      .default(DEFAULT_WEBHOOK_RATE_LIMIT)
+      .describe(
+        'Most requests per second to this endpoint; also sets how many may be in flight at once (enough to reach it against a receiver answering within 200 ms, 20 to 100 by default)',
+      ),
     headers: WebhookHeadersSchema.default({}),
     retry_schedule_seconds: RetryScheduleSchema.nullable().default(null),
     signing: z

@@ -42,6 +42,8 @@ export class WebhookReceiver {
   private answer: AnswerFn = () => ({});
   private readonly sockets = new Set<Socket>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Requests received and not answered yet, and the most there were at once, by path. */
+  private readonly open = new Map<string, { now: number; max: number }>();
 
   private constructor(
     private readonly server: Server,
@@ -79,6 +81,14 @@ export class WebhookReceiver {
     return this.requests.filter((r) => r.path === path);
   }
 
+  /**
+   * The most requests to `path` that were open at once: received (body complete) and not yet
+   * answered or reset (a hanging request stays open).
+   */
+  maxOpen(path: string): number {
+    return this.open.get(path)?.max ?? 0;
+  }
+
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -96,9 +106,15 @@ export class WebhookReceiver {
       };
       const index = this.requests.length;
       this.requests.push(received);
+      let open = this.open.get(received.path);
+      if (!open) this.open.set(received.path, (open = { now: 0, max: 0 }));
+      open.now += 1;
+      open.max = Math.max(open.max, open.now);
       const answer = this.answer(received, index);
       if (answer.hang) return;
       const send = () => {
+        // over from here: the sender cannot see the answer or the reset before this point
+        open.now -= 1;
         if (answer.reset) {
           req.socket.destroy();
           return;

@@ -28,10 +28,22 @@ export const deliveryConfigShape = {
   DELIVERY_PREFETCH: intVar(200, 1, 10_000, 'Unacked messages the consumer holds at once'),
   DELIVERY_MAX_IN_FLIGHT: intVar(256, 1, 10_000, 'HTTP requests in flight in total'),
   DELIVERY_ENDPOINT_MAX_IN_FLIGHT: intVar(
+    100,
+    1,
+    1000,
+    'Most HTTP requests in flight per endpoint, whatever its rate limit: a hard ceiling (1: first attempts without a key start one at a time, in publish order; deliveries of one ordering key go one at a time whatever this is)',
+  ),
+  DELIVERY_ENDPOINT_MIN_IN_FLIGHT: intVar(
     20,
     1,
     1000,
-    'HTTP requests in flight per endpoint (deliveries of one ordering key go one at a time whatever this is); 20 lets one endpoint reach 100/s against a receiver answering in up to about 200 ms',
+    'HTTP requests in flight every endpoint may have, whatever its rate limit (up to DELIVERY_ENDPOINT_MAX_IN_FLIGHT); 20 lets an endpoint at the default 100/s reach it against a receiver answering in up to about 200 ms',
+  ),
+  DELIVERY_ENDPOINT_LATENCY_MS: intVar(
+    200,
+    1,
+    60_000,
+    "Receiver response time an endpoint's rate limit is sized for: an endpoint may have ceil(rate_limit_per_second × this / 1000) requests in flight, between DELIVERY_ENDPOINT_MIN_IN_FLIGHT and DELIVERY_ENDPOINT_MAX_IN_FLIGHT",
   ),
   DELIVERY_ENDPOINT_BACKLOG_MAX: intVar(
     100,

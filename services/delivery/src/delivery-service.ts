@@ -83,7 +83,11 @@ export class DeliveryService {
   ) {
     this.registry = createMetricsRegistry('delivery');
     const lanes = new EndpointLanes(
-      config.DELIVERY_ENDPOINT_MAX_IN_FLIGHT,
+      {
+        min: config.DELIVERY_ENDPOINT_MIN_IN_FLIGHT,
+        max: config.DELIVERY_ENDPOINT_MAX_IN_FLIGHT,
+        latencyMs: config.DELIVERY_ENDPOINT_LATENCY_MS,
+      },
       config.DELIVERY_MAX_IN_FLIGHT,
       config.DELIVERY_ENDPOINT_BACKLOG_MAX,
     );
@@ -119,6 +123,7 @@ export class DeliveryService {
       allowPrivate: config.WEBHOOK_ALLOW_PRIVATE,
       timeoutMs: config.DELIVERY_TIMEOUT_MS,
       connectTimeoutMs: config.DELIVERY_CONNECT_TIMEOUT_MS,
+      // the lanes bound what each endpoint uses (its slots); a pool opens connections as needed
       connectionsPerOrigin: config.DELIVERY_ENDPOINT_MAX_IN_FLIGHT,
     });
     const limiterState = new OutageLog({

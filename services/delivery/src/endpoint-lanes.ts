@@ -14,15 +14,35 @@ interface Queued {
 interface Lane {
   queue: Queued[];
   running: number;
+  /** Jobs of this lane that may run at once (from its endpoint's rate limit at the last submit). */
+  slots: number;
   /** When the lane last finished a job (or was created). */
   progressAt: number;
 }
 
 /**
- * Per-endpoint FIFO lanes under a global bound: at most `perEndpoint` jobs of one endpoint
- * and `total` jobs overall run at once (a job that releases its slot when its request is over
+ * How many requests one endpoint may have in flight: enough to reach its rate limit against a
+ * receiver that answers within `latencyMs` (Little's law), never fewer than `min` nor more than
+ * `max`. `max` is a hard ceiling: with 1, an endpoint's first attempts start one at a time.
+ */
+export interface InFlightBounds {
+  min: number;
+  max: number;
+  latencyMs: number;
+}
+
+/** The requests in flight an endpoint with this rate limit (per second) gets under `bounds`. */
+export function endpointSlots(ratePerSecond: number, bounds: InFlightBounds): number {
+  const wanted = Math.ceil((ratePerSecond * bounds.latencyMs) / 1000);
+  return Math.max(1, Math.min(bounds.max, Math.max(bounds.min, wanted)));
+}
+
+/**
+ * Per-endpoint FIFO lanes under a global bound: at most `endpointSlots` jobs of one endpoint
+ * (by its rate limit, see `InFlightBounds`; a number is a fixed count) and `total` jobs overall
+ * run at once (a job that releases its slot when its request is over
  * stores its outcome outside the bound), and each lane holds at most `backlogMax` waiting
- * jobs. A lane starts its jobs in submission order, so with `perEndpoint = 1` an endpoint
+ * jobs. A lane starts its jobs in submission order, so with one slot an endpoint
  * receives first attempts in the order the messages were consumed. A slow or dead
  * endpoint fills only its own lane: `submit` refuses past the backlog (the caller waits for
  * room or defers).
@@ -34,19 +54,31 @@ export class EndpointLanes {
   private readonly waitingForSlot: string[] = [];
   private readonly onChange: Array<() => void> = [];
 
+  private readonly bounds: InFlightBounds;
+
   constructor(
-    private readonly perEndpoint: number,
+    perEndpoint: number | InFlightBounds,
     private readonly total: number,
     private readonly backlogMax: number,
-  ) {}
+  ) {
+    this.bounds =
+      typeof perEndpoint === 'number'
+        ? { min: perEndpoint, max: perEndpoint, latencyMs: 0 }
+        : perEndpoint;
+  }
 
-  /** Queues `job` on the endpoint's lane; settles as it ends, or false when the lane is full. */
-  submit(endpointId: string, job: Job): Promise<void> | false {
+  /**
+   * Queues `job` on the endpoint's lane; settles as it ends, or false when the lane is full.
+   * `ratePerSecond` is the endpoint's rate limit: it sets the lane's slots from now on (a
+   * lowered limit lets the running jobs end, and starts no more than the new count).
+   */
+  submit(endpointId: string, job: Job, ratePerSecond = 0): Promise<void> | false {
+    const slots = endpointSlots(ratePerSecond, this.bounds);
     let lane = this.lanes.get(endpointId);
     if (!lane) {
-      lane = { queue: [], running: 0, progressAt: Date.now() };
+      lane = { queue: [], running: 0, slots, progressAt: Date.now() };
       this.lanes.set(endpointId, lane);
-    }
+    } else lane.slots = slots;
     if (lane.queue.length >= this.backlogMax) return false;
     const done = new Promise<void>((resolve, reject) => {
       lane.queue.push({ job, resolve, reject });
@@ -90,7 +122,7 @@ export class EndpointLanes {
   private pump(endpointId: string): void {
     const lane = this.lanes.get(endpointId);
     if (!lane) return;
-    while (lane.queue.length > 0 && lane.running < this.perEndpoint) {
+    while (lane.queue.length > 0 && lane.running < lane.slots) {
       if (this.runningTotal >= this.total) {
         if (!this.waitingForSlot.includes(endpointId)) this.waitingForSlot.push(endpointId);
         return;

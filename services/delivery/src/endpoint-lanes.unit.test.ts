@@ -1,4 +1,4 @@
-import { EndpointLanes } from './endpoint-lanes';
+import { EndpointLanes, endpointSlots } from './endpoint-lanes';
 
 function deferred() {
   let resolve!: () => void;
@@ -95,5 +95,74 @@ describe('EndpointLanes', () => {
     await expect(first).resolves.toBeUndefined();
     expect(order).toEqual(['a1 request', 'a2 request', 'b1 request', 'a1 stored']);
     expect(lanes.size).toBe(0);
+  });
+
+  it('runs as many jobs of an endpoint at once as its rate limit asks, between the bounds, and follows a changed limit', async () => {
+    const lanes = new EndpointLanes({ min: 2, max: 5, latencyMs: 200 }, 100, 100);
+    const gates: Array<() => void> = [];
+    let running = 0;
+    const submitMany = (id: string, n: number, rate: number) =>
+      Array.from({ length: n }, () => {
+        const ran = lanes.submit(
+          id,
+          () =>
+            new Promise<void>((resolve) => {
+              running++;
+              gates.push(() => {
+                running--;
+                resolve();
+              });
+            }),
+          rate,
+        );
+        if (ran === false) throw new Error('lane refused the job');
+        return ran;
+      });
+    const releaseAll = async (runs: Promise<void>[]) => {
+      while (gates.length > 0 || running > 0) {
+        for (const open of gates.splice(0)) open();
+        await Promise.resolve();
+      }
+      await Promise.all(runs);
+    };
+
+    // 15/s × 0.2 s = 3 at once
+    const a = submitMany('a', 8, 15);
+    expect(running).toBe(3);
+    await releaseAll(a);
+    // no rate limit given: the floor
+    const b = submitMany('b', 8, 0);
+    expect(running).toBe(2);
+    await releaseAll(b);
+    // 10,000/s asks for 2,000: the ceiling
+    const c = submitMany('c', 8, 10_000);
+    expect(running).toBe(5);
+    // the limit is lowered while 5 run: none starts until fewer than 2 run
+    const lowered = submitMany('c', 1, 5);
+    gates.splice(0, 3).forEach((open) => open());
+    await new Promise((r) => setImmediate(r));
+    expect(running).toBe(2);
+    await releaseAll([...c, ...lowered]);
+    expect(lanes.size).toBe(0);
+  });
+});
+
+describe('endpointSlots', () => {
+  const bounds = { min: 20, max: 100, latencyMs: 200 };
+
+  it('is what reaches the rate against a receiver answering within the latency, between the bounds', () => {
+    expect(endpointSlots(100, bounds)).toBe(20); // the default rate limit: the floor, as before
+    expect(endpointSlots(101, bounds)).toBe(21); // 20.2, rounded up
+    expect(endpointSlots(250, bounds)).toBe(50);
+    expect(endpointSlots(500, bounds)).toBe(100);
+    expect(endpointSlots(10_000, bounds)).toBe(100);
+    expect(endpointSlots(1, bounds)).toBe(20);
+    expect(endpointSlots(0, bounds)).toBe(20);
+  });
+
+  it('keeps the ceiling hard, even under the floor: 1 keeps first attempts one at a time', () => {
+    expect(endpointSlots(10_000, { min: 20, max: 1, latencyMs: 200 })).toBe(1);
+    expect(endpointSlots(0, { min: 20, max: 1, latencyMs: 200 })).toBe(1);
+    expect(endpointSlots(50, { min: 3, max: 3, latencyMs: 200 })).toBe(3);
   });
 });

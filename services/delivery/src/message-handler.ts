@@ -197,17 +197,20 @@ export class MessageHandler {
   }
 
   private submit(job: Job, body: string): Promise<void> | false {
-    return this.lanes.submit(job.endpoint.id, (release) =>
-      this.runner.run(
-        job.row,
-        job.token,
-        job.endpoint,
-        body,
-        job.readAt,
-        job.orderingKey,
-        job.trace,
-        release,
-      ),
+    return this.lanes.submit(
+      job.endpoint.id,
+      (release) =>
+        this.runner.run(
+          job.row,
+          job.token,
+          job.endpoint,
+          body,
+          job.readAt,
+          job.orderingKey,
+          job.trace,
+          release,
+        ),
+      job.endpoint.rateLimitPerSecond,
     );
   }
 
