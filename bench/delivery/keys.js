@@ -1,7 +1,8 @@
 /**
  * The ordering-key scenario of `pnpm bench:delivery` (also `node bench/delivery/keys.js` after
- * `tsc -b`): one endpoint whose receiver answers after 50 ms, rate limit 100/s, the service on
- * its defaults. Events over 100 ordering keys, then the same without keys:
+ * `tsc -b`): one endpoint whose receiver answers after BENCH_KEYS_ANSWER_MS (50) ms, rate limit
+ * BENCH_KEYS_RATE_LIMIT (100)/s, the service on its defaults. Events over 100 ordering keys,
+ * then the same without keys:
  * - throughput: BENCH_KEYS_MESSAGES (1500) published at once (a backlog); deliveries/s from the
  *   first publish to the last receipt (goal: ≥ 95 % of the rate limit);
  * - added latency: BENCH_KEYS_LATENCY_RATE (80/s) for BENCH_KEYS_LATENCY_SECONDS (5 s);
@@ -31,8 +32,8 @@ const { newEventId } = require(path.join(h.ROOT, 'packages/store/dist/ids.js'));
 const { encodeEventMessage } = require(path.join(h.ROOT, 'packages/broker/dist/event-message.js'));
 
 const KEYS = 100;
-const RATE_LIMIT = 100;
-const ANSWER_MS = 50;
+const RATE_LIMIT = Number(process.env.BENCH_KEYS_RATE_LIMIT ?? 100);
+const ANSWER_MS = Number(process.env.BENCH_KEYS_ANSWER_MS ?? 50);
 const MESSAGES = Number(process.env.BENCH_KEYS_MESSAGES ?? 1500);
 const LAT_RATE = Number(process.env.BENCH_KEYS_LATENCY_RATE ?? 80);
 const LAT_SECONDS = Number(process.env.BENCH_KEYS_LATENCY_SECONDS ?? 5);
