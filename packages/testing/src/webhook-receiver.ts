@@ -10,6 +10,11 @@ export interface ReceivedRequest {
   rawBody: string;
   /** `Date.now()` when the body was complete. */
   receivedAt: number;
+  /**
+   * Requests to the same path open when this one arrived, itself included: received (body
+   * complete) and not yet answered or reset.
+   */
+  openOnArrival: number;
 }
 
 /** How the receiver answers a request. */
@@ -42,8 +47,8 @@ export class WebhookReceiver {
   private answer: AnswerFn = () => ({});
   private readonly sockets = new Set<Socket>();
   private readonly timers = new Set<NodeJS.Timeout>();
-  /** Requests received and not answered yet, and the most there were at once, by path. */
-  private readonly open = new Map<string, { now: number; max: number }>();
+  /** Requests received and not answered or reset yet, by path. */
+  private readonly open = new Map<string, number>();
 
   private constructor(
     private readonly server: Server,
@@ -86,7 +91,7 @@ export class WebhookReceiver {
    * answered or reset (a hanging request stays open).
    */
   maxOpen(path: string): number {
-    return this.open.get(path)?.max ?? 0;
+    return this.requestsTo(path).reduce((max, r) => Math.max(max, r.openOnArrival), 0);
   }
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
@@ -97,24 +102,24 @@ export class WebhookReceiver {
       for (const [k, v] of Object.entries(req.headers)) {
         if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
       }
+      const path = req.url ?? '';
+      const open = (this.open.get(path) ?? 0) + 1;
+      this.open.set(path, open);
       const received: ReceivedRequest = {
         method: req.method ?? '',
-        path: req.url ?? '',
+        path,
         headers,
         rawBody: Buffer.concat(chunks).toString('utf8'),
         receivedAt: Date.now(),
+        openOnArrival: open,
       };
       const index = this.requests.length;
       this.requests.push(received);
-      let open = this.open.get(received.path);
-      if (!open) this.open.set(received.path, (open = { now: 0, max: 0 }));
-      open.now += 1;
-      open.max = Math.max(open.max, open.now);
       const answer = this.answer(received, index);
       if (answer.hang) return;
       const send = () => {
         // over from here: the sender cannot see the answer or the reset before this point
-        open.now -= 1;
+        this.open.set(path, (this.open.get(path) ?? 1) - 1);
         if (answer.reset) {
           req.socket.destroy();
           return;

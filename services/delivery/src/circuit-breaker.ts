@@ -28,6 +28,11 @@ export class CircuitBreaker {
     return 0;
   }
 
+  /** Whether the endpoint's last attempt here failed (no success since): open or not yet. */
+  failing(endpointId: string): boolean {
+    return this.states.has(endpointId);
+  }
+
   record(endpointId: string, succeeded: boolean): void {
     if (succeeded) {
       this.states.delete(endpointId);

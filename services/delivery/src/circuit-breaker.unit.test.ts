@@ -19,6 +19,18 @@ describe('CircuitBreaker', () => {
     expect(b.blockedForMs('e')).toBe(0);
   });
 
+  it('says an endpoint is failing from its first failed attempt until a success', () => {
+    const b = breaker();
+    expect(b.failing('e')).toBe(false);
+    b.record('e', true);
+    expect(b.failing('e')).toBe(false);
+    b.record('e', false);
+    expect(b.failing('e')).toBe(true);
+    expect(b.failing('other')).toBe(false);
+    b.record('e', true);
+    expect(b.failing('e')).toBe(false);
+  });
+
   it('opens after the threshold for the cooldown, then lets one trial through', () => {
     const b = breaker();
     for (let i = 0; i < 3; i++) b.record('e', false);

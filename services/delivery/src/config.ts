@@ -37,7 +37,7 @@ export const deliveryConfigShape = {
     20,
     1,
     1000,
-    'HTTP requests in flight every endpoint may have, whatever its rate limit (up to DELIVERY_ENDPOINT_MAX_IN_FLIGHT); 20 lets an endpoint at the default 100/s reach it against a receiver answering in up to about 200 ms',
+    'HTTP requests in flight every endpoint may have, whatever its rate limit (up to DELIVERY_ENDPOINT_MAX_IN_FLIGHT), and all an endpoint gets while its last attempt failed; 20 lets an endpoint at the default 100/s reach it against a receiver answering in up to about 200 ms',
   ),
   DELIVERY_ENDPOINT_LATENCY_MS: intVar(
     200,

@@ -12,6 +12,7 @@ import type { TestDelivery } from './test-fixture';
 describe('delivery service: requests in flight per endpoint', () => {
   let d: TestDelivery;
   let receiver: WebhookReceiver;
+  let failing = true;
 
   beforeAll(async () => {
     d = await startTestDelivery('delivery in flight', {
@@ -19,10 +20,15 @@ describe('delivery service: requests in flight per endpoint', () => {
         DELIVERY_ENDPOINT_MIN_IN_FLIGHT: '2',
         DELIVERY_ENDPOINT_MAX_IN_FLIGHT: '6',
         DELIVERY_ENDPOINT_LATENCY_MS: '200',
+        // the failing endpoint below must keep being attempted (the circuit is another test's)
+        DELIVERY_BREAKER_FAILURES: '1000',
       },
     });
     receiver = await webhookReceiver();
-    receiver.respond({ status: 204, delayMs: 500 });
+    receiver.respond((req) => ({
+      status: req.path === '/failing' && failing ? 500 : 204,
+      delayMs: 500,
+    }));
   });
 
   afterAll(async () => {
@@ -62,5 +68,56 @@ describe('delivery service: requests in flight per endpoint', () => {
     expect(endpoints.map((e) => receiver.maxOpen(e.path))).toEqual(
       endpoints.map((e) => e.expected),
     );
+  });
+
+  it('gives an endpoint whose last attempt failed the floor until one succeeds', async () => {
+    const path = '/failing';
+    await d.createEndpoint({
+      url: receiver.url(path),
+      eventTypes: ['failing.*'],
+      rateLimitPerSecond: 1000,
+    });
+    const publish = (n: number) =>
+      d.publishMany(
+        Array.from({ length: n }, (_, i) => ({ type: 'failing.created', data: { i } })),
+      );
+    const failedAttempts = async () => {
+      const metric = await d.service.registry
+        .getSingleMetric('reten_webhook_attempts_total')
+        ?.get();
+      return (metric?.values ?? [])
+        .filter((v) => v.labels.result !== 'succeeded')
+        .reduce((n, v) => n + v.value, 0);
+    };
+
+    // healthy until its first answer: the ceiling
+    await publish(6);
+    await eventually(async () => expect(await failedAttempts()).toBe(6), { timeoutMs: 20_000 });
+    expect(receiver.maxOpen(path)).toBe(6);
+    // failing: the floor, for new events and retries alike
+    const firstFailing = receiver.requestsTo(path).length;
+    await publish(8);
+    await eventually(async () => expect(await failedAttempts()).toBeGreaterThanOrEqual(14), {
+      timeoutMs: 20_000,
+    });
+    const whileFailing = receiver.requestsTo(path).slice(firstFailing);
+    expect(Math.max(...whileFailing.map((r) => r.openOnArrival))).toBe(2);
+    // it answers again: once an attempt succeeds, the ceiling again
+    failing = false;
+    const firstHealthy = receiver.requestsTo(path).length;
+    const healthy = await publish(12);
+    await eventually(
+      async () => {
+        const res = await d.schema.pool.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM webhook_deliveries
+            WHERE event_id = ANY($1::text[]) AND status = 'succeeded'`,
+          [healthy.map((e) => e.eventId)],
+        );
+        expect(res.rows[0]!.n).toBe(12);
+      },
+      { timeoutMs: 20_000 },
+    );
+    const afterRecovery = receiver.requestsTo(path).slice(firstHealthy);
+    expect(Math.max(...afterRecovery.map((r) => r.openOnArrival))).toBe(6);
   });
 });

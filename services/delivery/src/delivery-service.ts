@@ -82,6 +82,10 @@ export class DeliveryService {
     private readonly log: Logger,
   ) {
     this.registry = createMetricsRegistry('delivery');
+    const breaker = new CircuitBreaker(
+      config.DELIVERY_BREAKER_FAILURES,
+      config.DELIVERY_BREAKER_COOLDOWN_MS,
+    );
     const lanes = new EndpointLanes(
       {
         min: config.DELIVERY_ENDPOINT_MIN_IN_FLIGHT,
@@ -90,6 +94,8 @@ export class DeliveryService {
       },
       config.DELIVERY_MAX_IN_FLIGHT,
       config.DELIVERY_ENDPOINT_BACKLOG_MAX,
+      // an endpoint whose last attempt failed gets the floor until one succeeds
+      (endpointId) => breaker.failing(endpointId),
     );
     this.metrics = createDeliveryMetrics(this.registry, () => lanes.size);
     const poolOptions = {
@@ -160,10 +166,7 @@ export class DeliveryService {
           config.DELIVERY_RATE_LIMIT_LEASE_MS,
         ),
         scheduler,
-        breaker: new CircuitBreaker(
-          config.DELIVERY_BREAKER_FAILURES,
-          config.DELIVERY_BREAKER_COOLDOWN_MS,
-        ),
+        breaker,
         metrics: this.metrics,
         log,
         outcomeStore,

@@ -39,8 +39,9 @@ export function endpointSlots(ratePerSecond: number, bounds: InFlightBounds): nu
 
 /**
  * Per-endpoint FIFO lanes under a global bound: at most `endpointSlots` jobs of one endpoint
- * (by its rate limit, see `InFlightBounds`; a number is a fixed count) and `total` jobs overall
- * run at once (a job that releases its slot when its request is over
+ * (by its rate limit, see `InFlightBounds`; a number is a fixed count; the floor while
+ * `failing` says its last attempt failed, so a dead endpoint does not hold more of the global
+ * slots than any other) and `total` jobs overall run at once (a job that releases its slot when its request is over
  * stores its outcome outside the bound), and each lane holds at most `backlogMax` waiting
  * jobs. A lane starts its jobs in submission order, so with one slot an endpoint
  * receives first attempts in the order the messages were consumed. A slow or dead
@@ -55,16 +56,20 @@ export class EndpointLanes {
   private readonly onChange: Array<() => void> = [];
 
   private readonly bounds: InFlightBounds;
+  /** What a failing endpoint gets: the floor (within the ceiling). */
+  private readonly failingSlots: number;
 
   constructor(
     perEndpoint: number | InFlightBounds,
     private readonly total: number,
     private readonly backlogMax: number,
+    private readonly failing: (endpointId: string) => boolean = () => false,
   ) {
     this.bounds =
       typeof perEndpoint === 'number'
         ? { min: perEndpoint, max: perEndpoint, latencyMs: 0 }
         : perEndpoint;
+    this.failingSlots = endpointSlots(0, this.bounds);
   }
 
   /**
@@ -122,7 +127,9 @@ export class EndpointLanes {
   private pump(endpointId: string): void {
     const lane = this.lanes.get(endpointId);
     if (!lane) return;
-    while (lane.queue.length > 0 && lane.running < lane.slots) {
+    const slots =
+      lane.slots > this.failingSlots && this.failing(endpointId) ? this.failingSlots : lane.slots;
+    while (lane.queue.length > 0 && lane.running < slots) {
       if (this.runningTotal >= this.total) {
         if (!this.waitingForSlot.includes(endpointId)) this.waitingForSlot.push(endpointId);
         return;

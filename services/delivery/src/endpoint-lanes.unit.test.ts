@@ -147,6 +147,60 @@ describe('EndpointLanes', () => {
   });
 });
 
+describe('EndpointLanes with a failing endpoint', () => {
+  it('gives an endpoint whose last attempt failed the floor, and its full count once it succeeds', async () => {
+    const failing = new Set<string>();
+    const lanes = new EndpointLanes({ min: 2, max: 5, latencyMs: 200 }, 100, 100, (id) =>
+      failing.has(id),
+    );
+    const gates: Array<() => void> = [];
+    let running = 0;
+    const runs: Promise<void>[] = [];
+    const submit = (n: number) => {
+      for (let i = 0; i < n; i++) {
+        const ran = lanes.submit(
+          'a',
+          () =>
+            new Promise<void>((resolve) => {
+              running++;
+              gates.push(() => {
+                running--;
+                resolve();
+              });
+            }),
+          10_000,
+        );
+        if (ran === false) throw new Error('lane refused the job');
+        runs.push(ran);
+      }
+    };
+    const settle = () => new Promise((r) => setImmediate(r));
+
+    submit(14);
+    expect(running).toBe(5);
+    // the attempts fail: as the breaker records it before the slot is freed
+    failing.add('a');
+    gates.splice(0, 5).forEach((open) => open());
+    await settle();
+    expect(running).toBe(2);
+    gates.splice(0, 2).forEach((open) => open());
+    await settle();
+    expect(running).toBe(2);
+    // a success: the next slots freed start the endpoint's full count again
+    failing.delete('a');
+    gates.splice(0, 1).forEach((open) => open());
+    await settle();
+    expect(running).toBe(5);
+    while (gates.length > 0) {
+      gates.splice(0).forEach((open) => open());
+      await settle();
+    }
+    await Promise.all(runs);
+    expect(running).toBe(0);
+    expect(lanes.size).toBe(0);
+  });
+});
+
 describe('endpointSlots', () => {
   const bounds = { min: 20, max: 100, latencyMs: 200 };
 
