@@ -103,19 +103,28 @@ export class EventStore {
     try {
       inserted = await client.query<{ seq: string }>({
         name: 'reten_events_insert_batch',
-        text: `WITH counter AS (
+        text: `WITH data AS MATERIALIZED (
+               -- one value per event, or the statement fails as a data exception (as a value
+               -- that is not JSON does): elements that are not one JSON value each could
+               -- otherwise join into an array of another length, and shift the data of rows
+               SELECT CASE WHEN jsonb_array_length(j) = cardinality($1::text[]) THEN j
+                           ELSE (jsonb_array_length(j) || ' data values for '
+                                 || cardinality($1::text[]) || ' events')::jsonb END AS a
+                 FROM (SELECT $6::jsonb AS j) p
+             ), counter AS (
                UPDATE stream_position_counter
                   SET last_position = last_position + cardinality($1::text[])
                RETURNING last_position - cardinality($1::text[]) AS base
              ), inserted AS (
                INSERT INTO events (tenant_id, event_id, revision, event_type, occurred_at, data,
                                    ordering_key, traceparent, tracestate, stream_position)
-               SELECT r.tenant_id, r.event_id, r.revision, r.event_type, r.occurred_at, r.data,
+               SELECT r.tenant_id, r.event_id, r.revision, r.event_type, r.occurred_at,
+                      (SELECT a FROM data) -> (r.n::int - 1),
                       r.ordering_key, r.traceparent, r.tracestate, c.base + r.n
                  FROM counter c,
-                      unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::timestamptz[], $6::jsonb[],
+                      unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::timestamptz[],
                              $11::text[], $12::text[], $13::text[])
-                        WITH ORDINALITY AS r(tenant_id, event_id, revision, event_type, occurred_at, data,
+                        WITH ORDINALITY AS r(tenant_id, event_id, revision, event_type, occurred_at,
                                              ordering_key, traceparent, tracestate, n)
                 ORDER BY r.n
                RETURNING seq
@@ -133,7 +142,9 @@ export class EventStore {
           pgArray(rows.map((r) => r.revision)),
           pgArray(rows.map((r) => r.eventType)),
           pgArray(rows.map((r) => r.occurredAt.toISOString())),
-          pgArray(rows.map((r) => r.dataJson)),
+          // the events' data as one JSON array (each is JSON text already: nothing to escape),
+          // parsed once and taken apart by position
+          `[${rows.map((r) => r.dataJson).join(',')}]`,
           pgArray(completions.map((c) => c.tenantId)),
           pgArray(completions.map((c) => c.key)),
           pgArray(completions.map((c) => c.status)),
