@@ -41,10 +41,10 @@ export function endpointSlots(ratePerSecond: number, bounds: InFlightBounds): nu
  * Per-endpoint FIFO lanes under a global bound: at most `endpointSlots` jobs of one endpoint
  * (by its rate limit, see `InFlightBounds`; a number is a fixed count; the floor while
  * `failing` says its last attempt failed, so a dead endpoint does not hold more of the global
- * slots than any other) and `total` jobs overall run at once (a job that releases its slot when its request is over
- * stores its outcome outside the bound), and each lane holds at most `backlogMax` waiting
- * jobs. A lane starts its jobs in submission order, so with one slot an endpoint
- * receives first attempts in the order the messages were consumed. A slow or dead
+ * slots than any other) and `total` jobs overall run at once (a job that releases its slot
+ * when its request is over stores its outcome outside the bound), and each lane holds at most
+ * `backlogMax` waiting jobs. A lane starts its jobs in submission order, so with one slot an
+ * endpoint receives first attempts in the order the messages were consumed. A slow or dead
  * endpoint fills only its own lane: `submit` refuses past the backlog (the caller waits for
  * room or defers).
  */
