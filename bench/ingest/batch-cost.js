@@ -13,6 +13,7 @@ const path = require('node:path');
 const { Pool } = require('pg');
 const h = require('../lib/harness');
 const { prepareSchema, cpuMicros } = require('../lib/stack');
+const { BODY } = require('./body');
 
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/reten_bench';
 const BATCH = Number(process.env.BENCH_BATCH ?? 25);
@@ -21,23 +22,6 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const ROOTS = (process.argv.length > 2 ? process.argv.slice(2) : [h.ROOT]).map((r) =>
   path.resolve(r),
 );
-// the body bench:ingest sends
-const BODY = JSON.stringify({
-  client: {
-    browser: 'Firefox',
-    version: '128.0',
-    os: 'Linux',
-    screen_width: 1920,
-    screen_height: 1080,
-    app_name: 'reten-bench',
-    app_version: '1.4.2',
-  },
-  logs: [
-    { timestamp: '2026-11-25T12:00:00.000Z', level: 'info', message: 'page loaded in 412 ms' },
-    { timestamp: '2026-11-25T12:00:01.000Z', level: 'warn', message: 'slow image /hero.png' },
-  ],
-});
-
 const line = (s) => process.stdout.write(`${s}\n`);
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);

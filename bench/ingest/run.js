@@ -22,6 +22,7 @@ const { randomBytes } = require('node:crypto');
 const { Client } = require('pg');
 const h = require('../lib/harness');
 const { cpuMicros, cpuMicrosByName, prepareSchema } = require('../lib/stack');
+const { BODY } = require('./body');
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const DURATION = Number(process.env.BENCH_DURATION_SECONDS ?? 10);
@@ -33,22 +34,6 @@ const RELAY_MAIN = path.join(h.ROOT, 'services/relay/dist/main.js');
 const BEFORE_DIST = process.env.BENCH_BEFORE_DIST;
 // a production gateway refuses the published development JWT_SECRET: one of the run's own
 const JWT_SECRET = `bench-${randomBytes(16).toString('hex')}`;
-
-const BODY = JSON.stringify({
-  client: {
-    browser: 'Firefox',
-    version: '128.0',
-    os: 'Linux',
-    screen_width: 1920,
-    screen_height: 1080,
-    app_name: 'reten-bench',
-    app_version: '1.4.2',
-  },
-  logs: [
-    { timestamp: '2026-11-25T12:00:00.000Z', level: 'info', message: 'page loaded in 412 ms' },
-    { timestamp: '2026-11-25T12:00:01.000Z', level: 'warn', message: 'slow image /hero.png' },
-  ],
-});
 
 const line = (s) => process.stdout.write(`${s}\n`);
 const median = (xs) => {

@@ -7,10 +7,58 @@ function deferred() {
 }
 
 /** Submits and fails the test when the lane refuses. */
-function run(lanes: EndpointLanes, id: string, job: () => Promise<void>): Promise<void> {
-  const ran = lanes.submit(id, job);
+function run(
+  lanes: EndpointLanes,
+  id: string,
+  job: () => Promise<void>,
+  rate?: number,
+): Promise<void> {
+  const ran = lanes.submit(id, job, rate);
   if (ran === false) throw new Error('lane refused the job');
   return ran;
+}
+
+/**
+ * Jobs that run until the test opens them: `submit` queues `n` on an endpoint's lane at a
+ * rate limit (`openAll` awaits them), `open(k)` ends the `k` oldest running ones, `running`
+ * counts those started and not ended.
+ */
+function heldJobs(lanes: EndpointLanes) {
+  const gates: Array<() => void> = [];
+  const runs: Promise<void>[] = [];
+  const held = {
+    running: 0,
+    submit(id: string, n: number, rate: number): void {
+      for (let i = 0; i < n; i++) {
+        runs.push(
+          run(
+            lanes,
+            id,
+            () =>
+              new Promise<void>((resolve) => {
+                held.running++;
+                gates.push(() => {
+                  held.running--;
+                  resolve();
+                });
+              }),
+            rate,
+          ),
+        );
+      }
+    },
+    /** Ends the `k` oldest running jobs and lets the lanes start what they may. */
+    async open(k: number): Promise<void> {
+      gates.splice(0, k).forEach((end) => end());
+      await new Promise((r) => setImmediate(r));
+    },
+    /** Ends every job, those started as others end included. */
+    async openAll(): Promise<void> {
+      while (gates.length > 0) await held.open(gates.length);
+      await Promise.all(runs);
+    },
+  };
+  return held;
 }
 
 describe('EndpointLanes', () => {
@@ -99,50 +147,24 @@ describe('EndpointLanes', () => {
 
   it('runs as many jobs of an endpoint at once as its rate limit asks, between the bounds, and follows a changed limit', async () => {
     const lanes = new EndpointLanes({ min: 2, max: 5, latencyMs: 200 }, 100, 100);
-    const gates: Array<() => void> = [];
-    let running = 0;
-    const submitMany = (id: string, n: number, rate: number) =>
-      Array.from({ length: n }, () => {
-        const ran = lanes.submit(
-          id,
-          () =>
-            new Promise<void>((resolve) => {
-              running++;
-              gates.push(() => {
-                running--;
-                resolve();
-              });
-            }),
-          rate,
-        );
-        if (ran === false) throw new Error('lane refused the job');
-        return ran;
-      });
-    const releaseAll = async (runs: Promise<void>[]) => {
-      while (gates.length > 0 || running > 0) {
-        for (const open of gates.splice(0)) open();
-        await Promise.resolve();
-      }
-      await Promise.all(runs);
-    };
-
+    const jobs = heldJobs(lanes);
     // 15/s × 0.2 s = 3 at once
-    const a = submitMany('a', 8, 15);
-    expect(running).toBe(3);
-    await releaseAll(a);
+    jobs.submit('a', 8, 15);
+    expect(jobs.running).toBe(3);
+    await jobs.openAll();
     // no rate limit given: the floor
-    const b = submitMany('b', 8, 0);
-    expect(running).toBe(2);
-    await releaseAll(b);
+    jobs.submit('b', 8, 0);
+    expect(jobs.running).toBe(2);
+    await jobs.openAll();
     // 10,000/s asks for 2,000: the ceiling
-    const c = submitMany('c', 8, 10_000);
-    expect(running).toBe(5);
+    jobs.submit('c', 8, 10_000);
+    expect(jobs.running).toBe(5);
     // the limit is lowered while 5 run: none starts until fewer than 2 run
-    const lowered = submitMany('c', 1, 5);
-    gates.splice(0, 3).forEach((open) => open());
-    await new Promise((r) => setImmediate(r));
-    expect(running).toBe(2);
-    await releaseAll([...c, ...lowered]);
+    jobs.submit('c', 1, 5);
+    await jobs.open(3);
+    expect(jobs.running).toBe(2);
+    await jobs.openAll();
+    expect(jobs.running).toBe(0);
     expect(lanes.size).toBe(0);
   });
 });
@@ -153,50 +175,21 @@ describe('EndpointLanes with a failing endpoint', () => {
     const lanes = new EndpointLanes({ min: 2, max: 5, latencyMs: 200 }, 100, 100, (id) =>
       failing.has(id),
     );
-    const gates: Array<() => void> = [];
-    let running = 0;
-    const runs: Promise<void>[] = [];
-    const submit = (n: number) => {
-      for (let i = 0; i < n; i++) {
-        const ran = lanes.submit(
-          'a',
-          () =>
-            new Promise<void>((resolve) => {
-              running++;
-              gates.push(() => {
-                running--;
-                resolve();
-              });
-            }),
-          10_000,
-        );
-        if (ran === false) throw new Error('lane refused the job');
-        runs.push(ran);
-      }
-    };
-    const settle = () => new Promise((r) => setImmediate(r));
-
-    submit(14);
-    expect(running).toBe(5);
+    const jobs = heldJobs(lanes);
+    jobs.submit('a', 14, 10_000);
+    expect(jobs.running).toBe(5);
     // the attempts fail: as the breaker records it before the slot is freed
     failing.add('a');
-    gates.splice(0, 5).forEach((open) => open());
-    await settle();
-    expect(running).toBe(2);
-    gates.splice(0, 2).forEach((open) => open());
-    await settle();
-    expect(running).toBe(2);
+    await jobs.open(5);
+    expect(jobs.running).toBe(2);
+    await jobs.open(2);
+    expect(jobs.running).toBe(2);
     // a success: the next slots freed start the endpoint's full count again
     failing.delete('a');
-    gates.splice(0, 1).forEach((open) => open());
-    await settle();
-    expect(running).toBe(5);
-    while (gates.length > 0) {
-      gates.splice(0).forEach((open) => open());
-      await settle();
-    }
-    await Promise.all(runs);
-    expect(running).toBe(0);
+    await jobs.open(1);
+    expect(jobs.running).toBe(5);
+    await jobs.openAll();
+    expect(jobs.running).toBe(0);
     expect(lanes.size).toBe(0);
   });
 });
