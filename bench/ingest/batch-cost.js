@@ -45,6 +45,7 @@ async function subject(root, i) {
   const round = async (batches) => {
     const client0 = process.cpuUsage();
     const backend0 = cpuMicros(rows[0].pid);
+    const wall0 = process.hrtime.bigint();
     for (let b = 0; b < batches; b++) {
       const now = new Date();
       const events = [];
@@ -65,6 +66,8 @@ async function subject(root, i) {
     return {
       client: (client.user + client.system) / n,
       backend: (cpuMicros(rows[0].pid) - backend0) / n,
+      // one batch after another: the statement's round trip, commit included
+      batchMs: Number(process.hrtime.bigint() - wall0) / 1e6 / batches,
     };
   };
   const drop = async () => {
@@ -93,17 +96,19 @@ async function main() {
         s.results.push(res);
         line(
           `  round ${r + 1} ${s.root}: client ${h.fmt(res.client, 1)} µs/event, ` +
-            `PostgreSQL backend ${h.fmt(res.backend, 1)} µs/event`,
+            `PostgreSQL backend ${h.fmt(res.backend, 1)} µs/event, ${h.fmt(res.batchMs, 2)} ms per batch`,
         );
       }
     }
     for (const s of subjects) {
       const c = s.results.map((x) => x.client);
       const b = s.results.map((x) => x.backend);
+      const ms = s.results.map((x) => x.batchMs);
       line(
         `${s.root}: client ${h.fmt(median(c), 1)} (${h.fmt(Math.min(...c), 1)}–` +
           `${h.fmt(Math.max(...c), 1)}) µs/event, PostgreSQL backend ${h.fmt(median(b), 1)} ` +
-          `(${h.fmt(Math.min(...b), 1)}–${h.fmt(Math.max(...b), 1)}) µs/event`,
+          `(${h.fmt(Math.min(...b), 1)}–${h.fmt(Math.max(...b), 1)}) µs/event, ` +
+          `${h.fmt(median(ms), 2)} (${h.fmt(Math.min(...ms), 2)}–${h.fmt(Math.max(...ms), 2)}) ms per batch`,
       );
     }
   } finally {

@@ -27,6 +27,8 @@ const { BODY } = require('./body');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const DURATION = Number(process.env.BENCH_DURATION_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+/** A fixed request rate for both targets (unset: as fast as the connections go). */
+const RATE = Number(process.env.BENCH_RATE) || undefined;
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/reten_bench';
 const NODE_ARGS = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const DIST = path.join(h.ROOT, 'services/gateway/dist');
@@ -132,6 +134,7 @@ async function bareExpress() {
         body: BODY,
         connections: CONNECTIONS,
         durationSeconds: DURATION,
+        overallRate: RATE,
       }),
     );
     return {
@@ -214,6 +217,7 @@ async function gateway(dist, relayMain, schema, vhostName) {
         body: BODY,
         connections: CONNECTIONS,
         durationSeconds: DURATION,
+        overallRate: RATE,
       });
       const loadEnded = Date.now();
       const drain = await withDb(async (db) => {

@@ -1,7 +1,7 @@
 /**
  * Drives one HTTP target with autocannon, in its own process so the load generator never
  * shares a CPU with the server it measures. argv: a JSON job; prints the result as JSON.
- * Job: { url, method, headers, body, connections, durationSeconds }
+ * Job: { url, method, headers, body, connections, durationSeconds, overallRate? }
  */
 const autocannon = require('autocannon');
 
@@ -15,6 +15,8 @@ async function main() {
     connections: job.connections,
     duration: job.durationSeconds,
     pipelining: 1,
+    // a fixed rate in requests/s (open loop at that rate): equal load for CPU comparisons
+    ...(job.overallRate ? { overallRate: job.overallRate } : {}),
   });
   const out = {
     requests: result.requests.total,
