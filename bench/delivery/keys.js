@@ -17,6 +17,7 @@ const { randomBytes } = require('node:crypto');
 const amqplib = require('amqplib');
 const { Pool } = require('pg');
 const h = require('../lib/harness');
+const { median } = h;
 const {
   DATABASE_URL,
   EVENTS_EXCHANGE,
@@ -180,12 +181,6 @@ async function scenario(receiver, keyed) {
     await withDb((db) => db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
   }
 }
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 function report(label, rs) {
   const perSecond = median(rs.map((r) => r.perSecond));

@@ -27,6 +27,7 @@ const { fork } = require('node:child_process');
 const { randomBytes } = require('node:crypto');
 const amqplib = require('amqplib');
 const h = require('../lib/harness');
+const { spread } = h;
 const { cpuMicros, cpuMicrosByName } = require('../lib/stack');
 /** The shared servers whose CPU per event each round also prints (the machine has 2 cores). */
 const SERVERS = ['postgres', 'redis-server', 'beam.smp'];
@@ -112,13 +113,6 @@ const ENDPOINTS = (process.env.BENCH_ENDPOINTS ?? '1,10,100').split(',').map(Num
 const SETTLE_MS = 300;
 
 const line = (s) => process.stdout.write(`${s}\n`);
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-const spread = (xs, digits = 2) =>
-  `${h.fmt(median(xs), digits)} (${h.fmt(Math.min(...xs), digits)}–${h.fmt(Math.max(...xs), digits)})`;
 const pct = (sorted, p) =>
   sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
 

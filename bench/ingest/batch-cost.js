@@ -12,6 +12,7 @@
 const path = require('node:path');
 const { Pool } = require('pg');
 const h = require('../lib/harness');
+const { spread } = h;
 const { prepareSchema, cpuMicros } = require('../lib/stack');
 const { BODY } = require('./body');
 
@@ -23,11 +24,6 @@ const ROOTS = (process.argv.length > 2 ? process.argv.slice(2) : [h.ROOT]).map((
   path.resolve(r),
 );
 const line = (s) => process.stdout.write(`${s}\n`);
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 /** One subject: a root's EventStore on its own schema, through one connection. */
 async function subject(root, i) {
@@ -101,14 +97,10 @@ async function main() {
       }
     }
     for (const s of subjects) {
-      const c = s.results.map((x) => x.client);
-      const b = s.results.map((x) => x.backend);
-      const ms = s.results.map((x) => x.batchMs);
+      const of = (k) => s.results.map((x) => x[k]);
       line(
-        `${s.root}: client ${h.fmt(median(c), 1)} (${h.fmt(Math.min(...c), 1)}–` +
-          `${h.fmt(Math.max(...c), 1)}) µs/event, PostgreSQL backend ${h.fmt(median(b), 1)} ` +
-          `(${h.fmt(Math.min(...b), 1)}–${h.fmt(Math.max(...b), 1)}) µs/event, ` +
-          `${h.fmt(median(ms), 2)} (${h.fmt(Math.min(...ms), 2)}–${h.fmt(Math.max(...ms), 2)}) ms per batch`,
+        `${s.root}: client ${spread(of('client'), 1)} µs/event, PostgreSQL backend ` +
+          `${spread(of('backend'), 1)} µs/event, ${spread(of('batchMs'), 2)} ms per batch`,
       );
     }
   } finally {

@@ -21,6 +21,7 @@ const path = require('node:path');
 const { randomBytes } = require('node:crypto');
 const { Client } = require('pg');
 const h = require('../lib/harness');
+const { median, spread } = h;
 const { cpuMicros, cpuMicrosByName, prepareSchema } = require('../lib/stack');
 const { BODY } = require('./body');
 
@@ -38,13 +39,6 @@ const BEFORE_DIST = process.env.BENCH_BEFORE_DIST;
 const JWT_SECRET = `bench-${randomBytes(16).toString('hex')}`;
 
 const line = (s) => process.stdout.write(`${s}\n`);
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-const spread = (xs, digits = 2) =>
-  `${h.fmt(median(xs), digits)} (${h.fmt(Math.min(...xs), digits)}–${h.fmt(Math.max(...xs), digits)})`;
 
 /** The median of each key over a list of `{ key: number }`. */
 const medianByKey = (objs) =>

@@ -88,4 +88,26 @@ const fmt = (n, digits = 0) =>
     minimumFractionDigits: digits,
   });
 
-module.exports = { ROOT, freePort, startNode, stop, waitReady, runLoad, createVhost, fmt };
+/** The median of numbers (the mean of the middle two for an even count). */
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+/** `median (min–max)` of numbers, formatted with `digits` decimals. */
+const spread = (xs, digits = 2) =>
+  `${fmt(median(xs), digits)} (${fmt(Math.min(...xs), digits)}–${fmt(Math.max(...xs), digits)})`;
+
+module.exports = {
+  ROOT,
+  freePort,
+  startNode,
+  stop,
+  waitReady,
+  runLoad,
+  createVhost,
+  fmt,
+  median,
+  spread,
+};
