@@ -125,6 +125,61 @@ describe('the ordering key and trace context of an event', () => {
   });
 });
 
+/** The group commit sends the batch's data as one JSON array, taken apart by position. */
+describe('the data of a batch insert', () => {
+  let schema: TestSchema;
+  let store: EventStore;
+
+  beforeAll(async () => {
+    schema = await createTestSchema('event store batch data');
+    store = new EventStore(schema.pool, schema.schema);
+  });
+
+  afterAll(async () => {
+    await schema.drop();
+  });
+
+  it('stores each event’s own data, whatever it holds, in the order given', async () => {
+    const values: unknown[] = [
+      { a: 'quote " backslash \\ comma , braces {} [] newline \n tab \t' },
+      { unicode: 'é 中 😀', nested: { list: [1, 2, { x: null }] } },
+      [1, 'two', false, null],
+      'a string, with "quotes"',
+      42.5,
+      null,
+      true,
+      {},
+      [],
+      { NULL: 'NULL', '': '' },
+    ];
+    const rows = values.map((v) => row('b1', { dataJson: JSON.stringify(v) }));
+    const seqs = await store.insertBatch(rows, []);
+    expect(seqs).toHaveLength(values.length);
+    const stored = await schema.pool.query<{ event_id: string; data: unknown; seq: string }>(
+      `SELECT event_id, data, seq FROM events WHERE tenant_id = 'b1' ORDER BY seq`,
+    );
+    expect(stored.rows.map((r) => r.event_id)).toEqual(rows.map((r) => r.eventId));
+    expect(stored.rows.map((r) => r.data)).toEqual(values);
+    expect(stored.rows.map((r) => r.seq)).toEqual(seqs);
+  });
+
+  it('refuses, as a data exception, data that is not one JSON value per event, and stores nothing', async () => {
+    for (const parts of [
+      ['1,2', '3'], // joins into three values for two events
+      ['{"a":1}', ''], // an empty one
+      ['{"not json":', '1}'], // joins into one value
+      ['{"not json":'],
+    ]) {
+      const rows = parts.map((p) => row('b2', { dataJson: p }));
+      await expect(store.insertBatch(rows, [])).rejects.toMatchObject({
+        code: expect.stringMatching(/^22/),
+      });
+    }
+    const stored = await schema.pool.query(`SELECT 1 FROM events WHERE tenant_id = 'b2'`);
+    expect(stored.rowCount).toBe(0);
+  });
+});
+
 describe(`the migration ${MIGRATION}`, () => {
   it('keeps the rows stored before it, which read as events without a key or a trace', async () => {
     const old = await createTestSchema('ordering key migration', { migrate: false });
