@@ -9,7 +9,10 @@
  * CPU microseconds per delivered event of each consumer process (/proc, utime + stime) and
  * its GC pauses per event (main thread, perf_hooks), and
  * each scenario ends with the median ratio and its spread. Then publish→receipt latency at a
- * paced rate, for both, and the latency Reten adds.
+ * paced rate, for both, and the latency Reten adds, with the CPU µs per event of each consumer
+ * and of the servers at that rate (the same load for both: steadier than the ratio; e.g.
+ * BENCH_LATENCY_RATE=2000 BENCH_LATENCY_SECONDS=10 for a rate where the per-event costs, not
+ * the idle ones, dominate; BENCH_ROUNDS=0 runs that phase alone).
  * Env: BENCH_ROUNDS (3), BENCH_MESSAGES (20000 per round: shorter rounds mostly measure the
  * warm-up of both freshly started consumers, see bench/README.md), BENCH_PREFETCH (the service's
  * DELIVERY_PREFETCH default; the baseline uses the same), BENCH_ENDPOINT_IN_FLIGHT (unset: the
@@ -251,11 +254,27 @@ async function scenario(receiver, endpoints, config) {
       const run = `${which}${tag}lat`;
       child = await start(which, run);
       const n = LAT_RATE * LAT_SECONDS;
+      // CPU per event at a fixed rate: the same load for both, below what either can take, so
+      // the figure does not move with how far each was pushed (steadier than the ratio)
+      const cpu0 = cpuMicros(child.pid);
+      const servers0 = serverMicros();
+      const backends0 = which === 'reten' ? await deliveryBackendMicros() : new Map();
       await publish(vhosts[which].url, n, endpoints, LAT_RATE);
       await waitCount(receiver, run, n, 300_000);
+      await sleep(SETTLE_MS);
+      const cpuUs = cpuMicros(child.pid) - cpu0;
+      const serversUs = serverMicros() - servers0;
+      const backendsUs =
+        which === 'reten' ? backendMicrosBetween(backends0, await deliveryBackendMicros()) : 0;
       const s = await receiver.stats(run, true);
       const sorted = s.latencies.sort((a, b) => a - b);
-      latency[which] = { p50: pct(sorted, 0.5), p99: pct(sorted, 0.99) };
+      latency[which] = {
+        p50: pct(sorted, 0.5),
+        p99: pct(sorted, 0.99),
+        cpuUsPerEvent: cpuUs / n,
+        serversCpuUsPerEvent: serversUs / n,
+        pgCpuUsPerEvent: backendsUs / n,
+      };
       await h.stop(child);
       child = undefined;
     }
@@ -288,36 +307,40 @@ async function main() {
       const b = latency.baseline;
       const r = latency.reten;
       rows.push({ endpoints, rounds, latency });
-      line(
-        `${String(endpoints).padStart(3)} endpoint(s) over ${ROUNDS} rounds, median (min–max): ` +
-          `ratio ${spread(rounds.map((x) => x.ratio))} (goal ≥ 0.60); ` +
-          `baseline ${spread(
-            rounds.map((x) => x.baseline.perSecond),
-            0,
-          )}/s, ` +
-          `${spread(
-            rounds.map((x) => x.baseline.cpuUsPerEvent),
-            0,
-          )} µs/event; ` +
-          `reten ${spread(
-            rounds.map((x) => x.reten.perSecond),
-            0,
-          )}/s, ` +
-          `${spread(
-            rounds.map((x) => x.reten.cpuUsPerEvent),
-            0,
-          )} µs/event; GC pauses µs/event baseline ${spread(
-            rounds.map((x) => x.baseline.gcUsPerEvent),
-            0,
-          )}, reten ${spread(
-            rounds.map((x) => x.reten.gcUsPerEvent),
-            0,
-          )}`,
-      );
+      if (rounds.length > 0)
+        line(
+          `${String(endpoints).padStart(3)} endpoint(s) over ${ROUNDS} rounds, median (min–max): ` +
+            `ratio ${spread(rounds.map((x) => x.ratio))} (goal ≥ 0.60); ` +
+            `baseline ${spread(
+              rounds.map((x) => x.baseline.perSecond),
+              0,
+            )}/s, ` +
+            `${spread(
+              rounds.map((x) => x.baseline.cpuUsPerEvent),
+              0,
+            )} µs/event; ` +
+            `reten ${spread(
+              rounds.map((x) => x.reten.perSecond),
+              0,
+            )}/s, ` +
+            `${spread(
+              rounds.map((x) => x.reten.cpuUsPerEvent),
+              0,
+            )} µs/event; GC pauses µs/event baseline ${spread(
+              rounds.map((x) => x.baseline.gcUsPerEvent),
+              0,
+            )}, reten ${spread(
+              rounds.map((x) => x.reten.gcUsPerEvent),
+              0,
+            )}`,
+        );
       line(
         `${String(endpoints).padStart(3)} endpoint(s) at ${LAT_RATE} msg/s: publish→receipt ` +
           `p50/p99 baseline ${b.p50}/${b.p99} ms, reten ${r.p50}/${r.p99} ms, ` +
-          `added p50 ${r.p50 - b.p50} ms, p99 ${r.p99 - b.p99} ms`,
+          `added p50 ${r.p50 - b.p50} ms, p99 ${r.p99 - b.p99} ms; CPU µs/event baseline ` +
+          `${h.fmt(b.cpuUsPerEvent)} (servers ${h.fmt(b.serversCpuUsPerEvent)}), reten ` +
+          `${h.fmt(r.cpuUsPerEvent)} (servers ${h.fmt(r.serversCpuUsPerEvent)}, its PostgreSQL ` +
+          `backends ${h.fmt(r.pgCpuUsPerEvent)})`,
       );
     }
   } finally {
