@@ -14,16 +14,16 @@ const GENERATIONS = 3;
  * The ends are kept in generations, not in one map trimmed from its oldest entry: a `Map`
  * keeps the slots of deleted entries until it is rebuilt, and a walk from its start steps over
  * every one of them, so trimming one map at each end cost a walk over up to the whole window's
- * deleted entries once the process had run for a window at a steady rate (~130 µs per
- * delivery two minutes in at 4,000 per second, ~30 at 1,000; `node
- * bench/delivery/recent-attempts.js`). A generation is
- * only ever added to and dropped whole: each end costs a few map operations whatever the rate.
+ * deleted entries once the process had run for a window at a steady rate (~130 µs per delivery
+ * two minutes in at 4,000 per second, ~30 at 1,000; `node bench/delivery/recent-attempts.js`).
+ * A generation is only ever added to and dropped whole: each end costs a few map operations
+ * whatever the rate.
  */
 export class RecentAttempts {
   /** End time (`now()`) by delivery id, the newest generation first. */
-  private generations: Map<string, number>[] = [new Map<string, number>()];
+  private readonly generations: Map<string, number>[] = [new Map<string, number>()];
   /** When each generation started, in the same order. */
-  private starts: number[];
+  private readonly starts: number[];
   private readonly running = new Map<string, Promise<unknown>>();
 
   /** `now`: the clock of the ends and of the read times given (ms; tests set it). */
