@@ -11,7 +11,7 @@
  * each scenario ends with the median ratio and its spread. Then publish→receipt latency at a
  * paced rate, for both, and the latency Reten adds, with the CPU µs per event of each consumer
  * and of the servers at that rate (the same load for both: steadier than the ratio; e.g.
- * BENCH_LATENCY_RATE=2000 BENCH_LATENCY_SECONDS=10 for a rate where the per-event costs, not
+ * BENCH_LATENCY_RATE=2500 BENCH_LATENCY_SECONDS=8 for a rate where the per-event costs, not
  * the idle ones, dominate; BENCH_ROUNDS=0 runs that phase alone).
  * Env: BENCH_ROUNDS (3), BENCH_MESSAGES (20000 per round: shorter rounds mostly measure the
  * warm-up of both freshly started consumers, see bench/README.md), BENCH_PREFETCH (the service's
@@ -203,30 +203,44 @@ async function scenario(receiver, endpoints, config) {
       return started.child;
     };
 
+    /**
+     * Starts counting the CPU of the consumer, of the servers and (Reten) of its PostgreSQL
+     * backends; `perEvent(n)`, called after the last receipt, gives each in µs per event.
+     */
+    const cpuMeter = async (which) => {
+      const cpu0 = cpuMicros(child.pid);
+      const servers0 = serverMicros();
+      const backends0 = which === 'reten' ? await deliveryBackendMicros() : new Map();
+      return {
+        perEvent: async (n) => {
+          const backendsUs =
+            which === 'reten' ? backendMicrosBetween(backends0, await deliveryBackendMicros()) : 0;
+          return {
+            cpuUsPerEvent: (cpuMicros(child.pid) - cpu0) / n,
+            serversCpuUsPerEvent: (serverMicros() - servers0) / n,
+            pgCpuUsPerEvent: backendsUs / n,
+          };
+        },
+      };
+    };
+
     /** One throughput run: deliveries/s and CPU µs per delivered event of the consumer. */
     const throughput = async (which, run) => {
       child = await start(which, run);
-      const cpu0 = cpuMicros(child.pid);
       const gc0 = await gcMs(child);
-      const servers0 = serverMicros();
-      const backends0 = which === 'reten' ? await deliveryBackendMicros() : new Map();
+      const meter = await cpuMeter(which);
       const t0 = Date.now();
       await publish(vhosts[which].url, MESSAGES, endpoints, 0);
       const t1 = await waitCount(receiver, run, MESSAGES, 300_000);
       await sleep(SETTLE_MS);
-      const cpuUs = cpuMicros(child.pid) - cpu0;
+      const cpu = await meter.perEvent(MESSAGES);
       const gcUs = ((await gcMs(child)) - gc0) * 1000;
-      const serversUs = serverMicros() - servers0;
-      const backendsUs =
-        which === 'reten' ? backendMicrosBetween(backends0, await deliveryBackendMicros()) : 0;
       await h.stop(child);
       child = undefined;
       return {
         perSecond: MESSAGES / ((t1 - t0) / 1000),
-        cpuUsPerEvent: cpuUs / MESSAGES,
+        ...cpu,
         gcUsPerEvent: gcUs / MESSAGES,
-        serversCpuUsPerEvent: serversUs / MESSAGES,
-        pgCpuUsPerEvent: backendsUs / MESSAGES,
       };
     };
 
@@ -256,25 +270,14 @@ async function scenario(receiver, endpoints, config) {
       const n = LAT_RATE * LAT_SECONDS;
       // CPU per event at a fixed rate: the same load for both, below what either can take, so
       // the figure does not move with how far each was pushed (steadier than the ratio)
-      const cpu0 = cpuMicros(child.pid);
-      const servers0 = serverMicros();
-      const backends0 = which === 'reten' ? await deliveryBackendMicros() : new Map();
+      const meter = await cpuMeter(which);
       await publish(vhosts[which].url, n, endpoints, LAT_RATE);
       await waitCount(receiver, run, n, 300_000);
       await sleep(SETTLE_MS);
-      const cpuUs = cpuMicros(child.pid) - cpu0;
-      const serversUs = serverMicros() - servers0;
-      const backendsUs =
-        which === 'reten' ? backendMicrosBetween(backends0, await deliveryBackendMicros()) : 0;
+      const cpu = await meter.perEvent(n);
       const s = await receiver.stats(run, true);
       const sorted = s.latencies.sort((a, b) => a - b);
-      latency[which] = {
-        p50: pct(sorted, 0.5),
-        p99: pct(sorted, 0.99),
-        cpuUsPerEvent: cpuUs / n,
-        serversCpuUsPerEvent: serversUs / n,
-        pgCpuUsPerEvent: backendsUs / n,
-      };
+      latency[which] = { p50: pct(sorted, 0.5), p99: pct(sorted, 0.99), ...cpu };
       await h.stop(child);
       child = undefined;
     }
