@@ -119,6 +119,12 @@ export const deliveryConfigShape = {
     1_000,
     'Longest time an attempt’s outcome waits for others to share its PostgreSQL statement (after the request: delays its message’s ack and the API’s view of it, not the webhook); 0: stored in the next event-loop turn',
   ),
+  DELIVERY_COUNT_COMPACT_MS: intVar(
+    1_000,
+    100,
+    60_000,
+    'How often the endpoints’ attempt counts are compacted from the rows each outcome batch adds (webhook_count_deltas; the API adds what is not compacted yet, so this does not delay what it shows)',
+  ),
   DELIVERY_RATE_LIMIT_LEASE_MS: intVar(
     10,
     0,

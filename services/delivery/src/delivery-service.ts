@@ -18,6 +18,7 @@ import type { Pool } from '@reten/store';
 import { AckBatcher } from './ack-batcher';
 import { AttemptRunner } from './attempt-runner';
 import { CircuitBreaker } from './circuit-breaker';
+import { CountCompactor } from './count-compactor';
 import type { DeliveryConfig } from './config';
 import { parseScheduleMs } from './config';
 import { DeliveryStore, createHotPathPool } from './delivery-store';
@@ -66,6 +67,8 @@ export class DeliveryService {
   /** Failing messages (a database or broker outage): logged when it starts and ends, not per retry. */
   private readonly handling: OutageLog;
   private readonly dispatcher: Dispatcher;
+  /** Adds the outcome batches' count deltas to the endpoints' counts. */
+  private readonly compactor: CountCompactor;
   private readonly listener: PgListener;
   private readonly metrics: DeliveryMetrics;
   /** `reten.delivery`: targeted messages, shared by the replicas. */
@@ -199,6 +202,17 @@ export class DeliveryService {
       this.metrics,
       log,
     );
+    this.compactor = new CountCompactor(
+      this.pool,
+      config.DELIVERY_COUNT_COMPACT_MS,
+      new OutageLog({
+        log,
+        downMessage: 'endpoint counts cannot be compacted: retrying, the API still counts exactly',
+        upMessage: 'endpoint counts compacted again',
+        onFailure: () => this.metrics.errors.inc({ kind: 'count_compaction' }),
+      }),
+      (rows) => this.metrics.countDeltasCompacted.inc(rows),
+    );
     const schema = config.DATABASE_SCHEMA;
     this.listener = new PgListener({
       name: 'endpoints and requeued deliveries',
@@ -297,6 +311,7 @@ export class DeliveryService {
     await this.listener.start();
     await this.broker.start();
     this.dispatcher.start();
+    this.compactor.start();
     const app = opsApp({
       registry: this.registry,
       lifecycle: this.lifecycle,
@@ -342,6 +357,7 @@ export class DeliveryService {
     // past the deadline, outcomes still not stored are logged (their messages come back)
     this.runner.stop();
     await bounded(this.dispatcher.stop(), CLOSE_TIMEOUT_MS);
+    await bounded(this.compactor.stop(), CLOSE_TIMEOUT_MS);
     await this.server?.close(1000);
     await this.broker.stop();
     await bounded(this.listener.stop(), CLOSE_TIMEOUT_MS);

@@ -56,9 +56,14 @@ export function createDeliveryMetrics(registry: Registry, queued: () => number =
       help: '1 while the rate limiter cannot reach Redis and deliveries go without a limit',
       registers: [registry],
     }),
+    countDeltasCompacted: new Counter({
+      name: 'reten_webhook_count_deltas_compacted_total',
+      help: 'Rows of webhook_count_deltas (one per batch of attempt outcomes) added to the endpoints’ counts',
+      registers: [registry],
+    }),
     errors: new Counter({
       name: 'reten_delivery_errors_total',
-      help: 'Internal errors by kind (handle, record, rate_limiter, dispatch, poison, attempt_not_stored); retried or parked',
+      help: 'Internal errors by kind (handle, record, rate_limiter, dispatch, poison, attempt_not_stored, count_compaction); retried or parked',
       labelNames: ['kind'] as const,
       registers: [registry],
     }),

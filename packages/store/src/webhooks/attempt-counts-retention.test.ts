@@ -4,6 +4,7 @@ import type { TestSchema } from '@reten/testing';
 import { newPrefixedId } from '../ids';
 import { RetentionRunner } from '../retention/retention-runner';
 import { AttemptTimelineRepo } from './attempt-timeline';
+import { compactCountDeltas } from './count-deltas';
 import { DeliveryAttemptRepo } from './delivery-attempts';
 import { WebhookDeliveryRepo } from './delivery-repo';
 
@@ -51,6 +52,8 @@ describe('retention of the per-minute attempt counts', () => {
         },
       ]);
     }
+    // the counts as the delivery service compacts them from its outcome batches
+    expect(await compactCountDeltas(schema.pool, 500)).toBe(2);
     const runner = new RetentionRunner(
       schema.pool,
       { connectionString: schema.databaseUrl, options: `-c search_path="${schema.schema}"` },

@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import { pendingDeltas } from './count-deltas';
 
 /** Attempts of one time bucket; `index` counts buckets from the start of the range. */
 export interface AttemptBucketCount {
@@ -9,8 +10,8 @@ export interface AttemptBucketCount {
 
 /**
  * An endpoint's attempts counted per time bucket, for the API's timeline, from the per-minute
- * counters kept with the attempts (`webhook_attempt_counts`): an index range over the minutes
- * asked for, whatever the size of `webhook_attempts`.
+ * counters kept with the attempts (`webhook_attempt_counts`, plus their deltas not compacted
+ * yet): an index range over the minutes asked for, whatever the size of `webhook_attempts`.
  */
 export class AttemptTimelineRepo {
   constructor(private readonly pool: Pool) {}
@@ -35,9 +36,11 @@ export class AttemptTimelineRepo {
       `SELECT greatest(0, floor((extract(epoch FROM minute) * 1000 - $3) / ($5::bigint * 1000)))
                 AS bucket,
               sum(attempts) AS attempts, sum(succeeded) AS succeeded
-         FROM webhook_attempt_counts
-        WHERE endpoint_id = $2 AND tenant_id = $1
-          AND minute > to_timestamp($3 / 1000.0) - interval '1 minute'
+         FROM (SELECT minute, attempts, succeeded FROM webhook_attempt_counts
+                WHERE endpoint_id = $2 AND tenant_id = $1
+               UNION ALL
+               SELECT minute, attempts, succeeded FROM ${pendingDeltas('$1', '$2')} p) c
+        WHERE minute > to_timestamp($3 / 1000.0) - interval '1 minute'
           AND minute < to_timestamp($4 / 1000.0)
         GROUP BY 1`,
       [tenantId, endpointId, range.since.getTime(), range.until.getTime(), range.bucketSeconds],

@@ -94,36 +94,26 @@ const LOCKED_ENDPOINTS = `k AS MATERIALIZED (
 
 /**
  * The end of both record statements, given `i` (the items), `d` (the rows whose state the items
- * set: id, tenant_id, endpoint_id, attempts) and `a` (the attempts inserted): the endpoint's
- * counts and failure run, and per row of `d` since when its endpoint has been failing.
+ * set: id, tenant_id, endpoint_id, attempts) and `a` (the attempts inserted): what the attempts
+ * add to their endpoints' counts (a row of webhook_count_deltas), the endpoints' failure runs,
+ * and per row of `d` since when its endpoint has been failing.
  */
 const ATTEMPT_EFFECTS = `
-       -- the API's counts of the endpoint, kept with the attempts they count (one row per
-       -- endpoint, minute and backend slot: concurrent batches do not share a row lock)
-       cm AS (
-         INSERT INTO webhook_attempt_counts AS c (endpoint_id, minute, slot, tenant_id, attempts,
-                                                  succeeded)
-         SELECT endpoint_id, date_trunc('minute', started_at), pg_backend_pid() % 8, tenant_id,
-                count(*), count(*) FILTER (WHERE succeeded)
-           FROM a GROUP BY 1, 2, 4 ORDER BY 1, 2
-         ON CONFLICT (endpoint_id, minute, slot) DO UPDATE
-            SET attempts = c.attempts + EXCLUDED.attempts,
-                succeeded = c.succeeded + EXCLUDED.succeeded),
-       ce AS (
-         INSERT INTO webhook_endpoint_counts AS c (endpoint_id, slot, tenant_id, attempts,
-                                                   succeeded, last_error, last_error_at)
-         SELECT endpoint_id, pg_backend_pid() % 8, tenant_id, count(*),
-                count(*) FILTER (WHERE succeeded),
-                (array_agg(error ORDER BY started_at DESC) FILTER (WHERE NOT succeeded))[1],
-                max(started_at) FILTER (WHERE NOT succeeded)
-           FROM a GROUP BY 1, 3 ORDER BY 1
-         ON CONFLICT (endpoint_id, slot) DO UPDATE
-            SET attempts = c.attempts + EXCLUDED.attempts,
-                succeeded = c.succeeded + EXCLUDED.succeeded,
-                last_error = CASE WHEN EXCLUDED.last_error_at >= c.last_error_at
-                                    OR c.last_error_at IS NULL
-                                  THEN EXCLUDED.last_error ELSE c.last_error END,
-                last_error_at = GREATEST(c.last_error_at, EXCLUDED.last_error_at)),
+       -- what the attempts add to the API's counts of their endpoints, per endpoint and minute:
+       -- one row for the batch, added to the counts by compactCountDeltas (one upsert per
+       -- endpoint and second instead of two per endpoint and batch)
+       cd AS (
+         INSERT INTO webhook_count_deltas (endpoint_ids, tenant_ids, minutes, attempts, succeeded,
+                                           last_errors, last_error_ats)
+         SELECT array_agg(endpoint_id), array_agg(tenant_id), array_agg(minute), array_agg(n),
+                array_agg(ok), array_agg(last_error), array_agg(last_error_at)
+           FROM (SELECT endpoint_id, tenant_id, date_trunc('minute', started_at) AS minute,
+                        count(*)::int AS n, (count(*) FILTER (WHERE succeeded))::int AS ok,
+                        (array_agg(error ORDER BY started_at DESC)
+                           FILTER (WHERE NOT succeeded))[1] AS last_error,
+                        max(started_at) FILTER (WHERE NOT succeeded) AS last_error_at
+                   FROM a GROUP BY 1, 2, 3) g
+         HAVING count(*) > 0),
        -- the latest attempt of each endpoint in this batch decides its failure run; the
        -- endpoint row is written only when the run starts or ends, so concurrent attempts to
        -- one endpoint do not queue on its row lock

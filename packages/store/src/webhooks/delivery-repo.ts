@@ -1,6 +1,7 @@
 import type { Pool } from 'pg';
 import { deliveryIdOf } from '../ids';
 import { dispatchChannel } from '../notify-channels';
+import { pendingDeltas } from './count-deltas';
 import { qualified } from './webhook-rows';
 import type { WebhookAttemptRecord, WebhookDeliveryRecord } from './webhook-rows';
 import type {
@@ -263,7 +264,8 @@ export class WebhookDeliveryRepo {
 
   /**
    * Success rate, latency percentiles and last error of an endpoint's attempts: counts and last
-   * error from the counters kept with the attempts, percentiles over the latest
+   * error from the counters kept with the attempts (plus their deltas not compacted yet),
+   * percentiles over the latest
    * `LATENCY_WINDOW` attempts, failed deliveries through their partial index. None of it reads
    * more rows as the attempt history grows.
    */
@@ -277,7 +279,11 @@ export class WebhookDeliveryRepo {
       `SELECT sum(attempts) AS attempts, sum(succeeded) AS succeeded,
               (array_agg(last_error ORDER BY last_error_at DESC NULLS LAST))[1] AS last_error,
               max(last_error_at) AS last_error_at
-         FROM webhook_endpoint_counts WHERE tenant_id = $1 AND endpoint_id = $2`,
+         FROM (SELECT attempts, succeeded, last_error, last_error_at
+                 FROM webhook_endpoint_counts WHERE tenant_id = $1 AND endpoint_id = $2
+               UNION ALL
+               SELECT attempts, succeeded, last_error, last_error_at
+                 FROM ${pendingDeltas('$1', '$2')} p) c`,
       [tenantId, endpointId],
     );
     const latency = await this.pool.query<{ p50: number | null; p99: number | null }>(
