@@ -11,6 +11,7 @@ import { AttemptTimelineRepo } from './webhooks/attempt-timeline';
 import { WebhookDeliveryRepo } from './webhooks/delivery-repo';
 
 const COUNTERS = '1733600000000_stats_counters';
+const DELTAS = '1734000000000_webhook_count_deltas';
 
 describe(`migration ${COUNTERS}`, () => {
   let schema: TestSchema;
@@ -30,8 +31,11 @@ describe(`migration ${COUNTERS}`, () => {
       symlinkSync(path.join(DEFAULT_MIGRATIONS_DIR, file), path.join(before, file));
       symlinkSync(path.join(DEFAULT_MIGRATIONS_DIR, file), path.join(withCounters, file));
     }
-    const counters = `${COUNTERS}.sql`;
-    symlinkSync(path.join(DEFAULT_MIGRATIONS_DIR, counters), path.join(withCounters, counters));
+    // and the table of count deltas, which today's readers of the counts add
+    for (const name of [COUNTERS, DELTAS]) {
+      const file = `${name}.sql`;
+      symlinkSync(path.join(DEFAULT_MIGRATIONS_DIR, file), path.join(withCounters, file));
+    }
   });
 
   afterAll(async () => {
@@ -95,7 +99,7 @@ describe(`migration ${COUNTERS}`, () => {
       [at(0, 10), at(1, 10), at(2, 10)],
     );
 
-    expect(await migrate(withCounters)).toEqual([COUNTERS]);
+    expect(await migrate(withCounters)).toEqual([COUNTERS, DELTAS]);
 
     const counts = await q(
       `SELECT tenant_id, eworker, event_type, processed::int, failed::int, last_processed_at
