@@ -29,13 +29,19 @@ describe('delivery service: endpoint counts', () => {
     await receiver?.close();
   });
 
-  it('compacts what its outcome batches add to the counts while it runs', async () => {
-    const d = await startTestDelivery('delivery counts', {
-      env: { DELIVERY_COUNT_COMPACT_MS: '200' },
-    });
+  /** A service compacting every `compactMs`, and `events` events published to a new endpoint. */
+  async function deliverWith(title: string, compactMs: string, events: number) {
+    const d = await startTestDelivery(title, { env: { DELIVERY_COUNT_COMPACT_MS: compactMs } });
     fixtures.push(d);
-    const ep = await d.createEndpoint({ url: receiver.url('/counts') });
-    await d.publishMany(Array.from({ length: 30 }, (_, i) => ({ type: 'count.x', data: { i } })));
+    const ep = await d.createEndpoint({ url: receiver.url(`/${fixtures.length}`) });
+    await d.publishMany(
+      Array.from({ length: events }, (_, i) => ({ type: 'count.x', data: { i } })),
+    );
+    return { d, ep };
+  }
+
+  it('compacts what its outcome batches add to the counts while it runs', async () => {
+    const { d, ep } = await deliverWith('delivery counts', '200', 30);
     await eventually(async () =>
       expect(await countsOf(d, ep.id)).toEqual({ attempts: 30, deltas: 0, counted: 30 }),
     );
@@ -47,12 +53,7 @@ describe('delivery service: endpoint counts', () => {
 
   it('compacts what it stored before it stops', async () => {
     // no round while the test runs: only the one at stop
-    const d = await startTestDelivery('delivery counts at stop', {
-      env: { DELIVERY_COUNT_COMPACT_MS: '60000' },
-    });
-    fixtures.push(d);
-    const ep = await d.createEndpoint({ url: receiver.url('/counts-stop') });
-    await d.publishMany(Array.from({ length: 10 }, (_, i) => ({ type: 'count.y', data: { i } })));
+    const { d, ep } = await deliverWith('delivery counts at stop', '60000', 10);
     await eventually(async () => expect((await countsOf(d, ep.id))?.attempts).toBe(10));
     expect((await countsOf(d, ep.id))?.deltas).toBeGreaterThan(0);
     await d.stopService();
