@@ -22,7 +22,7 @@ export { WebhookEndpointRepo } from './webhooks/endpoint-repo';
 export type { EndpointChange, NewEndpoint } from './webhooks/endpoint-repo';
 export { MAX_REPLAY, WebhookDeliveryRepo } from './webhooks/delivery-repo';
 export { AttemptTimelineRepo } from './webhooks/attempt-timeline';
-export { compactCountDeltas } from './webhooks/count-deltas';
+export { compactCountDeltas, vacuumCountDeltas } from './webhooks/count-deltas';
 export type { AttemptBucketCount } from './webhooks/attempt-timeline';
 export { DeliveryAttemptRepo } from './webhooks/delivery-attempts';
 export type {

@@ -45,6 +45,15 @@ describe('delivery service: endpoint counts', () => {
     await eventually(async () =>
       expect(await countsOf(d, ep.id)).toEqual({ attempts: 30, deltas: 0, counted: 30 }),
     );
+    // and vacuums the table it emptied (its first round that compacted anything)
+    await eventually(async () => {
+      const res = await d.schema.pool.query<{ last_vacuum: Date | null }>(
+        `SELECT last_vacuum FROM pg_stat_user_tables
+          WHERE schemaname = $1 AND relname = 'webhook_count_deltas'`,
+        [d.schema.schema],
+      );
+      expect(res.rows[0]?.last_vacuum).toBeInstanceOf(Date);
+    });
     const compacted = await d.service.registry
       .getSingleMetric('reten_webhook_count_deltas_compacted_total')
       ?.get();

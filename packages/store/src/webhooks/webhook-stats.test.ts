@@ -3,7 +3,7 @@ import { createTestSchema } from '@reten/testing';
 import type { TestSchema } from '@reten/testing';
 import { newPrefixedId } from '../ids';
 import { AttemptTimelineRepo } from './attempt-timeline';
-import { compactCountDeltas } from './count-deltas';
+import { compactCountDeltas, vacuumCountDeltas } from './count-deltas';
 import { DeliveryAttemptRepo } from './delivery-attempts';
 import type { RecordItem } from './delivery-attempts';
 import { LATENCY_WINDOW, WebhookDeliveryRepo } from './delivery-repo';
@@ -465,5 +465,34 @@ describe('count deltas', () => {
     expect(await deltaRows()).toBe(0);
     expect(await countedEndpoints('we_cd_gone', 'we_cd_kept')).toEqual(['we_cd_kept']);
     expect(await shown('we_cd_kept', since)).toEqual(expected);
+  });
+  it('a vacuum after a compaction lets the next rows reuse the space, so the table does not grow', async () => {
+    await compactAll();
+    // rows the size of a batch over 57 endpoints (~5 KB: one per page)
+    const fill = () =>
+      schema.pool.query(
+        `INSERT INTO webhook_count_deltas (endpoint_ids, tenant_ids, minutes, attempts, succeeded,
+                                           last_errors, last_error_ats)
+         SELECT array_agg('we_vac_' || g || '_' || r), array_agg('acme'::text), array_agg(now()),
+                array_agg(1), array_agg(1), array_agg(NULL::text), array_agg(NULL::timestamptz)
+           FROM generate_series(1, 40) r, generate_series(1, 57) g GROUP BY r`,
+      );
+    const size = async () =>
+      Number(
+        (
+          await schema.pool.query<{ n: string }>(
+            `SELECT pg_relation_size('webhook_count_deltas') AS n`,
+          )
+        ).rows[0]?.n,
+      );
+    await vacuumCountDeltas(schema.pool);
+    await fill();
+    const filled = await size();
+    expect(await compactAll()).toBe(40);
+    // without a vacuum, the same rows again would take new pages
+    await vacuumCountDeltas(schema.pool);
+    await fill();
+    expect(await size()).toBeLessThanOrEqual(filled);
+    expect(await compactAll()).toBe(40);
   });
 });
