@@ -242,7 +242,7 @@ export class WebhookEndpointRepo {
 
   /**
    * Deletes the endpoint, its deliveries and their attempts, in one transaction (the counts go
-   * by cascade). Deleting the endpoint's row waits for the delivery service's statements that
+   * by cascade; its count deltas not compacted yet, by the next compaction). Deleting the endpoint's row waits for the delivery service's statements that
    * hold its lock (see LOCKED_ENDPOINTS in delivery-attempts.ts), so the rows they stored are
    * deleted too, and later ones store none. The delivery service may be recording outcomes of
    * those deliveries meanwhile, locking the same rows in another order: PostgreSQL then aborts
