@@ -13,9 +13,10 @@ export const VACUUM_EVERY_MS = 10_000;
  * Adds the count deltas the outcome batches store (`webhook_count_deltas`) to the endpoints'
  * counts every `intervalMs`: one upsert per endpoint and round instead of two per endpoint and
  * batch. What the API shows does not wait for it (its readers add the deltas not compacted
- * yet); it keeps that table small, and vacuums it every VACUUM_EVERY_MS while it compacts. Replicas compact side by side (each statement skips the rows
- * another holds). A failed round is retried at the next; a crash leaves the deltas to the next
- * compaction, by this or another process.
+ * yet); it keeps that table small, and vacuums it every VACUUM_EVERY_MS while it compacts.
+ * Replicas compact side by side (each statement skips the rows another holds). A failed round
+ * is retried at the next; a crash leaves the deltas to the next compaction, by this or another
+ * process.
  */
 export class CountCompactor {
   private timer: NodeJS.Timeout | undefined;
