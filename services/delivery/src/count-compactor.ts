@@ -7,7 +7,7 @@ const ROWS_PER_STATEMENT = 500;
 /** Statements of one round at most: a backlog (after an outage) is worked off over rounds. */
 const STATEMENTS_PER_ROUND = 20;
 /** Least time between two vacuums of the deltas table by this process (see vacuumCountDeltas). */
-export const VACUUM_EVERY_MS = 10_000;
+const VACUUM_EVERY_MS = 10_000;
 
 /**
  * Adds the count deltas the outcome batches store (`webhook_count_deltas`) to the endpoints'
