@@ -21,8 +21,8 @@ const VACUUM_EVERY_MS = 10_000;
 export class CountCompactor {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
-  /** Rows compacted since the last vacuum, and when that was. */
-  private sinceVacuum = 0;
+  /** Whether rows were compacted since the last vacuum, and when that was. */
+  private compactedSinceVacuum = false;
   private vacuumedAt = 0;
 
   constructor(
@@ -49,14 +49,16 @@ export class CountCompactor {
     try {
       for (let i = 0; i < STATEMENTS_PER_ROUND; i++) {
         const rows = await compactCountDeltas(this.pool, ROWS_PER_STATEMENT);
-        if (rows > 0) this.onCompacted(rows);
-        this.sinceVacuum += rows;
+        if (rows > 0) {
+          this.onCompacted(rows);
+          this.compactedSinceVacuum = true;
+        }
         if (rows < ROWS_PER_STATEMENT) break;
       }
       // the rows just deleted leave dead space that only a vacuum frees for the next ones
-      if (this.sinceVacuum > 0 && Date.now() - this.vacuumedAt >= VACUUM_EVERY_MS) {
+      if (this.compactedSinceVacuum && Date.now() - this.vacuumedAt >= VACUUM_EVERY_MS) {
         this.vacuumedAt = Date.now();
-        this.sinceVacuum = 0;
+        this.compactedSinceVacuum = false;
         await vacuumCountDeltas(this.pool);
       }
       this.state.succeeded();

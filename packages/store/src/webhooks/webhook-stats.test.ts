@@ -73,14 +73,55 @@ function attempt(
   };
 }
 
-/** What a scan of webhook_attempts says: the counters must say the same. */
-async function recount(endpointId: string): Promise<{ attempts: number; succeeded: number }> {
-  const res = await schema.pool.query<{ attempts: number; succeeded: number }>(
-    `SELECT count(*)::int AS attempts, (count(*) FILTER (WHERE succeeded))::int AS succeeded
+/**
+ * What the API shows of an endpoint: its stats' counts and last error, and its timeline from
+ * `since` (an hour, buckets of `bucketSeconds`).
+ */
+async function shown(endpointId: string, since: Date, bucketSeconds = 60) {
+  const stats = await deliveries.stats('acme', endpointId);
+  const buckets = await timeline.countsByBucket('acme', endpointId, {
+    since,
+    until: new Date(since.getTime() + 3_600_000),
+    bucketSeconds,
+  });
+  return {
+    attempts: stats.attempts,
+    succeeded: stats.succeeded,
+    last_error: stats.last_error,
+    last_error_at: stats.last_error_at,
+    buckets: [...(buckets ?? [])].sort((a, b) => a.index - b.index),
+  };
+}
+
+/** The same figures from a scan of webhook_attempts: the counters must say the same. */
+async function truth(endpointId: string, since: Date, bucketSeconds = 60) {
+  const totals = await schema.pool.query<{
+    attempts: number;
+    succeeded: number;
+    last_error: string | null;
+    last_error_at: Date | null;
+  }>(
+    `SELECT count(*)::int AS attempts, (count(*) FILTER (WHERE succeeded))::int AS succeeded,
+            (array_agg(error ORDER BY started_at DESC) FILTER (WHERE NOT succeeded))[1]
+              AS last_error,
+            max(started_at) FILTER (WHERE NOT succeeded) AS last_error_at
        FROM webhook_attempts WHERE endpoint_id = $1`,
     [endpointId],
   );
-  return res.rows[0] ?? { attempts: 0, succeeded: 0 };
+  const buckets = await schema.pool.query<{ index: number; attempts: number; succeeded: number }>(
+    `SELECT floor(extract(epoch FROM started_at - $2::timestamptz) / $3)::int AS index,
+            count(*)::int AS attempts, (count(*) FILTER (WHERE succeeded))::int AS succeeded
+       FROM webhook_attempts WHERE endpoint_id = $1 GROUP BY 1 ORDER BY 1`,
+    [endpointId, since.toISOString(), bucketSeconds],
+  );
+  const t = totals.rows[0];
+  return {
+    attempts: t?.attempts ?? 0,
+    succeeded: t?.succeeded ?? 0,
+    last_error: t?.last_error ?? null,
+    last_error_at: t?.last_error_at?.toISOString() ?? null,
+    buckets: buckets.rows,
+  };
 }
 
 describe("an endpoint's stats and timeline", () => {
@@ -111,32 +152,16 @@ describe("an endpoint's stats and timeline", () => {
       await Promise.all(pools.map((p) => p.end()));
     }
 
-    const truth = await recount('we_conc');
-    expect(truth).toEqual({ attempts: 160, succeeded: expect.any(Number) as unknown });
+    const expected = await truth('we_conc', start, 300);
+    expect(expected.attempts).toBe(160);
     const stats = await deliveries.stats('acme', 'we_conc');
     expect(stats).toMatchObject({
-      attempts: truth.attempts,
-      succeeded: truth.succeeded,
-      failed: truth.attempts - truth.succeeded,
-      success_rate: truth.succeeded / truth.attempts,
+      attempts: expected.attempts,
+      succeeded: expected.succeeded,
+      failed: expected.attempts - expected.succeeded,
+      success_rate: expected.succeeded / expected.attempts,
     });
-
-    const buckets = await timeline.countsByBucket('acme', 'we_conc', {
-      since: start,
-      until: new Date(start.getTime() + 3_600_000),
-      bucketSeconds: 300,
-    });
-    const perBucket = await schema.pool.query<{
-      index: number;
-      attempts: number;
-      succeeded: number;
-    }>(
-      `SELECT floor(extract(epoch FROM started_at - $2::timestamptz) / 300)::int AS index,
-              count(*)::int AS attempts, (count(*) FILTER (WHERE succeeded))::int AS succeeded
-         FROM webhook_attempts WHERE endpoint_id = $1 GROUP BY 1 ORDER BY 1`,
-      ['we_conc', start.toISOString()],
-    );
-    expect([...(buckets ?? [])].sort((a, b) => a.index - b.index)).toEqual(perBucket.rows);
+    expect((await shown('we_conc', start, 300)).buckets).toEqual(expected.buckets);
   });
 
   it('give the latest failure, the failed deliveries and the latency of the latest attempts', async () => {
@@ -215,54 +240,6 @@ async function recordBatch(endpointIds: string[], at: Date): Promise<void> {
     items.push(attempt(row, { at: new Date(at.getTime() + i * 5_000), ok: events % 3 !== 0 }));
   }
   await attempts.recordMany(items);
-}
-
-/** What the API shows of an endpoint: its stats' counts and last error, and its timeline. */
-async function shown(endpointId: string, since: Date) {
-  const stats = await deliveries.stats('acme', endpointId);
-  const buckets = await timeline.countsByBucket('acme', endpointId, {
-    since,
-    until: new Date(since.getTime() + 3_600_000),
-    bucketSeconds: 60,
-  });
-  return {
-    attempts: stats.attempts,
-    succeeded: stats.succeeded,
-    last_error: stats.last_error,
-    last_error_at: stats.last_error_at,
-    buckets: [...(buckets ?? [])].sort((a, b) => a.index - b.index),
-  };
-}
-
-/** The same figures from the attempts themselves. */
-async function truth(endpointId: string, since: Date) {
-  const totals = await schema.pool.query<{
-    attempts: number;
-    succeeded: number;
-    last_error: string | null;
-    last_error_at: Date | null;
-  }>(
-    `SELECT count(*)::int AS attempts, (count(*) FILTER (WHERE succeeded))::int AS succeeded,
-            (array_agg(error ORDER BY started_at DESC) FILTER (WHERE NOT succeeded))[1]
-              AS last_error,
-            max(started_at) FILTER (WHERE NOT succeeded) AS last_error_at
-       FROM webhook_attempts WHERE endpoint_id = $1`,
-    [endpointId],
-  );
-  const buckets = await schema.pool.query<{ index: number; attempts: number; succeeded: number }>(
-    `SELECT floor(extract(epoch FROM started_at - $2::timestamptz) / 60)::int AS index,
-            count(*)::int AS attempts, (count(*) FILTER (WHERE succeeded))::int AS succeeded
-       FROM webhook_attempts WHERE endpoint_id = $1 GROUP BY 1 ORDER BY 1`,
-    [endpointId, since.toISOString()],
-  );
-  const t = totals.rows[0];
-  return {
-    attempts: t?.attempts ?? 0,
-    succeeded: t?.succeeded ?? 0,
-    last_error: t?.last_error ?? null,
-    last_error_at: t?.last_error_at?.toISOString() ?? null,
-    buckets: buckets.rows,
-  };
 }
 
 async function newEndpoints(...ids: string[]): Promise<void> {
@@ -466,6 +443,7 @@ describe('count deltas', () => {
     expect(await countedEndpoints('we_cd_gone', 'we_cd_kept')).toEqual(['we_cd_kept']);
     expect(await shown('we_cd_kept', since)).toEqual(expected);
   });
+
   it('a vacuum after a compaction lets the next rows reuse the space, so the table does not grow', async () => {
     await compactAll();
     // rows the size of a batch over 57 endpoints (~5 KB: one per page)
