@@ -131,6 +131,12 @@ export const deliveryConfigShape = {
     1_000,
     'Window of an endpoint’s rate-limit slots a replica reserves in one Redis call, handing them to its later attempts itself (limits above one request per window only); another replica may wait up to this long for a slot; 0: each call reserves only the slots of the attempts waiting',
   ),
+  DELIVERY_RATE_LIMIT_BATCH_MS: intVar(
+    5,
+    0,
+    1_000,
+    'Shortest time between two of a replica’s rate-limit calls to Redis: the attempts that ask meanwhile share the next call (fewer round trips under load, at up to this much longer before an attempt starts; a replica calling less often waits for nothing); 0: the next event-loop turn',
+  ),
   DELIVERY_ENDPOINT_CACHE_MS: intVar(
     10_000,
     0,

@@ -167,6 +167,7 @@ export class DeliveryService {
           config.DELIVERY_RATE_LIMIT_MAX_WAIT_MS,
           limiterState,
           config.DELIVERY_RATE_LIMIT_LEASE_MS,
+          config.DELIVERY_RATE_LIMIT_BATCH_MS,
         ),
         scheduler,
         breaker,

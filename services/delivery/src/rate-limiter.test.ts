@@ -147,12 +147,54 @@ describe('EndpointRateLimiter (batched reservations in Redis)', () => {
     expect(asked + theirs.waitMs - t0).toBeLessThan(260);
   });
 
+  it('spaces its calls by the call interval: the callers that ask meanwhile share the next call', async () => {
+    const redis = await connected();
+    const starts: number[] = [];
+    const sendCommand = redis.sendCommand.bind(redis);
+    redis.sendCommand = (cmd: { name: string }) => {
+      if (cmd.name === 'evalsha') starts.push(performance.now());
+      return sendCommand(cmd as never);
+    };
+    const prefix = `${uniqueName('rl')}:`;
+    const limiter = new EndpointRateLimiter(redis, prefix, 2_000, outageLog().log, 0, 300);
+    // idle: the first call goes at once
+    const asked = performance.now();
+    expect((await limiter.reserve('wh_i', 1_000)).granted).toBe(true);
+    expect(starts).toHaveLength(1);
+    expect(starts[0]! - asked).toBeLessThan(50);
+    // ten callers to ten endpoints, each in a later turn, over the next ~40 ms: one call for
+    // all of them, once the interval since the first call has passed
+    const pending: Promise<{ granted: boolean; waitMs: number }>[] = [];
+    for (let i = 0; i < 10; i++) {
+      pending.push(limiter.reserve(`wh_i${i}`, 1_000));
+      await new Promise((r) => setTimeout(r, 4));
+    }
+    const slots = await Promise.all(pending);
+    expect(slots.every((s) => s.granted && s.waitMs < 5)).toBe(true);
+    expect(starts).toHaveLength(2);
+    expect(starts[1]! - starts[0]!).toBeGreaterThanOrEqual(295);
+    // the next caller of a busy endpoint still gets the slot after the last one given
+    const next = await limiter.reserve('wh_i9', 10);
+    expect(next.granted).toBe(true);
+    expect(starts).toHaveLength(3);
+    expect(starts[2]! - starts[1]!).toBeGreaterThanOrEqual(295);
+  });
+
   it('keeps the limit across replicas that lease windows, and reserves only its callers at 100/s', async () => {
     const prefix = `${uniqueName('rl')}:`;
     const perSecond = 500;
+    // one replica calls Redis as soon as it can, the other at most every 5 ms (the default)
     const replicas = await Promise.all(
-      [0, 1].map(
-        async () => new EndpointRateLimiter(await connected(), prefix, 2_000, outageLog().log, 20),
+      [0, 5].map(
+        async (callIntervalMs) =>
+          new EndpointRateLimiter(
+            await connected(),
+            prefix,
+            2_000,
+            outageLog().log,
+            20,
+            callIntervalMs,
+          ),
       ),
     );
     // each replica runs 4 callers that send at their slot and ask again, for 1.2 s: twice the

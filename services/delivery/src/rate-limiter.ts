@@ -96,6 +96,14 @@ const LEASES_SWEEP_AT = 1_000;
  * per `leaseMs`: at 100/s and a window of 10 ms, each call reserves exactly its callers' slots.
  * The cost: another replica's attempt to the same endpoint may wait up to `leaseMs` for a slot
  * this replica reserved and did not use.
+ *
+ * With `callIntervalMs` > 0, a call starts at least that long after the previous one started:
+ * the callers that ask meanwhile wait and go together. A round trip costs both processes about
+ * the same CPU whatever it carries, so a busy replica makes fewer and fuller calls (at 2,000
+ * deliveries/s over 100 endpoints, ~200 calls/s of ~10 callers instead of ~850 of ~2.4), at
+ * the price of up to that interval before an attempt's slot; a replica that calls less often
+ * than that waits for nothing. The slots are still computed when the call reaches Redis, so
+ * the wait never lets requests bunch.
  */
 export class EndpointRateLimiter {
   /** When the last call to Redis failed (one to a stalled Redis lasts the command timeout). */
@@ -106,6 +114,8 @@ export class EndpointRateLimiter {
   private inFlight = false;
   /** Reserved windows by `endpointId intervalUs`. */
   private readonly leases = new Map<string, Lease>();
+  /** When the last call to Redis started (`performance.now()`). */
+  private lastCallAt = -Infinity;
 
   constructor(
     private readonly redis: Redis,
@@ -113,6 +123,7 @@ export class EndpointRateLimiter {
     private readonly maxWaitMs: number,
     private readonly state: OutageLog,
     private readonly leaseMs = 0,
+    private readonly callIntervalMs = 0,
   ) {
     // EVALSHA after the first call instead of sending the script every time
     redis.defineCommand('retenGcraReserveMany', { lua: SCRIPT });
@@ -172,14 +183,20 @@ export class EndpointRateLimiter {
     this.leases.set(group.id, { nextAt, endAt, intervalMs });
   }
 
-  /** Sends the waiting callers once nothing is in flight (in the next turn, to gather more). */
+  /**
+   * Sends the waiting callers once nothing is in flight: in the next turn (to gather more), or
+   * once `callIntervalMs` has passed since the last call started.
+   */
   private schedule(): void {
     if (this.inFlight || this.scheduled) return;
     this.scheduled = true;
-    setImmediate(() => {
+    const go = () => {
       this.scheduled = false;
       void this.flush();
-    });
+    };
+    const waitMs = this.lastCallAt + this.callIntervalMs - performance.now();
+    if (waitMs >= 1) setTimeout(go, waitMs);
+    else setImmediate(go);
   }
 
   private async flush(): Promise<void> {
@@ -221,6 +238,7 @@ export class EndpointRateLimiter {
     const args: (string | number)[] = groups.map((g) => g.key);
     for (const g of groups) args.push(g.intervalUs, g.callers.length, maxWaitUs, leaseUs);
     let reply: number[];
+    this.lastCallAt = performance.now();
     try {
       reply = await (this.redis as unknown as GcraRedis).retenGcraReserveMany(
         groups.length,
