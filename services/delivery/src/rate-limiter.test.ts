@@ -162,12 +162,12 @@ describe('EndpointRateLimiter (batched reservations in Redis)', () => {
     expect((await limiter.reserve('wh_i', 1_000)).granted).toBe(true);
     expect(starts).toHaveLength(1);
     expect(starts[0]! - asked).toBeLessThan(50);
-    // ten callers to ten endpoints, each in a later turn, over the next ~40 ms: one call for
-    // all of them, once the interval since the first call has passed
+    // ten callers to ten endpoints, each in a later turn of the event loop: one call for all
+    // of them, once the interval since the first call has passed
     const pending: Promise<{ granted: boolean; waitMs: number }>[] = [];
     for (let i = 0; i < 10; i++) {
       pending.push(limiter.reserve(`wh_i${i}`, 1_000));
-      await new Promise((r) => setTimeout(r, 4));
+      await new Promise((r) => setImmediate(r));
     }
     const slots = await Promise.all(pending);
     expect(slots.every((s) => s.granted && s.waitMs < 5)).toBe(true);
