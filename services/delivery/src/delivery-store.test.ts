@@ -1,4 +1,4 @@
-import { createPool } from '@reten/store';
+import { createPool, deliveryIdOf } from '@reten/store';
 import type { Pool } from '@reten/store';
 import { createTestSchema } from '@reten/testing';
 import type { TestSchema } from '@reten/testing';
@@ -133,6 +133,26 @@ describe('DeliveryStore.recordAttempt', () => {
     const again = await store.recordAttempt(row, INITIAL_TOKEN, result(new Date()), done);
     expect(again).toBeUndefined();
     expect(await history(row)).toEqual({ status: 'succeeded', attempts: 2, recorded: 2 });
+  });
+
+  it('stores an unsaved first attempt on the row of its delivery stored under another id', async () => {
+    // the same endpoint, event and revision stored under another id (a copy of the message
+    // that carried another acceptance time): the insert stops at the delivery's key
+    const stored = await pendingRow();
+    const row = {
+      ...stored,
+      id: deliveryIdOf(stored.endpointId, stored.eventId, 1, 1_000),
+      unsaved: true,
+    };
+    expect(row.id).not.toBe(stored.id);
+    expect(await store.recordAttempt(row, INITIAL_TOKEN, result(new Date()), done)).toEqual({
+      failingSince: null,
+    });
+    expect(await history(stored)).toEqual({ status: 'succeeded', attempts: 1, recorded: 1 });
+    const other = await schema.pool.query('SELECT 1 FROM webhook_deliveries WHERE id = $1', [
+      row.id,
+    ]);
+    expect(other.rowCount).toBe(0);
   });
 
   it('finds the stored rows of an event revision, and none of the endpoints without one', async () => {
