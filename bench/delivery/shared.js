@@ -1,4 +1,5 @@
 /** What the delivery benches share: the receiver process, the publisher, a database client. */
+const fs = require('node:fs');
 const path = require('node:path');
 const { fork } = require('node:child_process');
 const { randomBytes } = require('node:crypto');
@@ -16,6 +17,8 @@ const MIGRATE = path.join(h.ROOT, 'packages/store/dist/migrate-cli.js');
 
 /** Extra node arguments of the delivery process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`. */
 const NODE_ARGS = (process.env.BENCH_DELIVERY_NODE_ARGS ?? '').split(' ').filter(Boolean);
+/** Where the delivery process's stdout is also written (`<path>.<pid>`), if set. */
+const OUT = process.env.BENCH_DELIVERY_OUT;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -45,6 +48,12 @@ async function startDelivery({ schema, rabbitUrl, tag, env = {} }) {
     'delivery',
     NODE_ARGS,
   );
+  if (OUT) {
+    // the process's stdout as it comes (node's --trace-* output, which the harness only buffers)
+    const file = fs.createWriteStream(`${OUT}.${child.pid}`);
+    child.stdout.on('data', (d) => file.write(d));
+    child.once('exit', () => file.end());
+  }
   await h.waitReady(`http://127.0.0.1:${port}/readyz`, child);
   return { child, port };
 }
