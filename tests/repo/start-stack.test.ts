@@ -103,7 +103,8 @@ describe('scripts/start-stack.js (pnpm start)', () => {
 
   it('migrates, bootstraps the dev key, starts every built service on its port with prefixed logs, serves the README flow, and stops them all on SIGTERM', async () => {
     const stack = await startStack();
-    await eventually(() => expect(stack.text()).toContain('Reten is running'), {
+    // up to the banner's last line: its lines may come in more than one read of the pipe
+    await eventually(() => expect(stack.text()).toMatch(/Reten is running[\s\S]*RETEN_ENV=/), {
       timeoutMs: 150_000,
     });
     const gatewayPort = 8080 + stack.offset;

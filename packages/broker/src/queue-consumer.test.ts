@@ -49,6 +49,7 @@ describe('QueueConsumer against a real RabbitMQ', () => {
     const queue = 'test.consumer.reconnect';
     const seen: string[] = [];
     const closed: Channel[] = [];
+    let consuming: Channel | undefined;
     let release: (() => void) | undefined;
     const consumer = new QueueConsumer({
       queue,
@@ -59,6 +60,7 @@ describe('QueueConsumer against a real RabbitMQ', () => {
       onMessage: (msg: ConsumeMessage, channel: Channel) => {
         const body = msg.content.toString();
         seen.push(body);
+        consuming = channel;
         if (body === 'hold') {
           // acked only once released: drain must wait for it
           return new Promise<void>((resolve) => {
@@ -88,6 +90,9 @@ describe('QueueConsumer against a real RabbitMQ', () => {
       expect(consumer.problem()).toBeUndefined();
       await send(queue, 'a');
       await eventually(() => expect(seen).toEqual(['a']));
+      // the broker handles a channel's frames in order: once it answers this, it has the ack
+      // of 'a' (cut before that, 'a' would rightly come again after the reconnect)
+      await consuming!.checkQueue(queue);
 
       proxy.cut();
       await eventually(() => expect(consumer.consuming).toBe(false));

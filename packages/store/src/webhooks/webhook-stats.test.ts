@@ -1,5 +1,5 @@
 import { Pool } from 'pg';
-import { createTestSchema } from '@reten/testing';
+import { createTestSchema, eventually } from '@reten/testing';
 import type { TestSchema } from '@reten/testing';
 import { newPrefixedId } from '../ids';
 import { AttemptTimelineRepo } from './attempt-timeline';
@@ -467,6 +467,23 @@ describe('count deltas', () => {
     await fill();
     const filled = await size();
     expect(await compactAll()).toBe(40);
+    // a vacuum keeps what a snapshot of another session may still see: other tests of this
+    // database (another jest worker) may hold one from before the compaction for a moment
+    const after = (await schema.pool.query<{ xid: string }>('SELECT pg_current_xact_id() AS xid'))
+      .rows[0]!.xid;
+    await eventually(
+      async () => {
+        const { rows } = await schema.pool.query<{ n: string }>(
+          `WITH t AS (SELECT ($1::text::bigint % 4294967296)::text::xid AS x)
+         SELECT count(*) AS n FROM pg_stat_activity, t
+          WHERE datname = current_database() AND pid <> pg_backend_pid()
+            AND (age(backend_xmin) >= age(t.x) OR age(backend_xid) >= age(t.x))`,
+          [after],
+        );
+        expect(Number(rows[0]?.n)).toBe(0);
+      },
+      { timeoutMs: 30_000 },
+    );
     // without a vacuum, the same rows again would take new pages
     await vacuumCountDeltas(schema.pool);
     await fill();
