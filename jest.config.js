@@ -32,8 +32,8 @@ module.exports = {
   testTimeout: 60_000,
   // jest's default is one worker less than the cores: one worker, run after run, on the 2-core
   // machines CI uses. Most files wait on the servers and on service processes, and every test
-  // owns its schema, vhost and key prefix, so two workers run the suite in ~0.6 of the time
-  // there (531 → 325 s); bigger machines keep the default. JEST_MAX_WORKERS overrides it.
+  // owns its schema, vhost and key prefix, so two workers run the suite in 0.6–0.8 of the time
+  // there (531 s → 325–406 s here); bigger machines keep the default. JEST_MAX_WORKERS overrides.
   maxWorkers: process.env.JEST_MAX_WORKERS ?? Math.max(2, os.availableParallelism() - 1),
   reporters: ['default', '<rootDir>/scripts/summary-reporter.js'],
   projects: [
