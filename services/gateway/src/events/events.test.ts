@@ -67,6 +67,22 @@ describe('REST events API /api/v1/events', () => {
     expect(get.body).toMatchObject({ eworkers: [], webhooks: [], received_at: expect.any(String) });
   });
 
+  it('GET never answers 304 from the revision alone: the body carries live status; nothing is cached', async () => {
+    // the ETag is the revision (for If-Match on PUT); what eworkers and endpoints did with the
+    // event changes under one revision, so a browser's revalidation must get the current body
+    const id = await create('order.created', { order_id: 'o-etag' });
+    const first = await api(gw, 'GET', `/api/v1/events/${id}`);
+    expect(first.headers.get('etag')).toBe('"1"');
+    expect(first.headers.get('cache-control')).toBe('no-store');
+    const again = await api(gw, 'GET', `/api/v1/events/${id}`, undefined, {
+      // (fetch adds `cache-control: no-cache` to a conditional request unless one is given:
+      // a browser revalidating its cached copy sends none, or `max-age=0`)
+      headers: { 'if-none-match': '"1"', 'cache-control': 'max-age=0' },
+    });
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ event_id: id, revision: 1, webhooks: [] });
+  });
+
   it('GET lists by exact type and by wildcard, newest first, escaping LIKE metacharacters', async () => {
     const a = await create('shop.order.created', { n: 1 });
     const b = await create('shop.order.paid', { n: 2 });

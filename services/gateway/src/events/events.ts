@@ -84,9 +84,17 @@ function parseIfMatch(header: string | undefined): number | undefined {
   return Number(m[1]);
 }
 
-function sendWithEtag(res: Response, status: number, e: StoredEvent, body: unknown): void {
+/**
+ * An event's detail, with its revision as the ETag: what `If-Match` on PUT compares.
+ * The body also carries what the eworkers and endpoints did with that revision, which changes
+ * under the same revision, so the ETag cannot validate it: no 304 for an `If-None-Match` that
+ * names the revision (express's `res.json` would answer one, and a browser would show the
+ * status it had cached), and `no-store`, which also keeps event data out of browser caches.
+ */
+function sendDetail(res: Response, status: number, e: StoredEvent, body: unknown): void {
   res.setHeader('ETag', `"${e.revision}"`);
-  res.status(status).json(body);
+  res.setHeader('Cache-Control', 'no-store');
+  res.status(status).type('application/json').end(JSON.stringify(body));
 }
 
 /** REST events API under `/api/v1/events`. */
@@ -143,7 +151,7 @@ export function eventsHandlers(
       const tenantId = tenantOf(req);
       const event = await store.getCurrent(tenantId, id);
       if (!event) throw notFound(id);
-      sendWithEtag(res, 200, event, await toDetail(tenantId, event, status));
+      sendDetail(res, 200, event, await toDetail(tenantId, event, status));
     },
   ];
 
@@ -190,7 +198,7 @@ export function eventsHandlers(
           `If-Match does not match: the current revision is ${result.conflict}`,
         );
       }
-      sendWithEtag(res, 200, result, await toDetail(tenantId, result, status));
+      sendDetail(res, 200, result, await toDetail(tenantId, result, status));
     },
   ];
 

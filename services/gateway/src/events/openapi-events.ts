@@ -56,6 +56,16 @@ const orderingKeyHeader = OrderingKeySchema.optional().meta({
 });
 
 /** The paths of EVCI ingest and the REST events API. */
+/** An event's detail: its revision as the ETag; never cached (it carries live status). */
+const DETAIL_HEADERS = {
+  ETag: {
+    description:
+      'The revision, e.g. `"2"`: send it back as `If-Match` on PUT. It does not cover the processing status, so a GET never answers 304.',
+    schema: { type: 'string' as const },
+  },
+  'Cache-Control': { description: '`no-store`', schema: { type: 'string' as const } },
+};
+
 export const eventPaths: ZodOpenApiPathsObject = {
   '/v1.0/event/{type}': {
     post: {
@@ -113,6 +123,7 @@ export const eventPaths: ZodOpenApiPathsObject = {
       responses: {
         '200': {
           description: 'The current revision',
+          headers: DETAIL_HEADERS,
           content: { 'application/json': { schema: EventDetailSchema } },
         },
         '404': errorResponse('`not_found`'),
@@ -135,6 +146,7 @@ export const eventPaths: ZodOpenApiPathsObject = {
       responses: {
         '200': {
           description: 'The new revision',
+          headers: DETAIL_HEADERS,
           content: { 'application/json': { schema: EventDetailSchema } },
         },
         '404': errorResponse('`not_found`'),
