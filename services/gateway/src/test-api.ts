@@ -4,7 +4,7 @@ import type { TestGateway } from './test-fixture';
 export interface ApiResponse {
   status: number;
   headers: Headers;
-  /** Parsed JSON when the answer is JSON, else the text. */
+  /** Parsed JSON when the answer is JSON, else the text (empty when there is none). */
   body: unknown;
   text: string;
 }
@@ -47,7 +47,8 @@ export async function api(
     signal: AbortSignal.timeout(15_000),
   });
   const text = await res.text();
-  const isJson = (res.headers.get('content-type') ?? '').includes('json');
+  // (a HEAD answer has a JSON content type and no body)
+  const isJson = text !== '' && (res.headers.get('content-type') ?? '').includes('json');
   return { status: res.status, headers: res.headers, body: isJson ? JSON.parse(text) : text, text };
 }
 

@@ -81,6 +81,9 @@ describe('REST events API /api/v1/events', () => {
     });
     expect(again.status).toBe(200);
     expect(again.body).toMatchObject({ event_id: id, revision: 1, webhooks: [] });
+    const head = await api(gw, 'HEAD', `/api/v1/events/${id}`);
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-length')).toBe(String(Buffer.byteLength(again.text)));
   });
 
   it('GET lists by exact type and by wildcard, newest first, escaping LIKE metacharacters', async () => {

@@ -94,7 +94,10 @@ function parseIfMatch(header: string | undefined): number | undefined {
 function sendDetail(res: Response, status: number, e: StoredEvent, body: unknown): void {
   res.setHeader('ETag', `"${e.revision}"`);
   res.setHeader('Cache-Control', 'no-store');
-  res.status(status).type('application/json').end(JSON.stringify(body));
+  const json = Buffer.from(JSON.stringify(body));
+  // (set here: node sets it from end()'s data, which a HEAD answer has none of)
+  res.setHeader('Content-Length', json.length);
+  res.status(status).type('application/json').end(json);
 }
 
 /** REST events API under `/api/v1/events`. */
