@@ -55,7 +55,6 @@ const orderingKeyHeader = OrderingKeySchema.optional().meta({
     '`validation_failed` naming `headers.reten-ordering-key`',
 });
 
-/** The paths of EVCI ingest and the REST events API. */
 /** An event's detail: its revision as the ETag; never cached (it carries live status). */
 const DETAIL_HEADERS = {
   ETag: {
@@ -66,6 +65,7 @@ const DETAIL_HEADERS = {
   'Cache-Control': { description: '`no-store`', schema: { type: 'string' as const } },
 };
 
+/** The paths of EVCI ingest and the REST events API. */
 export const eventPaths: ZodOpenApiPathsObject = {
   '/v1.0/event/{type}': {
     post: {
