@@ -100,6 +100,10 @@ describe('the operator console in a real browser, against the stack as processes
   });
 
   it('sends an event from the Events page and sees it delivered in the endpoint’s history', async () => {
+    // a slow receiver: the event's page is first shown while its delivery is in flight, and
+    // must show the delivery when opened again (a 304 from the revision's ETag once showed
+    // the browser's cached answer without it)
+    stack.receiver.respond({ status: 204, delayMs: 2000 });
     await page.click('header nav a:text("Events")');
     await page.fill('input[name=sendType]', 'order.created');
     await page.fill('input[name=sendData]', '{"order_id":"o1"}');
