@@ -128,7 +128,13 @@ export function EventPage({ api, session, id }: PageProps & { id: string }) {
             </table>
           </Section>
           <Section title="Webhook deliveries">
-            {e.webhooks.length === 0 && <p class="muted">No endpoint subscribed to this type.</p>}
+            {/* the delivery service stores a first attempt's row with its outcome */}
+            {e.webhooks.length === 0 && (
+              <p class="muted" data-empty="webhooks">
+                No delivery stored yet: a delivery is stored when its first attempt ends (or is put
+                off), and none is made when no endpoint subscribes to this type.
+              </p>
+            )}
             <table>
               <tbody>
                 {e.webhooks.map((d) => (
