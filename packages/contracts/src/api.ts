@@ -122,6 +122,8 @@ export const EventDetailSchema = EventEnvelopeSchema.extend({
     .describe('Processing status of each eworker registered for the event type'),
   webhooks: z
     .array(WebhookDeliveryStatusSchema)
-    .describe('Delivery status to each matching webhook endpoint'),
+    .describe(
+      'The stored deliveries of this revision, one per endpoint, with their status. A first attempt stores its delivery when it ends (or is put off): one in flight is not listed yet',
+    ),
 }).meta({ id: 'EventDetail' });
 export type EventDetail = z.infer<typeof EventDetailSchema>;
