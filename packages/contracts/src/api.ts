@@ -123,7 +123,7 @@ export const EventDetailSchema = EventEnvelopeSchema.extend({
   webhooks: z
     .array(WebhookDeliveryStatusSchema)
     .describe(
-      'The stored deliveries of this revision, one per endpoint, with their status. A first attempt stores its delivery when it ends (or is put off): one in flight is not listed yet',
+      'The stored deliveries of this revision, one per endpoint, with their status. A first attempt stores its delivery when it ends, is put off or has been in flight for a second: one just sent may not be listed yet',
     ),
 }).meta({ id: 'EventDetail' });
 export type EventDetail = z.infer<typeof EventDetailSchema>;

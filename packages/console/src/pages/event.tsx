@@ -131,8 +131,9 @@ export function EventPage({ api, session, id }: PageProps & { id: string }) {
             {/* the delivery service stores a first attempt's row with its outcome */}
             {e.webhooks.length === 0 && (
               <p class="muted" data-empty="webhooks">
-                No delivery stored yet: a delivery is stored when its first attempt ends (or is put
-                off), and none is made when no endpoint subscribes to this type.
+                No delivery stored yet: a first attempt stores its delivery when it ends, is put off
+                or has been in flight for a second, and none is made when no endpoint subscribes to
+                this type.
               </p>
             )}
             <table>
