@@ -17,7 +17,7 @@ import { idempotencyKeyOf, requestFingerprint } from '../ingest/idempotency-key'
 import { assertNoNulCharacter } from '../ingest/nul-character';
 import { ingestTraceOf } from '../ingest/trace-context';
 import { tenantOf } from '../tenant';
-import { sendIngestResult } from './send-ingest-result';
+import { sendIngestResult, sendJsonText } from './send-ingest-result';
 import { decodeCursor, pageOf } from '../page-cursor';
 import type { EventStatusReaders } from './event-status';
 import type { RouteHandlers } from '../api-route';
@@ -89,15 +89,13 @@ function parseIfMatch(header: string | undefined): number | undefined {
  * The body also carries what the eworkers and endpoints did with that revision, which changes
  * under the same revision, so the ETag cannot validate it: no 304 for an `If-None-Match` that
  * names the revision (express's `res.json` would answer one, and a browser would show the
- * status it had cached), and `no-store`, which also keeps event data out of browser caches.
+ * status it had cached: `sendJsonText` has no such check), and `no-store`, which also keeps
+ * event data out of browser caches.
  */
 function sendDetail(res: Response, status: number, e: StoredEvent, body: unknown): void {
   res.setHeader('ETag', `"${e.revision}"`);
   res.setHeader('Cache-Control', 'no-store');
-  const json = Buffer.from(JSON.stringify(body));
-  // (set here: node sets it from end()'s data, which a HEAD answer has none of)
-  res.setHeader('Content-Length', json.length);
-  res.status(status).type('application/json').end(json);
+  sendJsonText(res, status, JSON.stringify(body));
 }
 
 /** REST events API under `/api/v1/events`. */
