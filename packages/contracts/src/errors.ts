@@ -52,20 +52,28 @@ export type ErrorEnvelope = z.infer<typeof ErrorEnvelopeSchema>;
 
 const RETEN_ERROR_BRAND = Symbol.for('reten.error');
 
+/** The `Retry-After` of a 503 that does not name its own: a dependency or the service is expected back soon. */
+export const UNAVAILABLE_RETRY_AFTER_SECONDS = 1;
+
 /** An expected failure with a stable code; the HTTP layer turns it into the error envelope. */
 export class RetenError extends Error {
   readonly [RETEN_ERROR_BRAND] = true;
   readonly status: number;
+  /** The answer's `Retry-After` in seconds; every 503 has one (by default 1). */
+  readonly retryAfterSeconds: number | undefined;
 
   constructor(
     readonly code: ErrorCode,
     message: string,
     readonly details?: ErrorDetail[],
-    options?: { cause?: unknown; status?: number },
+    options?: { cause?: unknown; status?: number; retryAfterSeconds?: number },
   ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'RetenError';
     this.status = options?.status ?? ERROR_STATUS[code];
+    this.retryAfterSeconds =
+      options?.retryAfterSeconds ??
+      (this.status === 503 ? UNAVAILABLE_RETRY_AFTER_SECONDS : undefined);
   }
 
   /** The error envelope this error answers with. */

@@ -29,6 +29,17 @@ describe('RetenError', () => {
     expect(err.status).toBe(502);
   });
 
+  it('gives every 503 a Retry-After of 1 s unless it names its own, and other statuses none', () => {
+    expect(new RetenError('service_unavailable', 'down').retryAfterSeconds).toBe(1);
+    expect(new RetenError('commit_outcome_unknown', 'maybe').retryAfterSeconds).toBe(1);
+    expect(
+      new RetenError('service_unavailable', 'down', undefined, { retryAfterSeconds: 30 })
+        .retryAfterSeconds,
+    ).toBe(30);
+    expect(new RetenError('internal_error', 'bug').retryAfterSeconds).toBeUndefined();
+    expect(new RetenError('not_found', 'x').retryAfterSeconds).toBeUndefined();
+  });
+
   it('is recognised by a brand check, also across copies of the package', () => {
     expect(isRetenError(new RetenError('conflict', 'x'))).toBe(true);
     expect(isRetenError(new Error('x'))).toBe(false);

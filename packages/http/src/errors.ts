@@ -3,10 +3,13 @@ import { RetenError, isRetenError } from '@reten/contracts';
 import type { ErrorEnvelope } from '@reten/contracts';
 import type { Logger } from '@reten/observability';
 
-/** Writes the error envelope. The only place an error becomes an HTTP response. */
+/** Writes the error envelope (and `Retry-After`, if the error has one). The only place an error becomes an HTTP response. */
 export function sendError(res: Response, err: RetenError): void {
   if (res.headersSent) return;
   const body: ErrorEnvelope = err.toEnvelope();
+  if (err.retryAfterSeconds !== undefined && !res.hasHeader('Retry-After')) {
+    res.setHeader('Retry-After', String(err.retryAfterSeconds));
+  }
   res.status(err.status).json(body);
 }
 
@@ -47,12 +50,30 @@ function fromPathDecoding(err: unknown): RetenError | undefined {
   return new RetenError('bad_request', 'The path is not valid percent-encoded UTF-8');
 }
 
-/** The express error handler: RetenError → its envelope, anything else → 500 `internal_error`. */
-export function errorHandler(log: Logger): ErrorRequestHandler {
+export interface ErrorHandlerOptions {
+  /**
+   * The answer to a failure of a dependency that is not a bug (e.g. the database timed out or
+   * cannot be reached: 503 `service_unavailable`); undefined for anything else.
+   */
+  dependencyError?: (err: unknown) => RetenError | undefined;
+}
+
+/**
+ * The express error handler: RetenError → its envelope, a dependency's failure that
+ * `dependencyError` recognises → its answer (logged as a warning), anything else → 500
+ * `internal_error`.
+ */
+export function errorHandler(log: Logger, options: ErrorHandlerOptions = {}): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     void _next;
     if (isRetenError(err)) {
       sendError(res, err);
+      return;
+    }
+    const unavailable = options.dependencyError?.(err);
+    if (unavailable) {
+      log.warn({ err, method: req.method, path: req.path }, unavailable.message);
+      sendError(res, unavailable);
       return;
     }
     const clientError =

@@ -1,4 +1,5 @@
 export { errorHandler, notFoundHandler, sendError } from './errors';
+export type { ErrorHandlerOptions } from './errors';
 export { jsonBody, optionalBodyOf, optionalJsonBody, requireJsonBody } from './body';
 export { MAX_JSON_DEPTH, inspectJson } from './json-inspect';
 export { issuesToDetails, parseOrThrow } from './validate';

@@ -4,6 +4,7 @@ export { DEFAULT_MIGRATIONS_DIR, runMigrations } from './migrate';
 export type { MigrateOptions } from './migrate';
 export { deliveryIdOf, newEventId, newPrefixedId } from './ids';
 export { EventStore, isNotConnectedError, NotConnectedError } from './event-store';
+export { databaseTroubleOf, databaseUnavailableError } from './database-errors';
 export {
   apiKeyChannel,
   dispatchChannel,

@@ -15,6 +15,7 @@ import type { Authenticator, TenantStore } from '@reten/auth';
 import type { Redis } from 'ioredis';
 import type { Lifecycle, Logger, ReadinessCheck, Registry } from '@reten/observability';
 import type { EventStore, IdempotencyStore } from '@reten/store';
+import { databaseUnavailableError } from '@reten/store';
 import { idempotencyMiddleware } from './idempotency-middleware';
 import { ingestChargeOf, rateChargeOf } from './access/rate-charges';
 import type { RateLimitSettings } from './access/rate-charges';
@@ -160,7 +161,7 @@ export function createApp(deps: AppDeps): GatewayHttp {
   );
   app.use(methodNotAllowed(deps.openApiDocument));
   app.use(notFoundHandler);
-  const onError = errorHandler(deps.log);
+  const onError = errorHandler(deps.log, { dependencyError: databaseUnavailableError });
   app.use(onError);
   const listener = withPlainRoutes(
     app,

@@ -10,6 +10,7 @@ import {
   requestFingerprint,
 } from './ingest/idempotency-key';
 import { tenantOf } from './tenant';
+import { databaseUnavailableError } from '@reten/store';
 
 /**
  * `Idempotency-Key` for every route the route table marks `middleware` (the IETF draft): the
@@ -27,7 +28,7 @@ export function idempotencyMiddleware(
   const covered = routes
     .filter((r) => r.idempotency === 'middleware')
     .map((r) => ({ method: r.method.toUpperCase(), path: pathPattern(r.path) }));
-  const onError = errorHandler(log);
+  const onError = errorHandler(log, { dependencyError: databaseUnavailableError });
 
   async function run(req: Request, res: Response): Promise<boolean> {
     const key = idempotencyKeyOf(req);

@@ -10,6 +10,11 @@ const errorRef = (description: string): oas31.ResponseObject => ({
   content: { 'application/json': { schema: ERROR_REF } },
 });
 
+/** Every 503 says when to retry (seconds). */
+const RETRY_AFTER: Record<string, oas31.HeaderObject> = {
+  'Retry-After': { description: 'Seconds to wait before a retry', schema: { type: 'integer' } },
+};
+
 function parametersIn(op: oas31.OperationObject, where: string): oas31.ParameterObject[] {
   return (op.parameters ?? []).filter(
     (p): p is oas31.ParameterObject => 'in' in p && p.in === where,
@@ -24,7 +29,8 @@ function parametersIn(op: oas31.OperationObject, where: string): oas31.Parameter
  * - a request body: 400 `invalid_json` / `invalid_body`, 413, 415, 422 (the body checks of
  *   `jsonBody`, named here so clients know them);
  * - query parameters or request headers: 422 `validation_failed` naming the parameter;
- * - anything behind authentication: 500 and 503 (a dependency such as PostgreSQL is down).
+ * - anything behind authentication: 500 and 503 (a dependency such as PostgreSQL is down or
+ *   timed out), the 503 with `Retry-After`.
  * An answer an operation already declares keeps its own, more precise, description.
  */
 export function withProtocolErrors(doc: oas31.OpenAPIObject): oas31.OpenAPIObject {
@@ -60,7 +66,12 @@ export function withProtocolErrors(doc: oas31.OpenAPIObject): oas31.OpenAPIObjec
         declare('422', '`validation_failed` with `details` naming the parameter');
       }
       declare('500', '`internal_error`: unexpected; details in the log only');
-      declare('503', '`service_unavailable`: a dependency is down or the gateway is draining');
+      declare(
+        '503',
+        '`service_unavailable`: a dependency is down or did not answer in time (PostgreSQL past `DATABASE_STATEMENT_TIMEOUT_MS`), or the gateway is draining; retry after `Retry-After`',
+      );
+      // (an operation's own 503 too: every 503 carries it)
+      (responses['503'] as oas31.ResponseObject).headers ??= RETRY_AFTER;
     }
   }
   return doc;

@@ -3,6 +3,7 @@ import express from 'express';
 import type { Express } from 'express';
 import { errorHandler, notFoundHandler, opsRouter, requestMetrics } from '@reten/http';
 import type { Lifecycle, Logger, ReadinessCheck, Registry } from '@reten/observability';
+import { databaseUnavailableError } from '@reten/store';
 
 /** The browser example page and its script. */
 export const PUBLIC_DIR = path.resolve(__dirname, '../public');
@@ -24,6 +25,6 @@ export function createStreamApp(deps: StreamAppDeps): Express {
   );
   app.use(express.static(PUBLIC_DIR, { index: 'index.html', maxAge: 0 }));
   app.use(notFoundHandler);
-  app.use(errorHandler(deps.log));
+  app.use(errorHandler(deps.log, { dependencyError: databaseUnavailableError }));
   return app;
 }
