@@ -24,6 +24,10 @@ export type { EndpointChange, NewEndpoint } from './webhooks/endpoint-repo';
 export { MAX_REPLAY, WebhookDeliveryRepo } from './webhooks/delivery-repo';
 export { AttemptTimelineRepo } from './webhooks/attempt-timeline';
 export { compactCountDeltas, vacuumCountDeltas } from './webhooks/count-deltas';
+export {
+  ENDPOINT_TOMBSTONE_GRACE_MS,
+  sweepEndpointTombstones,
+} from './webhooks/endpoint-tombstones';
 export type { AttemptBucketCount } from './webhooks/attempt-timeline';
 export { DeliveryAttemptRepo } from './webhooks/delivery-attempts';
 export type {

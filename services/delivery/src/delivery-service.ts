@@ -19,6 +19,7 @@ import { AckBatcher } from './ack-batcher';
 import { AttemptRunner } from './attempt-runner';
 import { CircuitBreaker } from './circuit-breaker';
 import { CountCompactor } from './count-compactor';
+import { TombstoneSweeper } from './tombstone-sweeper';
 import type { DeliveryConfig } from './config';
 import { parseScheduleMs } from './config';
 import { DeliveryStore, createHotPathPool } from './delivery-store';
@@ -40,6 +41,8 @@ import { version } from './version';
 const RETRY_BACKOFF_MAX_MS = 10_000;
 /** Longest wait for each step of closing a client on stop (a stalled server never answers). */
 const CLOSE_TIMEOUT_MS = 2_000;
+/** How often deleted endpoints' tombstones are swept (see TombstoneSweeper). */
+const TOMBSTONE_SWEEP_MS = 60_000;
 
 /** Waits for `promise` at most `ms` (its failure is not the caller's concern: it is closing). */
 async function bounded(promise: Promise<unknown>, ms: number): Promise<void> {
@@ -69,6 +72,7 @@ export class DeliveryService {
   private readonly dispatcher: Dispatcher;
   /** Adds the outcome batches' count deltas to the endpoints' counts. */
   private readonly compactor: CountCompactor;
+  private readonly sweeper: TombstoneSweeper;
   private readonly listener: PgListener;
   private readonly metrics: DeliveryMetrics;
   /** `reten.delivery`: targeted messages, shared by the replicas. */
@@ -214,6 +218,18 @@ export class DeliveryService {
       }),
       (rows) => this.metrics.countDeltasCompacted.inc(rows),
     );
+    this.sweeper = new TombstoneSweeper(
+      this.pool,
+      TOMBSTONE_SWEEP_MS,
+      new OutageLog({
+        log,
+        downMessage: 'deleted endpoints cannot be swept: retrying',
+        upMessage: 'deleted endpoints swept again',
+        onFailure: () => this.metrics.errors.inc({ kind: 'tombstone_sweep' }),
+      }),
+      log,
+      (rows) => this.metrics.tombstoneRowsSwept.inc(rows),
+    );
     const schema = config.DATABASE_SCHEMA;
     this.listener = new PgListener({
       name: 'endpoints and requeued deliveries',
@@ -313,6 +329,7 @@ export class DeliveryService {
     await this.broker.start();
     this.dispatcher.start();
     this.compactor.start();
+    this.sweeper.start();
     const app = opsApp({
       registry: this.registry,
       lifecycle: this.lifecycle,
@@ -359,6 +376,7 @@ export class DeliveryService {
     this.runner.stop();
     await bounded(this.dispatcher.stop(), CLOSE_TIMEOUT_MS);
     await bounded(this.compactor.stop(), CLOSE_TIMEOUT_MS);
+    await bounded(this.sweeper.stop(), CLOSE_TIMEOUT_MS);
     await this.server?.close(1000);
     await this.broker.stop();
     await bounded(this.listener.stop(), CLOSE_TIMEOUT_MS);

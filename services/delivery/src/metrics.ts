@@ -61,9 +61,14 @@ export function createDeliveryMetrics(registry: Registry, queued: () => number =
       help: 'Rows of webhook_count_deltas (one per batch of attempt outcomes) added to the endpoints’ counts',
       registers: [registry],
     }),
+    tombstoneRowsSwept: new Counter({
+      name: 'reten_webhook_tombstone_rows_swept_total',
+      help: 'Delivery rows and attempts of deleted endpoints deleted by the tombstone sweep (stored by a batch that found the endpoint just before its deletion)',
+      registers: [registry],
+    }),
     errors: new Counter({
       name: 'reten_delivery_errors_total',
-      help: 'Internal errors by kind (handle, record, rate_limiter, dispatch, poison, attempt_not_stored, count_compaction); retried or parked',
+      help: 'Internal errors by kind (handle, record, rate_limiter, dispatch, poison, attempt_not_stored, count_compaction, tombstone_sweep); retried or parked',
       labelNames: ['kind'] as const,
       registers: [registry],
     }),

@@ -83,14 +83,16 @@ export interface RecordItem {
 }
 
 /**
- * The endpoints of a batch's items (`i`), as `k`: each locked FOR KEY SHARE, the lock a foreign
- * key check takes, once per batch instead of once per row. A statement inserts delivery rows
- * only for the endpoints it finds: an endpoint deleted meanwhile is not found, and deleting one
- * (WebhookEndpointRepo.delete) waits for the statements that hold its lock, then deletes the
- * rows they stored (infra/postgres/migrations/1733900000000_delivery_rows_endpoint_lock.sql).
+ * The endpoints of a batch's items (`i`), as `k`: a statement inserts delivery rows only for
+ * the endpoints it finds, so a batch after an endpoint's deletion stores nothing of it. They are
+ * not locked: a statement that found an endpoint just before its deletion committed may store
+ * rows of it after the deletion's own, and those are deleted by sweepEndpointTombstones once
+ * the endpoint's tombstone is older than any statement can run (see
+ * infra/postgres/migrations/1734100000000_endpoint_tombstones.sql). Locking them (FOR KEY
+ * SHARE, as until then) wrote a row lock to the same endpoint rows in every batch.
  */
-const LOCKED_ENDPOINTS = `k AS MATERIALIZED (
-         SELECT id FROM webhook_endpoints WHERE id IN (SELECT endpoint_id FROM i) FOR KEY SHARE)`;
+const LIVE_ENDPOINTS = `k AS MATERIALIZED (
+         SELECT id FROM webhook_endpoints WHERE id IN (SELECT endpoint_id FROM i))`;
 
 /**
  * The end of both record statements, given `i` (the items), `d` (the rows whose state the items
@@ -237,7 +239,7 @@ export class DeliveryAttemptRepo {
                               (SELECT $7::text[]), (SELECT $9::text[]))
            AS i(id, tenant_id, revision, event_id, event_seq, event_type, endpoint_id,
                 ordering_key)),
-       ${LOCKED_ENDPOINTS},
+       ${LIVE_ENDPOINTS},
        ins AS (
          INSERT INTO webhook_deliveries (id, tenant_id, endpoint_id, event_id, revision, event_type,
                                          event_seq, token, ordering_key)
@@ -382,7 +384,7 @@ ${ATTEMPT_EFFECTS}`,
            AS i(id, tenant_id, endpoint_id, event_id, revision, event_type, event_seq, status,
                 token, next_at, started_at, status_code, error, latency_ms, succeeded, phase,
                 excerpt)),
-       ${LOCKED_ENDPOINTS},
+       ${LIVE_ENDPOINTS},
        d AS (
          INSERT INTO webhook_deliveries (id, tenant_id, endpoint_id, event_id, revision, event_type,
                 event_seq, status, attempts, token, next_attempt_at, last_attempt_at,

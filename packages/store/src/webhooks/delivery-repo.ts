@@ -139,8 +139,11 @@ export class WebhookDeliveryRepo {
   }
 
   async get(tenantId: string, id: string): Promise<WebhookDelivery | undefined> {
+    // (a row whose endpoint is gone waits for its tombstone's sweep: see LIVE_ENDPOINTS)
     const res = await this.pool.query<DeliveryRecord>(
-      `SELECT ${COLUMNS} FROM webhook_deliveries WHERE tenant_id = $1 AND id = $2`,
+      `SELECT ${COLUMNS} FROM webhook_deliveries d
+        WHERE tenant_id = $1 AND id = $2
+          AND EXISTS (SELECT 1 FROM webhook_endpoints e WHERE e.id = d.endpoint_id)`,
       [tenantId, id],
     );
     return (await this.withAttempts(res.rows))[0];

@@ -242,12 +242,13 @@ export class WebhookEndpointRepo {
 
   /**
    * Deletes the endpoint, its deliveries and their attempts, in one transaction (the counts go
-   * by cascade; its count deltas not compacted yet, by the next compaction). Deleting the endpoint's row waits for the delivery service's statements that
-   * hold its lock (see LOCKED_ENDPOINTS in delivery-attempts.ts), so the rows they stored are
-   * deleted too, and later ones store none. The delivery service may be recording outcomes of
-   * those deliveries meanwhile, locking the same rows in another order: PostgreSQL then aborts
-   * one of the two with a deadlock, and when it is this transaction it runs again (the delivery
-   * service retries its own writes too).
+   * by cascade; its count deltas not compacted yet, by the next compaction), and leaves its
+   * tombstone: later statements of the delivery service store nothing of it, and what one that
+   * found it just before stores after this goes with the tombstone (sweepEndpointTombstones,
+   * see LIVE_ENDPOINTS in delivery-attempts.ts). The delivery service may be recording outcomes
+   * of those deliveries meanwhile, locking the same rows in another order: PostgreSQL then
+   * aborts one of the two with a deadlock, and when it is this transaction it runs again (the
+   * delivery service retries its own writes too).
    */
   async delete(tenantId: string, id: string): Promise<boolean> {
     for (let attempt = 1; ; attempt++) {
@@ -264,6 +265,11 @@ export class WebhookEndpointRepo {
           );
           await client.query(
             'DELETE FROM webhook_attempts WHERE tenant_id = $1 AND endpoint_id = $2',
+            [tenantId, id],
+          );
+          await client.query(
+            `INSERT INTO webhook_endpoint_tombstones (endpoint_id, tenant_id) VALUES ($2, $1)
+             ON CONFLICT (endpoint_id) DO UPDATE SET deleted_at = now()`,
             [tenantId, id],
           );
           return true;

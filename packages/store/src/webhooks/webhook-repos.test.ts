@@ -7,6 +7,7 @@ import type { RecordItem } from './delivery-attempts';
 import type { DeliveryRow } from './webhook-rows';
 import { WebhookDeliveryRepo } from './delivery-repo';
 import { WebhookEndpointRepo } from './endpoint-repo';
+import { sweepEndpointTombstones } from './endpoint-tombstones';
 import type { NewEndpoint } from './endpoint-repo';
 import { newEventId } from '../ids';
 
@@ -235,31 +236,37 @@ describe('the webhook repositories', () => {
     expect(await rowsOf('we_batch_live')).toEqual({ deliveries: 2, attempts: 1 });
   });
 
-  it('deletes an endpoint after the statement storing its deliveries, with the rows it stored', async () => {
-    await endpoints.create(newEndpoint('we_locked', 'acme'));
+  it('does not wait for a batch that found the endpoint before its deletion: the tombstone sweep deletes what it stored, after the grace', async () => {
+    await endpoints.create(newEndpoint('we_raced', 'acme'));
+    const item = firstAttempt('we_raced', 'acme');
     const writer = await schema.pool.connect();
     try {
-      const { rows } = await writer.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
-      const writerPid = rows[0]!.pid;
-      // a batch of the delivery service inside a transaction that has not committed yet
+      // a batch of the delivery service that found the endpoint, not committed yet
       await writer.query('BEGIN');
       const batch = new DeliveryAttemptRepo(writer as unknown as typeof schema.pool);
-      expect(await batch.recordFirstMany([firstAttempt('we_locked', 'acme')])).toEqual([
-        { failingSince: null },
-      ]);
-      const deleted = endpoints.delete('acme', 'we_locked');
-      // the delete waits for the batch's lock on the endpoint
-      await blocksAnother(writerPid);
+      expect(await batch.recordFirstMany([item])).toEqual([{ failingSince: null }]);
+      // the batch holds no lock the delete needs: the delete ends while the batch is open
+      expect(await endpoints.delete('acme', 'we_raced')).toBe(true);
       await writer.query('COMMIT');
-      expect(await deleted).toBe(true);
     } finally {
       writer.release();
     }
-    expect(await rowsOf('we_locked')).toEqual({ deliveries: 0, attempts: 0 });
+    // the batch's rows outlive the delete, and the API does not show them
+    expect(await rowsOf('we_raced')).toEqual({ deliveries: 1, attempts: 1 });
+    expect(await deliveries.get('acme', item.row.id)).toBeUndefined();
     // a batch after the delete stores nothing of it
-    expect(await attempts.recordFirstMany([firstAttempt('we_locked', 'acme')])).toEqual([
-      undefined,
-    ]);
-    expect(await rowsOf('we_locked')).toEqual({ deliveries: 0, attempts: 0 });
+    expect(await attempts.recordFirstMany([firstAttempt('we_raced', 'acme')])).toEqual([undefined]);
+    // within the grace the tombstone keeps them (a batch that found it may still be running)
+    expect(await sweepEndpointTombstones(schema.pool, 60_000)).toEqual({ tombstones: 0, rows: 0 });
+    expect(await rowsOf('we_raced')).toEqual({ deliveries: 1, attempts: 1 });
+    // past it they go, with the tombstones (this file's other deleted endpoints left no rows)
+    const swept = await sweepEndpointTombstones(schema.pool, 0);
+    expect(swept.rows).toBe(2);
+    expect(swept.tombstones).toBeGreaterThanOrEqual(1);
+    expect(await rowsOf('we_raced')).toEqual({ deliveries: 0, attempts: 0 });
+    const left = await schema.pool.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM webhook_endpoint_tombstones',
+    );
+    expect(left.rows[0]).toEqual({ n: 0 });
   });
 });
