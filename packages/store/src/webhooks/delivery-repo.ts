@@ -186,8 +186,9 @@ export class WebhookDeliveryRepo {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
-      // the lock a foreign key check takes (see LOCKED_ENDPOINTS in delivery-attempts.ts): an
-      // endpoint deleted meanwhile gets no rows, and deleting it waits for this transaction
+      // the lock a foreign key check takes: an endpoint deleted meanwhile gets no rows, and
+      // deleting it waits for this transaction (a rare call: the delivery service's batches
+      // take no such lock, see LIVE_ENDPOINTS in delivery-attempts.ts)
       const locked = await client.query(
         'SELECT 1 FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2 FOR KEY SHARE',
         [tenantId, endpoint.id],
