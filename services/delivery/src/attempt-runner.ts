@@ -380,7 +380,9 @@ export class AttemptRunner {
     for (const [id, { row, since }] of this.unsavedInFlight) {
       if (since > due) return;
       this.unsavedInFlight.delete(id);
-      // the attempt's record finds this row and updates it; failing here only hides it longer
+      // the attempt's record finds this row and updates it (so it must look for it: not fresh);
+      // failing here only hides it longer
+      row.fresh = false;
       this.deps.store.saveRow(row).catch((err: unknown) => {
         this.deps.log.debug({ err, deliveryId: id }, 'row of a slow first attempt not stored');
       });

@@ -45,11 +45,15 @@ export function orderingKeyOfBody(body: string): string | null {
   return typeof parsed.ordering_key === 'string' ? parsed.ordering_key : null;
 }
 
-/** Rows not stored yet of an event's first attempts to these endpoints, but those in `skip`. */
+/**
+ * Rows not stored yet of an event's first attempts to these endpoints, but those in `skip`;
+ * `fresh` when no copy of them can exist yet (see DeliveryRow.fresh).
+ */
 function unsavedRows(
   tenantId: string,
   event: EnsureItem['event'],
   endpointIds: string[],
+  fresh: boolean,
   skip?: Set<string>,
 ): DeliveryRow[] {
   const rows: DeliveryRow[] = [];
@@ -67,6 +71,7 @@ function unsavedRows(
       attempts: 0,
       token: INITIAL_TOKEN,
       unsaved: true,
+      fresh,
     });
   }
   return rows;
@@ -247,7 +252,7 @@ export class MessageHandler {
       orderingKey !== null
         ? await this.store.ensureDeliveries(tenantId, event, endpointIds)
         : this.firstCopy(msg, headers.firstPublish)
-          ? unsavedRows(tenantId, event, endpointIds)
+          ? unsavedRows(tenantId, event, endpointIds, true)
           : await this.firstRows(tenantId, event, endpointIds);
     // (one endpoint, the common case: no map)
     const only = endpoints.length === 1 ? endpoints[0] : undefined;
@@ -297,7 +302,7 @@ export class MessageHandler {
     const rows = await this.store.existingDeliveries(tenantId, event, endpointIds);
     if (rows.length === endpointIds.length) return rows;
     const found = new Set(rows.map((r) => r.endpointId));
-    return rows.concat(unsavedRows(tenantId, event, endpointIds, found));
+    return rows.concat(unsavedRows(tenantId, event, endpointIds, false, found));
   }
 
   private async prepareTargeted(targeted: DecodedTargetedMessage): Promise<Job[]> {

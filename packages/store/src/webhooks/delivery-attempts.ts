@@ -82,6 +82,9 @@ export interface RecordItem {
   outcome: AttemptOutcome;
 }
 
+/** SQLSTATE unique_violation. */
+const UNIQUE_VIOLATION = '23505';
+
 /**
  * The endpoints of a batch's items (`i`), as `k`: a statement inserts delivery rows only for
  * the endpoints it finds, so a batch after an endpoint's deletion stores nothing of it. They are
@@ -369,9 +372,30 @@ ${ATTEMPT_EFFECTS}`,
    * except undefined: its row exists already (made meanwhile by another copy of the message, or
    * by ensureMany while the request was slow), or its endpoint was deleted; nothing of the item
    * is stored, and the caller stores it with recordMany on the row ensureMany finds, if any.
+   * A batch whose rows are all `fresh` is inserted without ON CONFLICT first.
    */
   async recordFirstMany(
     items: RecordItem[],
+  ): Promise<({ failingSince: Date | null } | undefined)[]> {
+    if (items.every((it) => it.row.fresh === true)) {
+      try {
+        return await this.insertFirst(items, false);
+      } catch (err) {
+        // a row exists after all (a replay made it, an earlier try of this call committed
+        // but its answer was lost): nothing of the statement was stored; run it with the check
+        if ((err as { code?: unknown }).code !== UNIQUE_VIOLATION) throw err;
+      }
+    }
+    return this.insertFirst(items, true);
+  }
+
+  /**
+   * recordFirstMany's statement; without `onConflict`, a row that exists already fails it
+   * (23505): a unique index checked before each insert costs PostgreSQL ~7 µs per row here.
+   */
+  private async insertFirst(
+    items: RecordItem[],
+    onConflict: boolean,
   ): Promise<({ failingSince: Date | null } | undefined)[]> {
     const res = await this.pool.query<{ id: string; failing_since: Date | null }>(
       `WITH i AS (
@@ -392,7 +416,7 @@ ${ATTEMPT_EFFECTS}`,
          SELECT id, tenant_id, endpoint_id, event_id, revision, event_type, event_seq, status, 1,
                 token, next_at, started_at, status_code, error
            FROM i WHERE endpoint_id IN (SELECT id FROM k)
-         ON CONFLICT DO NOTHING
+         ${onConflict ? 'ON CONFLICT DO NOTHING' : ''}
          RETURNING id, tenant_id, endpoint_id, attempts),
        a AS (
          INSERT INTO webhook_attempts (tenant_id, delivery_id, endpoint_id, attempt, started_at,

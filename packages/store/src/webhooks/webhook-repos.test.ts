@@ -236,6 +236,39 @@ describe('the webhook repositories', () => {
     expect(await rowsOf('we_batch_live')).toEqual({ deliveries: 2, attempts: 1 });
   });
 
+  it('inserts a batch of fresh first attempts, and one whose row exists after all as before (the statement runs again with the check)', async () => {
+    await endpoints.create(newEndpoint('we_fresh', 'acme'));
+    const fresh = (item: RecordItem): RecordItem => ({
+      ...item,
+      row: { ...item.row, fresh: true },
+    });
+    const a = fresh(firstAttempt('we_fresh', 'acme'));
+    const b = fresh(firstAttempt('we_fresh', 'acme'));
+    expect(await attempts.recordFirstMany([a, b])).toEqual([
+      { failingSince: null },
+      { failingSince: null },
+    ]);
+    expect(await rowsOf('we_fresh')).toEqual({ deliveries: 2, attempts: 2 });
+    // a row made meanwhile (a replay, a slow request's row, a lost answer's commit)
+    const c = fresh(firstAttempt('we_fresh', 'acme'));
+    const d = fresh(firstAttempt('we_fresh', 'acme'));
+    const made = await attempts.ensureMany([
+      {
+        tenantId: 'acme',
+        event: { eventId: d.row.eventId, revision: 1, eventType: 't', seq: d.row.eventSeq },
+        endpointIds: ['we_fresh'],
+        ids: [d.row.id],
+      },
+    ]);
+    expect(made[0]).toHaveLength(1);
+    // the other item of the batch is stored all the same, the existing row is left to recordMany
+    expect(await attempts.recordFirstMany([c, d])).toEqual([{ failingSince: null }, undefined]);
+    expect(await rowsOf('we_fresh')).toEqual({ deliveries: 4, attempts: 3 });
+    // and a retry of a call whose answer was lost finds its rows: nothing stored twice
+    expect(await attempts.recordFirstMany([a])).toEqual([undefined]);
+    expect(await rowsOf('we_fresh')).toEqual({ deliveries: 4, attempts: 3 });
+  });
+
   it('does not wait for a batch that found the endpoint before its deletion: the tombstone sweep deletes what it stored, after the grace', async () => {
     await endpoints.create(newEndpoint('we_raced', 'acme'));
     const item = firstAttempt('we_raced', 'acme');

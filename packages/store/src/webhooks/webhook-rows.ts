@@ -113,6 +113,14 @@ export interface DeliveryRow {
    * DeliveryAttemptRepo.recordFirstMany). The id is `deliveryIdOf(...)`, the one the row gets.
    */
   unsaved?: boolean;
+  /**
+   * With `unsaved`: as far as this process knows no copy of the row can exist (the relay's
+   * first publish of the event, not redelivered, and not stored by this process since), so its
+   * first attempt inserts it without checking for one first. A row found after all fails that
+   * insert, which then runs with the check (recordFirstMany): a wrong `fresh` costs a statement,
+   * never a row.
+   */
+  fresh?: boolean;
 }
 
 /** The token of a delivery row created by the fan-out of a published event. */
