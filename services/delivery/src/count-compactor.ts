@@ -1,6 +1,7 @@
 import type { Pool } from 'pg';
 import { compactCountDeltas, vacuumCountDeltas } from '@reten/store';
 import type { OutageLog } from './outage-log';
+import { PeriodicRound } from './periodic-round';
 
 /** Delta rows one statement takes (a second of a busy service is ~50: one per outcome batch). */
 const ROWS_PER_STATEMENT = 500;
@@ -18,34 +19,21 @@ const VACUUM_EVERY_MS = 10_000;
  * is retried at the next; a crash leaves the deltas to the next compaction, by this or another
  * process.
  */
-export class CountCompactor {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
+export class CountCompactor extends PeriodicRound {
   /** Whether rows were compacted since the last vacuum, and when that was. */
   private compactedSinceVacuum = false;
   private vacuumedAt = 0;
 
   constructor(
     private readonly pool: Pool,
-    private readonly intervalMs: number,
+    intervalMs: number,
     private readonly state: OutageLog,
     private readonly onCompacted: (rows: number) => void,
-  ) {}
-
-  start(): void {
-    this.timer = setInterval(() => void this.runRound(), this.intervalMs);
-    this.timer.unref();
+  ) {
+    super(intervalMs);
   }
 
-  /** Runs a round now unless one is running; resolves when the round it started or found ends. */
-  runRound(): Promise<void> {
-    this.running ??= this.round().finally(() => {
-      this.running = undefined;
-    });
-    return this.running;
-  }
-
-  private async round(): Promise<void> {
+  protected async round(): Promise<void> {
     try {
       for (let i = 0; i < STATEMENTS_PER_ROUND; i++) {
         const rows = await compactCountDeltas(this.pool, ROWS_PER_STATEMENT);
@@ -68,9 +56,8 @@ export class CountCompactor {
   }
 
   /** Stops the timer, then runs a last round (what this process stored, compacted before exit). */
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+  override async stop(): Promise<void> {
+    await super.stop();
     await this.runRound();
   }
 }

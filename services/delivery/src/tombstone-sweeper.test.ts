@@ -17,22 +17,10 @@ describe('TombstoneSweeper', () => {
 
   it('deletes the rows a batch stored of an endpoint while it was being deleted, once past the grace, and counts them', async () => {
     const endpoints = new WebhookEndpointRepo(schema.pool);
-    await endpoints.create({
-      id: 'we_swept',
-      tenantId: 'acme',
-      url: 'https://example.com/hook',
-      description: '',
-      eventTypes: [],
-      enabled: true,
-      rateLimitPerSecond: 10,
-      headers: {},
-      retryScheduleSeconds: null,
-      signing: 'hmac',
-      secret: 'whsec_test',
-      publicKey: null,
-      privateKey: null,
-      onFailure: 'skip',
-    });
+    await schema.pool.query(
+      `INSERT INTO webhook_endpoints (id, tenant_id, url, event_types, secret)
+       VALUES ('we_swept', 'acme', 'https://example.com/hook', '{}', 'whsec_test')`,
+    );
     expect(await endpoints.delete('acme', 'we_swept')).toBe(true);
     // what a batch that found the endpoint just before stores after the delete
     await schema.pool.query(
