@@ -30,7 +30,12 @@ describe('webhook delivery end to end: gateway process + delivery process + loca
     gw = { url: '', apiKey: await createApiKey(schema) };
     gateway = await startGatewayProcess(schema, vhost, { WEBHOOK_ALLOW_PRIVATE: 'true' });
     gw.url = gateway.url;
-    delivery = await startDeliveryProcess(schema, vhost, prefix);
+    // one request in flight per endpoint: the replays below check arrival in event order, which
+    // keyless deliveries have only then (services/delivery/README.md, the order table:
+    // dispatched in event order, attempted in parallel up to the endpoint's requests in flight)
+    delivery = await startDeliveryProcess(schema, vhost, prefix, {
+      DELIVERY_ENDPOINT_MAX_IN_FLIGHT: '1',
+    });
     receiver = await webhookReceiver();
   });
 
