@@ -28,6 +28,12 @@ export const logConfig = {
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info').describe('pino log level'),
 };
 
+/**
+ * The longest `DATABASE_STATEMENT_TIMEOUT_MS`: no pooled statement runs longer (what a deleted
+ * endpoint's tombstone waits out, see ENDPOINT_TOMBSTONE_GRACE_MS in @reten/store).
+ */
+export const DATABASE_STATEMENT_TIMEOUT_MAX_MS = 600_000;
+
 export const postgresConfig = {
   DATABASE_URL: urlVar(
     'postgres://root@127.0.0.1:5432/reten',
@@ -43,7 +49,7 @@ export const postgresConfig = {
   DATABASE_STATEMENT_TIMEOUT_MS: intVar(
     10_000,
     100,
-    600_000,
+    DATABASE_STATEMENT_TIMEOUT_MAX_MS,
     'statement_timeout of pooled connections',
   ),
 };

@@ -1,6 +1,7 @@
 export { ConfigError, OWN_PREFIX, configTable, loadConfig } from './load-config';
 export type { ConfigShape } from './load-config';
 export {
+  DATABASE_STATEMENT_TIMEOUT_MAX_MS,
   boolVar,
   httpConfig,
   intVar,

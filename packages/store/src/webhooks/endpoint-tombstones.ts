@@ -1,12 +1,13 @@
 import type { Pool } from 'pg';
+import { DATABASE_STATEMENT_TIMEOUT_MAX_MS } from '@reten/config';
 
 /**
  * How long a deleted endpoint's tombstone is kept before its sweep: longer than any statement
  * that found the endpoint before its deletion can still run and commit (the statements that
  * store delivery rows are single statements, bounded by `DATABASE_STATEMENT_TIMEOUT_MS`, at
- * most 10 minutes).
+ * most DATABASE_STATEMENT_TIMEOUT_MAX_MS, 10 minutes), with 5 minutes to spare: 15 minutes.
  */
-export const ENDPOINT_TOMBSTONE_GRACE_MS = 15 * 60_000;
+export const ENDPOINT_TOMBSTONE_GRACE_MS = DATABASE_STATEMENT_TIMEOUT_MAX_MS + 5 * 60_000;
 
 /**
  * Deletes the delivery rows and attempts of deleted endpoints whose tombstone is older than
