@@ -4,8 +4,9 @@
  * What the consumer sees after an outage is a queue holding every event published meanwhile:
  * the bench starts the service (topology declared), stops it, publishes BENCH_CATCHUP_EVENTS
  * (4,500: a 90 s outage at 50 events/s) round-robin over the endpoints' types, starts it again
- * and measures start → last receipt, with the service's defaults (prefetch, one request in
- * flight per endpoint, lane backlog). Then reads `reten_webhook_deferred_total{reason="backlog"}`.
+ * and measures start → last receipt, with the service's defaults (prefetch, lane backlog; the
+ * endpoints ask for 10,000/s, so each gets DELIVERY_ENDPOINT_MAX_IN_FLIGHT requests in flight).
+ * Then reads `reten_webhook_deferred_total{reason="backlog"}`.
  * Env: BENCH_CATCHUP_EVENTS (4500), BENCH_ENDPOINTS (1,10), BENCH_DATABASE_URL, and
  * BENCH_BACKLOG_WAIT_MS (the service's DELIVERY_BACKLOG_WAIT_MS; 0 defers as soon as a lane is
  * full, which is how the service behaved before it waited for room).

@@ -25,7 +25,12 @@ export const deliveryConfigShape = {
     false,
     'Deliver to loopback/private/link-local addresses (local stack and tests only)',
   ),
-  DELIVERY_PREFETCH: intVar(200, 1, 10_000, 'Unacked messages the consumer holds at once'),
+  DELIVERY_PREFETCH: intVar(
+    600,
+    1,
+    10_000,
+    'Unacked messages the consumer holds at once: a message holds its place from its arrival through its request and its stored outcome to its ack, so deliveries per second stay under this divided by that time (tens of ms on a busy host); more only pays when that time is the bound',
+  ),
   DELIVERY_MAX_IN_FLIGHT: intVar(256, 1, 10_000, 'HTTP requests in flight in total'),
   DELIVERY_ENDPOINT_MAX_IN_FLIGHT: intVar(
     100,
