@@ -296,7 +296,8 @@ export class DeliveryService {
     if (this.draining) return;
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.handler.handle(msg);
+        // stopping: a message not started stays unacked and comes back when the channel closes
+        if (!(await this.handler.handle(msg))) return;
         this.handling.succeeded();
         this.acks.ack(channel, msg);
         return;
@@ -361,6 +362,8 @@ export class DeliveryService {
   async stop(): Promise<void> {
     this.lifecycle.transition('draining');
     this.draining = true;
+    // the drain waits for the requests begun, not for every prefetched message to be sent
+    this.handler.stopStarting();
     // the event queue is not cancelled: with a single active consumer a cancel would activate
     // the standby on later events while this process still holds earlier ones; they come back
     // to the standby in order when the channel closes

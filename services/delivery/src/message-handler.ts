@@ -115,6 +115,8 @@ export class MessageHandler {
   private readonly chains = new KeyChains(CHAIN_MAX_WAITING);
   /** Messages handled once already (a retry in process may find rows the first try stored). */
   private readonly tried = new WeakSet<ConsumeMessage>();
+  /** Set by `stopStarting`: a message reaching its turn from now on sends nothing. */
+  private stopping = false;
 
   constructor(
     private readonly store: DeliveryStore,
@@ -127,7 +129,19 @@ export class MessageHandler {
     private readonly metrics: DeliveryMetrics,
   ) {}
 
-  async handle(msg: ConsumeMessage): Promise<void> {
+  /**
+   * Graceful stop: from now on a message with requests to make that reaches its turn makes
+   * none, and `handle` resolves false for it. Left unacked, it goes back to its queue when the
+   * channel closes, behind none of the messages started before it (turns follow consume order).
+   * What was handed to the lanes still runs, so a stop waits for the requests begun, not for the
+   * whole prefetch window at the endpoints' pace.
+   */
+  stopStarting(): void {
+    this.stopping = true;
+  }
+
+  /** Resolves true once the message is done (ack it), false when stopping left it for redelivery. */
+  async handle(msg: ConsumeMessage): Promise<boolean> {
     const previous = this.turn;
     let release!: () => void;
     this.turn = new Promise<void>((resolve) => (release = resolve));
@@ -147,6 +161,8 @@ export class MessageHandler {
       await previous;
       dequeue();
       if (!prepared) throw failure;
+      // (a message with no job acts in prepare, if at all: it is done either way)
+      if (this.stopping && prepared.jobs.length > 0) return false;
       started = await this.hand(prepared.jobs, prepared.body);
     } finally {
       release();
@@ -154,11 +170,12 @@ export class MessageHandler {
     // wait for every job before failing, so a retry of this message never races its own jobs
     if (started.length === 1) {
       await started[0];
-      return;
+      return true;
     }
     const results = await Promise.allSettled(started);
     const failed = results.find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;
+    return true;
   }
 
   /**
