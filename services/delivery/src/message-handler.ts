@@ -132,9 +132,9 @@ export class MessageHandler {
   /**
    * Graceful stop: from now on a message with requests to make that reaches its turn makes
    * none, and `handle` resolves false for it. Left unacked, it goes back to its queue when the
-   * channel closes, behind none of the messages started before it (turns follow consume order).
-   * What was handed to the lanes still runs, so a stop waits for the requests begun, not for the
-   * whole prefetch window at the endpoints' pace.
+   * channel closes; turns follow consume order, so the messages left are the last ones consumed
+   * and come back in their order. What was handed to the lanes still runs, so a stop waits for
+   * the requests begun, not for the whole prefetch window at the endpoints' pace.
    */
   stopStarting(): void {
     this.stopping = true;
